@@ -1,0 +1,161 @@
+/**
+ * The app's configuration: environment variables read and validated in one place, before any
+ * construct exists, so that a bad value fails `npm run synth` with one clear message and no
+ * Terraform is written.
+ */
+import { z } from "zod";
+import { apimSkuProblem, appServiceSkuProblem } from "../constructs/skus.js";
+
+/** Azure public-cloud regions (programmatic names) where this topology can be placed. */
+export const AZURE_LOCATIONS = [
+  "australiacentral", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral", "brazilsouth",
+  "brazilsoutheast", "canadacentral", "canadaeast", "centralindia", "centralus", "chilecentral", "denmarkeast",
+  "eastasia", "eastus", "eastus2", "francecentral", "francesouth", "germanynorth", "germanywestcentral",
+  "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest", "jioindiacentral", "jioindiawest",
+  "koreacentral", "koreasouth", "malaysiawest", "mexicocentral", "newzealandnorth", "northcentralus",
+  "northeurope", "norwayeast", "norwaywest", "polandcentral", "qatarcentral", "southafricanorth",
+  "southafricawest", "southcentralus", "southeastasia", "southindia", "spaincentral", "swedencentral",
+  "swedensouth", "switzerlandnorth", "switzerlandwest", "uaecentral", "uaenorth", "uksouth", "ukwest",
+  "westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",
+] as const;
+
+/**
+ * Prefix for every resource name. Kept short so that `<prefix>-apim-<13-char suffix>` stays
+ * within API Management's 50-character limit and names remain readable.
+ */
+const ENVIRONMENT_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/;
+
+/** Paths the OAuth API owns at the gateway root; the MCP API may not shadow them. */
+export const RESERVED_GATEWAY_PATHS = [".well-known", "authorize", "consent", "oauth-callback", "token", "register", "revoke"];
+const MCP_PATH_PATTERN = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
+
+const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const RESOURCE_GROUP_PATTERN = /^[-\w.()]{0,89}[-\w()]$/;
+
+/** What deploy needs that synth can do without: reported by main.ts, never fatal offline. */
+export const PLACEHOLDER_PUBLISHER_EMAIL = "apim-admin@example.com";
+
+const quoted = (value: unknown) => JSON.stringify(value);
+
+const schema = z
+  .object({
+    AZURE_LOCATION: z
+      .string()
+      .default("westeurope")
+      .refine((v) => (AZURE_LOCATIONS as readonly string[]).includes(v), {
+        error: (iss) =>
+          `${quoted(iss.input)} is not an Azure region name; expected a programmatic region name such as westeurope, swedencentral or eastus2`,
+      }),
+    ENVIRONMENT_NAME: z
+      .string()
+      .default("mcp")
+      .refine((v) => ENVIRONMENT_NAME_PATTERN.test(v), {
+        error: (iss) =>
+          `${quoted(iss.input)} breaks Azure naming rules for this prefix; expected 1-24 characters, lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
+      }),
+    RESOURCE_GROUP_NAME: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || RESOURCE_GROUP_PATTERN.test(v), {
+        error: (iss) =>
+          `${quoted(iss.input)} is not a valid resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'`,
+      }),
+    APIM_SKU: z
+      .string()
+      .default("BasicV2_1")
+      .superRefine((v, ctx) => {
+        const problem = apimSkuProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    APIM_PUBLISHER_EMAIL: z
+      .string()
+      .default(PLACEHOLDER_PUBLISHER_EMAIL)
+      .refine((v) => v.length <= 100 && EMAIL_PATTERN.test(v), {
+        error: (iss) => `${quoted(iss.input)} is not an e-mail address; expected something like platform-team@contoso.com`,
+      }),
+    APIM_PUBLISHER_NAME: z
+      .string()
+      .default("MCP Platform")
+      .refine((v) => v.trim().length > 0 && v.length <= 100 && !/[<>]/.test(v), {
+        error: (iss) => `${quoted(iss.input)} is not a usable publisher name; expected 1-100 characters without '<' or '>'`,
+      }),
+    APP_SERVICE_SKU: z
+      .string()
+      .default("B1")
+      .superRefine((v, ctx) => {
+        const problem = appServiceSkuProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    MCP_PATH: z
+      .string()
+      .default("mcp")
+      .superRefine((v, ctx) => {
+        if (!MCP_PATH_PATTERN.test(v)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or weather/mcp)`,
+          });
+        } else if (RESERVED_GATEWAY_PATHS.includes(v.split("/")[0])) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${quoted(v)} would shadow the gateway's OAuth endpoint /${v.split("/")[0]}; choose another path (reserved: ${RESERVED_GATEWAY_PATHS.join(", ")})`,
+          });
+        }
+      }),
+    ENTRA_SCOPE_NAME: z
+      .string()
+      .default("user_impersonate")
+      .refine((v) => /^[A-Za-z0-9_.-]{1,40}$/.test(v), {
+        error: (iss) => `${quoted(iss.input)} is not a usable delegated scope name; expected 1-40 letters, digits, '_', '-' or '.'`,
+      }),
+    OAUTH_KEY_VERSION: z
+      .string()
+      .default("1")
+      .refine((v) => /^[A-Za-z0-9._-]{1,32}$/.test(v), {
+        error: (iss) => `${quoted(iss.input)} is not a usable key version; expected 1-32 letters, digits, '.', '_' or '-' (change it to rotate the gateway's signing keys)`,
+      }),
+  })
+  .transform((env) => ({
+    location: env.AZURE_LOCATION,
+    environmentName: env.ENVIRONMENT_NAME,
+    resourceGroupName: env.RESOURCE_GROUP_NAME ?? `${env.ENVIRONMENT_NAME}-rg`,
+    apimSku: env.APIM_SKU,
+    publisherEmail: env.APIM_PUBLISHER_EMAIL,
+    publisherName: env.APIM_PUBLISHER_NAME,
+    appServiceSku: env.APP_SERVICE_SKU,
+    mcpPath: env.MCP_PATH,
+    scopeName: env.ENTRA_SCOPE_NAME,
+    keyVersion: env.OAUTH_KEY_VERSION,
+  }));
+
+/** The validated configuration the stack is built from. */
+export type AppConfig = z.output<typeof schema>;
+
+/** The environment variables this app reads, for docs and tests. */
+export const CONFIG_VARIABLES = Object.keys(schema.in.shape) as (keyof z.input<typeof schema>)[];
+
+/** Thrown for configuration a deploy could not work with; its message lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads and validates the configuration from environment variables. Empty strings count as unset,
+ * so `APIM_SKU= npm run synth` uses the default.
+ * @throws ConfigError naming each bad variable and its value.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== "") input[name] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  return result.data;
+}
