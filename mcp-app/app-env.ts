@@ -1,0 +1,9 @@
+/** Hono environment shared by the middlewares and routes of the MCP app: what a request carries along. */
+import type { Caller } from "./tools/tool.js";
+
+export interface AppEnv {
+  Variables: {
+    /** Set by the auth middleware (or the local-mode middleware) before any /mcp handler runs. */
+    caller: Caller;
+  };
+}

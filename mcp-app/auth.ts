@@ -1,0 +1,133 @@
+/**
+ * Entra ID access-token check for every /mcp request (a Hono middleware around jose).
+ *
+ * Accepted: RS256 signed by a key of the tenant's JWKS (fetched and cached by jose; an unknown `kid` triggers
+ * a refetch, so rotated keys are picked up), issuer = the tenant's v2 issuer, audience = the app (client id or
+ * `api://<clientId>`), authorized party (`azp`, or `appid` in v1-shaped tokens) = the app itself so that only
+ * tokens the gateway obtained for this app pass, `exp`/`nbf` with a small clock skew, and the required
+ * delegated scope in `scp`.
+ * Refused: `401` + `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was presented) and a
+ * bland body; `403` `insufficient_scope` for a valid token without the scope (RFC 6750 section 3.1); `503` when
+ * the key set cannot be fetched (not the caller's fault). The token itself is never logged.
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { MiddlewareHandler } from "hono";
+import type { AuthConfig } from "./config.js";
+import type { AppEnv } from "./app-env.js";
+import type { Caller } from "./tools/tool.js";
+import type { Logger } from "./logging.js";
+import { jsonRpcErrorBody } from "./jsonrpc.js";
+
+export interface AuthOptions {
+  readonly logger: Logger;
+  /** Allowed clock skew for `exp`/`nbf`, seconds. @default 60 */
+  readonly clockToleranceSeconds?: number;
+  /** Minimum time between two JWKS fetches (an unknown `kid` refetches only after it). @default 30000 */
+  readonly jwksCooldownMs?: number;
+  /** How long fetched keys are trusted before a refetch. @default 600000 (10 minutes) */
+  readonly jwksCacheMaxAgeMs?: number;
+  /** JWKS fetch timeout. @default 5000 */
+  readonly jwksTimeoutMs?: number;
+}
+
+/** Thrown by the key lookup when the key set itself cannot be obtained. */
+class KeySetUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super("JWKS unavailable");
+  }
+}
+
+/** The JWT failure codes that mean "this token is not acceptable" (as opposed to "we cannot check it now"). */
+const TOKEN_FAULTS = new Set([
+  errors.JWTExpired.code,
+  errors.JWTClaimValidationFailed.code,
+  errors.JWTInvalid.code,
+  errors.JWSInvalid.code,
+  errors.JWSSignatureVerificationFailed.code,
+  errors.JOSEAlgNotAllowed.code,
+  errors.JOSENotSupported.code,
+  errors.JWKSNoMatchingKey.code,
+  errors.JWKSMultipleMatchingKeys.code,
+  errors.JWKInvalid.code,
+]);
+
+/** RFC 6750 b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+type Verdict = { ok: true; caller: Caller } | { ok: false; status: 401 | 403 | 503; challenge?: string; reason: string };
+
+/** Creates the token verifier (exported for tests and reuse); `verify` never throws. */
+export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOptions, "logger">) {
+  const remote = createRemoteJWKSet(new URL(config.jwksUri), {
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+    cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+  });
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof errors.JOSEError && TOKEN_FAULTS.has(error.code)) throw error;
+      throw new KeySetUnavailable(error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown");
+    }
+  };
+  const audiences = config.audiences;
+  const clientId = config.clientId.toLowerCase();
+  const scopeChallenge = `Bearer error="insufficient_scope", scope="${config.requiredScope}"`;
+
+  return async function verify(authorization: string | undefined): Promise<Verdict> {
+    if (authorization === undefined || authorization === "") return { ok: false, status: 401, challenge: "Bearer", reason: "no_token" };
+    const match = BEARER.exec(authorization);
+    if (match === null) {
+      // Another scheme is "no bearer credentials"; a broken Bearer value is an invalid token.
+      return /^bearer\b/i.test(authorization)
+        ? { ok: false, status: 401, challenge: 'Bearer error="invalid_token"', reason: "malformed_authorization" }
+        : { ok: false, status: 401, challenge: "Bearer", reason: "not_bearer" };
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, keys, {
+        algorithms: ["RS256"],
+        issuer: config.issuer,
+        audience: [...audiences],
+        clockTolerance: options.clockToleranceSeconds ?? 60,
+        requiredClaims: ["exp", "iss", "aud"],
+      }));
+    } catch (error) {
+      if (error instanceof KeySetUnavailable) return { ok: false, status: 503, reason: `jwks_unavailable:${error.reason}` };
+      const code = error instanceof errors.JOSEError ? error.code : "ERR_UNEXPECTED";
+      const claim = error instanceof errors.JWTClaimValidationFailed ? `:${error.claim}` : "";
+      return { ok: false, status: 401, challenge: 'Bearer error="invalid_token"', reason: `${code}${claim}` };
+    }
+    const authorizedParty = typeof payload.azp === "string" ? payload.azp : typeof payload.appid === "string" ? payload.appid : undefined;
+    if (authorizedParty?.toLowerCase() !== clientId) {
+      return { ok: false, status: 401, challenge: 'Bearer error="invalid_token"', reason: "azp_mismatch" };
+    }
+    const scopes = typeof payload.scp === "string" ? payload.scp.split(" ").filter((s) => s !== "") : [];
+    if (!scopes.includes(config.requiredScope)) {
+      return { ok: false, status: 403, challenge: scopeChallenge, reason: "missing_scope" };
+    }
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    return { ok: true, caller: { kind: "entra", name: str(payload.name), oid: str(payload.oid), tenant: str(payload.tid), scopes } };
+  };
+}
+
+/** Hono middleware: verifies the bearer token and puts the caller into `c.var.caller`, or answers 401/403/503. */
+export function entraAuth(config: AuthConfig, options: AuthOptions): MiddlewareHandler<AppEnv> {
+  const verify = createTokenVerifier(config, options);
+  const { logger } = options;
+  return async (c, next) => {
+    const verdict = await verify(c.req.header("authorization"));
+    if (verdict.ok) {
+      c.set("caller", verdict.caller);
+      return next();
+    }
+    if (verdict.status === 503) {
+      logger.error("cannot check tokens: the signing key set is unavailable", { reason: verdict.reason });
+      return c.json(jsonRpcErrorBody(-32000, "Service temporarily unavailable"), 503, { "Retry-After": "5" });
+    }
+    logger.warn("request refused", { status: verdict.status, reason: verdict.reason, path: c.req.path });
+    const message = verdict.status === 403 ? "Forbidden" : "Unauthorized";
+    return c.json(jsonRpcErrorBody(-32001, message), verdict.status, { "WWW-Authenticate": verdict.challenge ?? "Bearer" });
+  };
+}

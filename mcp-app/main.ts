@@ -1,0 +1,86 @@
+/**
+ * Node entry point (what App Service runs as `node server.mjs`): reads the environment, listens on HOST:PORT,
+ * and shuts down gracefully on SIGTERM/SIGINT (stops accepting, lets in-flight requests finish, then exits;
+ * forced exit after a grace period).
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import { ConfigError, loadConfig, type McpAppConfig } from "./config.js";
+import { createLogger, type Logger } from "./logging.js";
+import { createApp } from "./server.js";
+
+/** Longest wait for in-flight requests on shutdown. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server for `config`; resolves once it listens. */
+export function startServer(config: McpAppConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const app = createApp(config, { logger });
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    const server: ServerType = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+      server.off("error", onError);
+      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+      const url = `http://${host}:${info.port}`;
+      logger.info("MCP server listening", { url: `${url}/mcp`, auth: config.auth ? "entra" : "off", responseMode: config.responseMode });
+      resolve({
+        url,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            const force = setTimeout(() => {
+              logger.warn("shutdown grace period over, closing remaining connections");
+              (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }, SHUTDOWN_GRACE_MS);
+            force.unref();
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          }),
+      });
+    });
+    server.once("error", onError);
+  });
+}
+
+async function main(): Promise<void> {
+  let config: McpAppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const running = await startServer(config, logger);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    void running.close().then(() => {
+      logger.info("stopped");
+      process.exit(0);
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** Run only as the entry point (the bundle, or `tsx mcp-app/main.ts`), not when imported by tests. */
+const entry = process.argv[1] ?? "";
+if (import.meta.url === new URL(`file://${entry}`).href || /(?:^|[\\/])(?:server\.mjs|main\.ts)$/.test(entry)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`MCP server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
