@@ -3,6 +3,8 @@
  * and shuts down gracefully on SIGTERM/SIGINT (stops accepting, lets in-flight requests finish, then exits;
  * forced exit after a grace period).
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { serve, type ServerType } from "@hono/node-server";
 import { ConfigError, loadConfig, type McpAppConfig } from "./config.js";
 import { createLogger, type Logger } from "./logging.js";
@@ -76,9 +78,16 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** Run only as the entry point (the bundle, or `tsx mcp-app/main.ts`), not when imported by tests. */
-const entry = process.argv[1] ?? "";
-if (import.meta.url === new URL(`file://${entry}`).href || /(?:^|[\\/])(?:server\.mjs|main\.ts)$/.test(entry)) {
+/** Run only as the entry point (the bundle, or `tsx mcp-app/main.ts`), not when imported by tests or scripts. */
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   main().catch((error: unknown) => {
     process.stderr.write(`MCP server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -1,0 +1,101 @@
+/**
+ * Bundles the MCP server for App Service: esbuild turns mcp-app/main.ts and its dependencies into ONE file
+ * `server.mjs` (Node 22, ESM, minified), next to a tiny package.json, and zips both deterministically (sorted
+ * entries, fixed timestamps): the same source gives a byte-identical zip, so its hash only changes with the code.
+ *
+ * Library: `await buildMcpApp()` (used by the App Service construct at synth). CLI: `tsx mcp-app/build.ts [outDir]`.
+ * App Service runs it with the startup command `node server.mjs`.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { zipSync, type Zippable } from "fflate";
+
+export interface BuildMcpAppOptions {
+  /** Output folder (relative paths resolve against the repository root). @default "dist/mcp-app" */
+  readonly outDir?: string;
+}
+
+export interface McpAppBundle {
+  /** Folder holding the unzipped site (`server.mjs`, `package.json`). */
+  readonly siteDir: string;
+  /** The zip to deploy. */
+  readonly zipFile: string;
+  readonly zipBytes: number;
+  /** Hex SHA-256 of the zip. */
+  readonly sha256: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "..");
+/** Fixed local-time timestamp for every zip entry (zip stores local DOS time), so zips do not depend on when they were built. */
+const FIXED_MTIME = new Date(2000, 0, 1, 0, 0, 0);
+
+const SITE_PACKAGE_JSON = `${JSON.stringify(
+  {
+    name: "secure-remote-mcp-server",
+    private: true,
+    type: "module",
+    description: "Bundled MCP server (built by mcp-app/build.ts); App Service startup command: node server.mjs",
+    main: "server.mjs",
+    engines: { node: ">=22" },
+    scripts: { start: "node server.mjs" },
+  },
+  null,
+  2,
+)}\n`;
+
+/** Builds `server.mjs`, `package.json` and the deterministic `mcp-app.zip` under `outDir`. */
+export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<McpAppBundle> {
+  const outDir = path.resolve(repoRoot, options.outDir ?? "dist/mcp-app");
+  const siteDir = path.join(outDir, "site");
+  const zipFile = path.join(outDir, "mcp-app.zip");
+  await rm(siteDir, { recursive: true, force: true });
+  await mkdir(siteDir, { recursive: true });
+
+  const result = await build({
+    absWorkingDir: repoRoot,
+    entryPoints: [path.join(here, "main.ts")],
+    outfile: path.join(siteDir, "server.mjs"),
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    minify: true,
+    sourcemap: false,
+    legalComments: "none",
+    logLevel: "silent",
+    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+    banner: { js: 'import { createRequire as __mcpCreateRequire } from "node:module"; const require = __mcpCreateRequire(import.meta.url);' },
+    metafile: false,
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`Bundling mcp-app/main.ts failed: ${result.errors.map((e) => e.text).join("; ")}`);
+  }
+  await writeFile(path.join(siteDir, "package.json"), SITE_PACKAGE_JSON);
+
+  const names = ["package.json", "server.mjs"].sort();
+  const entries: Zippable = {};
+  for (const name of names) {
+    entries[name] = [new Uint8Array(await readFile(path.join(siteDir, name))), { mtime: FIXED_MTIME, level: 9 }];
+  }
+  const zip = zipSync(entries, { mtime: FIXED_MTIME, level: 9 });
+  await writeFile(zipFile, zip);
+  return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
+}
+
+if (/(?:^|[\\/])build\.ts$/.test(process.argv[1] ?? "")) {
+  buildMcpApp({ outDir: process.argv[2] })
+    .then((b) => {
+      process.stdout.write(
+        `${path.relative(process.cwd(), b.zipFile)}: ${b.zipBytes} bytes (${(b.zipBytes / 1024).toFixed(1)} KiB zipped), sha256 ${b.sha256}\n` +
+          `site: ${path.relative(process.cwd(), b.siteDir)} (startup command: node server.mjs)\n`,
+      );
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}
