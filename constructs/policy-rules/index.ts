@@ -1,0 +1,72 @@
+/**
+ * Static verification of API Management policies: small pure rules over a PolicySet, one runner.
+ *
+ *   import { runPolicyRules } from "./policy-rules/index.js";
+ *   const violations = runPolicyRules(gateway.policySet());
+ *
+ * Each document is parsed once (parse.ts caches by document) and the parse is shared by all rules.
+ * Rules that need a tree skip documents that are not well-formed; `xml-well-formed` reports those.
+ */
+import type { PolicySet, PolicyViolation } from "../policy-set.js";
+import type { PolicyRule } from "./rule.js";
+import { cacheStoreValueOncePerSection } from "./rules/cache-store-once.js";
+import { csharpAllowedTypes } from "./rules/csharp-types.js";
+import { includeFragmentDefined } from "./rules/include-fragment.js";
+import { knownPolicyElements } from "./rules/known-elements.js";
+import { mcpStreaming } from "./rules/mcp-streaming.js";
+import { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
+import { noSecretTrace } from "./rules/no-secret-trace.js";
+import { sizeLimits } from "./rules/size-limits.js";
+import { fragmentStructure, policyStructure } from "./rules/structure.js";
+import { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
+import { xmlWellFormed } from "./rules/well-formed.js";
+
+export type { PolicyRule } from "./rule.js";
+export type { PolicySet, PolicyViolation, PolicyDocument, NamedValueInfo } from "../policy-set.js";
+export { cacheStoreValueOncePerSection } from "./rules/cache-store-once.js";
+export { csharpAllowedTypes } from "./rules/csharp-types.js";
+export { includeFragmentDefined } from "./rules/include-fragment.js";
+export { knownPolicyElements } from "./rules/known-elements.js";
+export { mcpStreaming } from "./rules/mcp-streaming.js";
+export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
+export { noSecretTrace } from "./rules/no-secret-trace.js";
+export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
+export { fragmentStructure, policyStructure } from "./rules/structure.js";
+export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
+export { xmlWellFormed } from "./rules/well-formed.js";
+export { parsePolicy, parsePolicyXml } from "./parse.js";
+
+/** Every rule, in the order their findings are reported. */
+export const policyRules: readonly PolicyRule[] = [
+  xmlWellFormed,
+  policyStructure,
+  fragmentStructure,
+  namedValuesDefined,
+  namedValuesUsed,
+  includeFragmentDefined,
+  sizeLimits,
+  noTerraformInterpolation,
+  knownPolicyElements,
+  csharpAllowedTypes,
+  mcpStreaming,
+  noSecretTrace,
+  cacheStoreValueOncePerSection,
+];
+
+/**
+ * Runs the rules over a policy set and returns every violation (empty when the set is clean).
+ * Documents are checked for duplicate names first: names key fragments and messages.
+ */
+export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
+  const out: PolicyViolation[] = [];
+  const seen = new Set<string>();
+  for (const doc of set.documents) {
+    const key = `${doc.scope}:${doc.name}`;
+    if (seen.has(key)) {
+      out.push({ rule: "unique-document-names", document: doc.name, message: `two ${doc.scope} documents are named "${doc.name}"; names must be unique per scope` });
+    }
+    seen.add(key);
+  }
+  for (const rule of rules) out.push(...rule.check(set));
+  return out;
+}
