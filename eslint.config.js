@@ -21,8 +21,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: providerRoots.map((name) => `${name}/lib`),
-              message: "Import one resource module (…/lib/<resource>), not the lib index.",
+              regex: "^@cdktf/provider-(azurerm|azuread|random)(/lib)?(/(index|lazy-index)(\\.js)?)?/?$",
+              message: "Import one resource module (…/lib/<resource>), not the package root or the lib index.",
             },
           ],
         },

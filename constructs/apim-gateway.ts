@@ -7,6 +7,8 @@
  */
 import { Construct, type IConstruct } from "constructs";
 import { Aspects, type IAspect, type TerraformResource } from "cdktf";
+// Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
+import { dependable } from "cdktf/lib/tfExpression";
 import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
 import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
 import { ApiManagementApiOperation } from "@cdktf/provider-azurerm/lib/api-management-api-operation";
@@ -419,9 +421,11 @@ export class ApimGateway extends Construct {
         const fragment = this.fragments.get(fragmentId);
         if (fragment && fragment.resource !== entry.resource) targets.push(fragment.resource);
       }
-      const existing = new Set(entry.resource.dependsOn ?? []);
-      for (const target of targets) existing.add(target.fqn);
-      entry.resource.dependsOn = [...existing].sort();
+      const seen = new Set<TerraformResource>();
+      const unique = targets.filter((t) => !seen.has(t) && seen.add(t));
+      const address = (r: TerraformResource) => `${r.terraformResourceType}.${r.friendlyUniqueId}`;
+      unique.sort((a, b) => address(a).localeCompare(address(b)));
+      entry.resource.dependsOn = [...(entry.resource.dependsOn ?? []), ...unique.map((t) => dependable(t))];
     }
   }
 }

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../config/config.js";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(loadConfig({})).toEqual({
+      location: "westeurope",
+      environmentName: "mcp",
+      resourceGroupName: "mcp-rg",
+      apimSku: "BasicV2_1",
+      publisherEmail: "apim-admin@example.com",
+      publisherName: "MCP Platform",
+      appServiceSku: "B1",
+      mcpPath: "mcp",
+      scopeName: "user_impersonate",
+      keyVersion: "1",
+    });
+  });
+
+  it("reads every variable", () => {
+    expect(
+      loadConfig({
+        AZURE_LOCATION: "swedencentral",
+        ENVIRONMENT_NAME: "contoso-prod",
+        RESOURCE_GROUP_NAME: "rg-mcp.prod",
+        APIM_SKU: "StandardV2_2",
+        APIM_PUBLISHER_EMAIL: "platform@contoso.com",
+        APIM_PUBLISHER_NAME: "Contoso Platform",
+        APP_SERVICE_SKU: "P1v3",
+        MCP_PATH: "weather/mcp",
+        ENTRA_SCOPE_NAME: "mcp.tools",
+        OAUTH_KEY_VERSION: "2026-11",
+      }),
+    ).toEqual({
+      location: "swedencentral",
+      environmentName: "contoso-prod",
+      resourceGroupName: "rg-mcp.prod",
+      apimSku: "StandardV2_2",
+      publisherEmail: "platform@contoso.com",
+      publisherName: "Contoso Platform",
+      appServiceSku: "P1v3",
+      mcpPath: "weather/mcp",
+      scopeName: "mcp.tools",
+      keyVersion: "2026-11",
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ APIM_SKU: "", ENVIRONMENT_NAME: "" })).toMatchObject({ apimSku: "BasicV2_1", environmentName: "mcp" });
+  });
+
+  it("ignores unrelated environment variables and lists the ones it reads", () => {
+    expect(loadConfig({ PATH: "/usr/bin", HOME: "/root" }).apimSku).toBe("BasicV2_1");
+    expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(["AZURE_LOCATION", "ENVIRONMENT_NAME", "APIM_SKU", "APIM_PUBLISHER_EMAIL", "APIM_PUBLISHER_NAME", "APP_SERVICE_SKU", "MCP_PATH"]));
+  });
+
+  it("accepts classic and v2 API Management tiers", () => {
+    for (const sku of ["BasicV2_1", "BasicV2_10", "StandardV2_3", "Developer_1", "Basic_2", "Standard_4", "Premium_3"]) {
+      expect(loadConfig({ APIM_SKU: sku }).apimSku).toBe(sku);
+    }
+  });
+
+  it("fails for Consumption, explaining why it cannot work", () => {
+    expect(problems({ APIM_SKU: "Consumption_0" })).toEqual([
+      expect.stringMatching(/^APIM_SKU: "Consumption_0" is refused: .*no built-in cache.*server-sent events.*16 KiB/),
+    ]);
+    expect(problems({ APIM_SKU: "Consumption" })[0]).toMatch(/^APIM_SKU: "Consumption" is refused/);
+  });
+
+  it("fails for an unknown API Management SKU", () => {
+    expect(problems({ APIM_SKU: "BasicV3_1" })).toEqual([expect.stringMatching(/^APIM_SKU: "BasicV3_1" is not an API Management SKU.*expected <tier>_<units>/)]);
+    expect(problems({ APIM_SKU: "basicv2_1" })[0]).toMatch(/"basicv2_1" is not an API Management SKU/);
+  });
+
+  it("fails for an environment name that breaks Azure naming rules", () => {
+    for (const bad of ["Mcp", "1mcp", "mcp-", "mc--p", "mcp_env", "a".repeat(25)]) {
+      expect(problems({ ENVIRONMENT_NAME: bad }), bad).toEqual([expect.stringContaining(`ENVIRONMENT_NAME: ${JSON.stringify(bad)} breaks Azure naming rules`)]);
+    }
+  });
+
+  it("fails for a malformed e-mail", () => {
+    for (const bad of ["admin", "admin@", "@contoso.com", "a b@contoso.com", "admin@contoso"]) {
+      expect(problems({ APIM_PUBLISHER_EMAIL: bad }), bad).toEqual([expect.stringContaining(`APIM_PUBLISHER_EMAIL: ${JSON.stringify(bad)} is not an e-mail address`)]);
+    }
+  });
+
+  it("fails for an unknown region", () => {
+    expect(problems({ AZURE_LOCATION: "West Europe" })).toEqual([expect.stringContaining('AZURE_LOCATION: "West Europe" is not an Azure region name')]);
+  });
+
+  it("fails for free or unknown App Service plans", () => {
+    expect(problems({ APP_SERVICE_SKU: "F1" })[0]).toMatch(/^APP_SERVICE_SKU: "F1" is refused: Free and Shared plans/);
+    expect(problems({ APP_SERVICE_SKU: "B9" })[0]).toMatch(/^APP_SERVICE_SKU: "B9" is not a Linux App Service plan SKU/);
+  });
+
+  it("fails for an MCP path that is malformed or shadows an OAuth endpoint", () => {
+    expect(problems({ MCP_PATH: "/mcp" })[0]).toMatch(/^MCP_PATH: "\/mcp" is not a usable API path/);
+    expect(problems({ MCP_PATH: "MCP" })[0]).toMatch(/^MCP_PATH: "MCP" is not a usable API path/);
+    expect(problems({ MCP_PATH: "authorize" })[0]).toMatch(/^MCP_PATH: "authorize" would shadow the gateway's OAuth endpoint \/authorize/);
+    expect(problems({ MCP_PATH: ".well-known/x" })[0]).toMatch(/is not a usable API path|would shadow/);
+  });
+
+  it("fails for a bad publisher name, resource group, scope or key version", () => {
+    expect(problems({ APIM_PUBLISHER_NAME: "<script>" })[0]).toMatch(/^APIM_PUBLISHER_NAME: "<script>" is not a usable publisher name/);
+    expect(problems({ RESOURCE_GROUP_NAME: "rg." })[0]).toMatch(/^RESOURCE_GROUP_NAME: "rg." is not a valid resource group name/);
+    expect(problems({ ENTRA_SCOPE_NAME: "a b" })[0]).toMatch(/^ENTRA_SCOPE_NAME: "a b" is not a usable delegated scope name/);
+    expect(problems({ OAUTH_KEY_VERSION: "v 2" })[0]).toMatch(/^OAUTH_KEY_VERSION: "v 2" is not a usable key version/);
+  });
+
+  it("reports every bad variable at once, in one message", () => {
+    try {
+      loadConfig({ APIM_SKU: "Consumption", ENVIRONMENT_NAME: "BAD" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/^Invalid configuration:\n/);
+      expect(message).toContain('APIM_SKU: "Consumption" is refused');
+      expect(message).toContain('ENVIRONMENT_NAME: "BAD" breaks Azure naming rules');
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { gatewayStack } from "../../test-support/gateway.js";
+import { onlyResource, resourcesOf, synthJson, unhashed } from "../../test-support/synth.js";
+
+/** A gateway with the fixture policies fully wired. */
+function wired() {
+  const { stack, gateway } = gatewayStack();
+  gateway.addNamedValue("env_name", { name: "env-name", value: "test" });
+  gateway.addNamedValue("signing_key", { name: "signing-key", value: "${random_password.k.result}", secret: true });
+  gateway.addNamedValue("allowed_origin", { name: "allowed-origin", value: "*" });
+  gateway.addPolicyFragment("cors", { name: "shared-cors", file: "fragments/cors.xml", description: "CORS" });
+  gateway.setGlobalPolicy("global.xml");
+  const api = gateway.addApi("mcp_api", { name: "mcp", path: "mcp", displayName: "MCP", serviceUrl: "https://backend.example", streaming: true });
+  api.setPolicy("api.xml");
+  api.addOperation("get_item", { operationId: "get-item", displayName: "Get item", method: "get", urlTemplate: "/items/{id}/{*rest}", policyFile: "operation.xml" });
+  return { stack, gateway };
+}
+
+describe("ApimGateway", () => {
+  it("creates the service with BasicV2_1, a user-assigned identity and HTTPS APIs by default", () => {
+    const { stack, gateway } = gatewayStack();
+    gateway.addApi("oauth_api", { name: "oauth", path: "", displayName: "OAuth" });
+    const json = synthJson(stack);
+    const service = onlyResource(json, "azurerm_api_management");
+    expect(service).toMatchObject({ name: "test-apim", sku_name: "BasicV2_1", publisher_email: "ops@contoso.com" });
+    expect(unhashed(service.identity)).toEqual({ type: "UserAssigned", identity_ids: ["${azurerm_user_assigned_identity.gateway_identity.id}"] });
+    expect(onlyResource(json, "azurerm_api_management_api")).toMatchObject({ path: "", protocols: ["https"], subscription_required: false });
+    expect(gateway.gatewayUrl).toBe("https://test-apim.azure-api.net");
+  });
+
+  it("logs to Application Insights without bodies or headers", () => {
+    const json = synthJson(gatewayStack().stack);
+    const diagnostic = onlyResource(json, "azurerm_api_management_diagnostic");
+    for (const side of ["frontend_request", "frontend_response", "backend_request", "backend_response"]) {
+      expect(diagnostic[side], side).toEqual({ body_bytes: 0, headers_to_log: [] });
+    }
+    expect(unhashed(onlyResource(json, "azurerm_api_management_logger").application_insights)).toEqual({
+      connection_string: "${azurerm_application_insights.observability_app_insights.connection_string}",
+    });
+  });
+
+  it("stores named values, honouring the secret flag", () => {
+    const { stack } = wired();
+    const values = resourcesOf(synthJson(stack), "azurerm_api_management_named_value");
+    expect(values.map((v) => [v.name, v.secret]).sort()).toEqual([
+      ["allowed-origin", false],
+      ["env-name", false],
+      ["signing-key", true],
+    ]);
+  });
+
+  it("loads fragments from policies/ as rawxml", () => {
+    const fragment = onlyResource(synthJson(wired().stack), "azurerm_api_management_policy_fragment");
+    expect(fragment).toMatchObject({ name: "shared-cors", format: "rawxml", description: "CORS" });
+    expect(fragment.value).toContain("Access-Control-Allow-Origin");
+  });
+
+  it("makes every policy depend on the named values and fragments it references", () => {
+    const json = synthJson(wired().stack);
+    expect(unhashed(onlyResource(json, "azurerm_api_management_policy").depends_on)).toEqual([
+      "azurerm_api_management_named_value.gateway_env_name",
+    ]);
+    expect(unhashed(onlyResource(json, "azurerm_api_management_api_policy").depends_on)).toEqual([
+      "azurerm_api_management_named_value.gateway_signing_key",
+      "azurerm_api_management_policy_fragment.gateway_cors",
+    ]);
+    expect(unhashed(onlyResource(json, "azurerm_api_management_policy_fragment").depends_on)).toEqual([
+      "azurerm_api_management_named_value.gateway_allowed_origin",
+    ]);
+    expect(unhashed(onlyResource(json, "azurerm_api_management_api_operation_policy").depends_on)).toEqual([
+      "azurerm_api_management_named_value.gateway_env_name",
+    ]);
+  });
+
+  it("derives template parameters from the URL template and upper-cases the method", () => {
+    const operation = onlyResource(synthJson(wired().stack), "azurerm_api_management_api_operation");
+    expect(operation).toMatchObject({ method: "GET", url_template: "/items/{id}/{*rest}", operation_id: "get-item" });
+    expect(operation.template_parameter).toEqual([
+      { name: "id", required: true, type: "string" },
+      { name: "rest", required: true, type: "string" },
+    ]);
+  });
+
+  it("describes its policies for the static checks", () => {
+    const set = wired().gateway.policySet();
+    expect(set.documents.map((d) => [d.scope, d.name, d.file, d.streaming ?? false])).toEqual([
+      ["global", "global", "policies/global.xml", false],
+      ["api", "mcp", "policies/api.xml", true],
+      ["operation", "mcp/get-item", "policies/operation.xml", true],
+      ["fragment", "shared-cors", "policies/fragments/cors.xml", false],
+    ]);
+    expect(set.namedValues).toEqual([
+      { name: "env-name", secret: false },
+      { name: "signing-key", secret: true },
+      { name: "allowed-origin", secret: false },
+    ]);
+  });
+
+  it("fails for the Consumption tier, naming the reason", () => {
+    expect(() => gatewayStack({ sku: "Consumption_0" })).toThrow(/"Consumption_0" is refused: .*no built-in cache.*server-sent events.*16 KiB/);
+  });
+
+  it("fails for an unknown SKU", () => {
+    expect(() => gatewayStack({ sku: "Gold_1" })).toThrow(/"Gold_1" is not an API Management SKU/);
+  });
+
+  it("fails for a name that breaks API Management naming rules", () => {
+    expect(() => gatewayStack({ name: "1-bad--name" })).toThrow(/name "1-bad--name" breaks API Management naming rules/);
+  });
+
+  it("fails for a duplicate or malformed named value", () => {
+    const { gateway } = gatewayStack();
+    gateway.addNamedValue("a", { name: "dup", value: "1" });
+    expect(() => gateway.addNamedValue("b", { name: "dup", value: "2" })).toThrow(/named value "dup" is defined twice/);
+    expect(() => gateway.addNamedValue("c", { name: "has space", value: "2" })).toThrow(/named value name "has space" is invalid/);
+    expect(() => gateway.addNamedValue("d", { name: "empty", value: "" })).toThrow(/"empty" has an empty value/);
+  });
+
+  it("fails for a policy file that is missing, outside policies/ or not XML", () => {
+    const { gateway } = gatewayStack();
+    expect(() => gateway.setGlobalPolicy("missing.xml")).toThrow(/"policies\/missing.xml" does not exist/);
+    expect(() => gateway.setGlobalPolicy("../synth.ts")).toThrow(/"..\/synth.ts" is outside policies\//);
+    expect(() => gateway.addPolicyFragment("n", { name: "notes", file: "notes.txt" })).toThrow(/"notes.txt" is not an .xml file/);
+  });
+
+  it("fails for duplicate APIs, paths and operations, and bad operations", () => {
+    const { gateway } = gatewayStack();
+    const api = gateway.addApi("a", { name: "one", path: "x", displayName: "One" });
+    expect(() => gateway.addApi("b", { name: "one", path: "y", displayName: "Dup" })).toThrow(/API "one" is defined twice/);
+    expect(() => gateway.addApi("c", { name: "two", path: "x", displayName: "Two" })).toThrow(/path "x", already used by API "one"/);
+    expect(() => gateway.addApi("d", { name: "three", path: "/z", displayName: "Three" })).toThrow(/path "\/z" must not start or end with '\/'/);
+    api.addOperation("op", { operationId: "op", displayName: "Op", method: "POST", urlTemplate: "/" });
+    expect(() => api.addOperation("op2", { operationId: "op", displayName: "Op", method: "POST", urlTemplate: "/" })).toThrow(/already has an operation "op"/);
+    expect(() => api.addOperation("op3", { operationId: "op3", displayName: "Op", method: "FETCH", urlTemplate: "/" })).toThrow(/method "FETCH"/);
+    expect(() => api.addOperation("op4", { operationId: "op4", displayName: "Op", method: "GET", urlTemplate: "items" })).toThrow(/URL template "items"/);
+  });
+});

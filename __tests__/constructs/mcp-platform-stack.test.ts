@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { fixturePackage, onlyResource, platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
+
+describe("McpPlatformStack", () => {
+  it("synthesizes the whole topology (snapshot)", () => {
+    const { stack } = platformStack();
+    const json = synthJson(stack);
+    expect(json).toMatchSnapshot();
+  });
+
+  it("creates every resource of the topology", () => {
+    const json = synthJson(platformStack().stack);
+    for (const type of [
+      "azurerm_resource_group",
+      "azurerm_log_analytics_workspace",
+      "azurerm_application_insights",
+      "azurerm_user_assigned_identity",
+      "azurerm_api_management",
+      "azurerm_api_management_logger",
+      "azurerm_api_management_diagnostic",
+      "azurerm_service_plan",
+      "azurerm_linux_web_app",
+      "azuread_application_registration",
+      "azuread_application_identifier_uri",
+      "azuread_application_permission_scope",
+      "azuread_application_redirect_uris",
+      "azuread_application_federated_identity_credential",
+      "azuread_service_principal",
+    ]) {
+      expect(resourcesOf(json, type), type).not.toHaveLength(0);
+    }
+  });
+
+  it("derives globally unique names in Terraform from the subscription and resource group", () => {
+    const json = synthJson(platformStack({ ENVIRONMENT_NAME: "contoso", RESOURCE_GROUP_NAME: "rg-contoso" }).stack);
+    expect(json.locals).toEqual({ unique_suffix: '${substr(sha1(join("/", [data.azurerm_client_config.current.subscription_id, "rg-contoso"])), 0, 13)}' });
+    expect(onlyResource(json, "azurerm_api_management").name).toBe("contoso-apim-${local.unique_suffix}");
+    expect(onlyResource(json, "azurerm_linux_web_app").name).toBe("contoso-app-${local.unique_suffix}");
+    expect(onlyResource(json, "azuread_application_redirect_uris").redirect_uris).toEqual([
+      "https://contoso-apim-${local.unique_suffix}.azure-api.net/oauth-callback",
+    ]);
+  });
+
+  it("passes configuration through: location, SKUs, publisher, MCP path", () => {
+    const json = synthJson(
+      platformStack({
+        AZURE_LOCATION: "swedencentral",
+        APIM_SKU: "StandardV2_2",
+        APP_SERVICE_SKU: "P0v3",
+        APIM_PUBLISHER_EMAIL: "platform@contoso.com",
+        APIM_PUBLISHER_NAME: "Contoso",
+        MCP_PATH: "weather/mcp",
+      }).stack,
+    );
+    expect(onlyResource(json, "azurerm_resource_group").location).toBe("swedencentral");
+    const apim = onlyResource(json, "azurerm_api_management");
+    expect(apim).toMatchObject({ sku_name: "StandardV2_2", publisher_email: "platform@contoso.com", publisher_name: "Contoso" });
+    expect(onlyResource(json, "azurerm_service_plan").sku_name).toBe("P0v3");
+    expect(json.output?.mcp_endpoint_url.value).toBe("https://mcp-apim-${local.unique_suffix}.azure-api.net/weather/mcp");
+    expect(json.output?.protected_resource_metadata_url.value).toBe(
+      "https://mcp-apim-${local.unique_suffix}.azure-api.net/.well-known/oauth-protected-resource/weather/mcp",
+    );
+  });
+
+  it("configures providers so that destroy purges API Management and a redeploy can reuse the name", () => {
+    const json = synthJson(platformStack().stack);
+    const azurerm = (json.provider?.azurerm as Record<string, unknown>[])[0];
+    expect(azurerm.features).toEqual([
+      {
+        api_management: [{ purge_soft_delete_on_destroy: true, recover_soft_deleted: true }],
+        application_insights: [{ disable_generated_rule: true }],
+        resource_group: [{ prevent_deletion_if_contains_resources: false }],
+      },
+    ]);
+    expect(Object.keys(json.terraform?.required_providers as object).sort()).toEqual(["azuread", "azurerm", "random"]);
+  });
+
+  it("outputs the endpoints, host name and client id, and nothing secret", () => {
+    const json = synthJson(platformStack().stack);
+    expect(Object.keys(json.output ?? {}).sort()).toEqual([
+      "app_service_host_name",
+      "authorization_server_metadata_url",
+      "entra_client_id",
+      "mcp_endpoint_url",
+      "protected_resource_metadata_url",
+    ]);
+    for (const [name, output] of Object.entries(json.output ?? {})) {
+      expect(output.sensitive, name).toBeUndefined();
+      expect(JSON.stringify(output.value), name).not.toMatch(/connection_string|instrumentation_key|random_password|random_bytes|\.result|secret|password/i);
+    }
+  });
+
+  it("has no password or client secret resource anywhere", () => {
+    const json = synthJson(platformStack().stack);
+    const types = Object.keys(json.resource);
+    expect(types.filter((t) => /password|secret|certificate/.test(t))).toEqual([]);
+    expect(JSON.stringify(json)).not.toMatch(/client_secret/);
+  });
+
+  it("changes the deployed package path when the code changes", () => {
+    const a = onlyResource(synthJson(platformStack({}, fixturePackage("export const a = 1;\n")).stack), "azurerm_linux_web_app");
+    const b = onlyResource(synthJson(platformStack({}, fixturePackage("export const a = 2;\n")).stack), "azurerm_linux_web_app");
+    const same = onlyResource(synthJson(platformStack({}, fixturePackage("export const a = 1;\n")).stack), "azurerm_linux_web_app");
+    expect(a.zip_deploy_file).not.toBe(b.zip_deploy_file);
+    expect(a.zip_deploy_file).toBe(same.zip_deploy_file);
+  });
+});

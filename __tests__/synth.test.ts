@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { synthesize } from "../main.js";
+import type { SynthJson } from "../test-support/synth.js";
+
+const repoRoot = join(import.meta.dirname, "..");
+
+/** Runs `npm run synth`'s command with the given variables into a fresh output folder. */
+function runSynth(env: Record<string, string>) {
+  const outdir = join(mkdtempSync(join(tmpdir(), "synth-")), "cdktf.out");
+  const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { ...result, outdir };
+}
+
+describe("npm run synth", () => {
+  it("writes a Terraform JSON holding the whole topology and the hashed package", async () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), "synth-ok-")), "cdktf.out");
+    const buildDir = mkdtempSync(join(tmpdir(), "synth-build-"));
+    const { stackDir } = await synthesize({ env: {}, outdir, buildDir });
+    const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as SynthJson;
+    expect(Object.keys(json.resource)).toEqual(
+      expect.arrayContaining(["azurerm_api_management", "azurerm_linux_web_app", "azuread_application_registration", "azurerm_application_insights"]),
+    );
+    const web = Object.values(json.resource.azurerm_linux_web_app)[0] as { zip_deploy_file: string };
+    expect(existsSync(join(stackDir, web.zip_deploy_file))).toBe(true);
+    expect(readdirSync(join(outdir, "stacks"))).toEqual(["mcp"]);
+  });
+
+  it("fails for a Consumption APIM_SKU with one clear message and writes nothing", () => {
+    const run = runSynth({ APIM_SKU: "Consumption" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('APIM_SKU: "Consumption" is refused');
+    expect(run.stderr).toContain("Nothing was written");
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+
+  it("fails for an ENVIRONMENT_NAME that breaks naming rules and writes nothing", () => {
+    const run = runSynth({ ENVIRONMENT_NAME: "My_Env" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('ENVIRONMENT_NAME: "My_Env" breaks Azure naming rules');
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+
+  it("fails for a malformed publisher e-mail and writes nothing", () => {
+    const run = runSynth({ APIM_PUBLISHER_EMAIL: "not-an-email" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('APIM_PUBLISHER_EMAIL: "not-an-email" is not an e-mail address');
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The CDKTF app: reads and validates the configuration, bundles the MCP server, composes the stack
+ * and writes plain Terraform JSON to cdktf.out/stacks/mcp/cdk.tf.json. Used by `npm run synth`,
+ * `cdktf synth|deploy|destroy` (see cdktf.json) and the tests.
+ */
+import { relative } from "node:path";
+import { App } from "cdktf";
+import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
+import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
+import { buildMcpApp } from "./mcp-app/build.js";
+
+/** The stack's name: `cdktf deploy mcp`, `cdktf.out/stacks/mcp`. */
+export const STACK_NAME = "mcp";
+
+export interface SynthResult {
+  readonly config: AppConfig;
+  /** Folder holding cdk.tf.json, relative to the working directory. */
+  readonly stackDir: string;
+  readonly stack: McpPlatformStack;
+}
+
+/** Builds the MCP server bundle and synthesizes the stack into `outdir`. */
+export async function synthesize(
+  options: { env?: Record<string, string | undefined>; outdir?: string; buildDir?: string } = {},
+): Promise<SynthResult> {
+  // Configuration first: a bad value stops here, before anything is built or written.
+  const config = loadConfig(options.env ?? process.env);
+  const bundle = await buildMcpApp({ outDir: options.buildDir });
+  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
+  const stack = new McpPlatformStack(app, STACK_NAME, { config, mcpPackageFile: bundle.zipFile });
+  app.synth();
+  return { config, stack, stackDir: relative(process.cwd(), `${app.outdir}/stacks/${STACK_NAME}`) || "." };
+}
+
+function summary({ config, stackDir }: SynthResult): string {
+  const lines = [
+    `Terraform JSON written to ${stackDir}/cdk.tf.json (stack "${STACK_NAME}", ${config.location}, API Management ${config.apimSku}, App Service ${config.appServiceSku}).`,
+    "",
+    "To deploy you need:",
+    "  - an Azure subscription where you may create resources and role assignments, and rights in Entra ID to create an application;",
+    "  - credentials: `az login` (and `az account set -s <subscription>`), or ARM_SUBSCRIPTION_ID/ARM_TENANT_ID with OIDC or a service principal;",
+    "  - network access to the Terraform registry for the azurerm, azuread and random providers.",
+    "Then: npx cdktf deploy mcp   (or: cd " + stackDir + " && terraform init && terraform apply)",
+  ];
+  if (config.publisherEmail === PLACEHOLDER_PUBLISHER_EMAIL) {
+    lines.push("", `Note: APIM_PUBLISHER_EMAIL is the placeholder ${PLACEHOLDER_PUBLISHER_EMAIL}; set it to a real address before deploying.`);
+  }
+  return lines.join("\n");
+}
+
+const isEntryPoint = process.argv[1] !== undefined && /main\.[cm]?[jt]s$/.test(process.argv[1]);
+if (isEntryPoint) {
+  try {
+    const result = await synthesize();
+    console.log(summary(result));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      console.error("Nothing was written. See the configuration table in README.md.");
+    } else {
+      // Construct and policy-check errors name what is wrong; the stack trace only with DEBUG set.
+      console.error(process.env.DEBUG ? error : `Synth failed: ${(error as Error).message}`);
+    }
+    process.exit(1);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Helpers for construct tests: a deterministic fixture package for the App Service, a stack with
+ * the base resources a construct needs, and typed access to synthesized Terraform JSON.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { zipSync } from "fflate";
+import { Testing, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
+import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { loadConfig, type AppConfig } from "../config/config.js";
+import { McpPlatformStack } from "../constructs/mcp-platform-stack.js";
+
+/** Synthesized Terraform JSON, keyed by resource type then resource name. */
+export interface SynthJson {
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown; sensitive?: boolean; description?: string }>;
+  locals?: Record<string, unknown>;
+  provider?: Record<string, unknown[]>;
+  terraform?: Record<string, unknown>;
+}
+
+const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
+
+/** Writes a small, byte-stable zip standing in for the MCP server bundle; returns its path. */
+export function fixturePackage(content = "export {};\n"): string {
+  const dir = mkdtempSync(join(tmpdir(), "mcp-pkg-"));
+  const file = join(dir, "mcp-app.zip");
+  const zip = zipSync({ "server.mjs": [new TextEncoder().encode(content), { mtime: FIXED_MTIME }] }, { level: 9 });
+  writeFileSync(file, zip);
+  return file;
+}
+
+/** Parses `Testing.synth` output. */
+export function synthJson(stack: TerraformStack): SynthJson {
+  return JSON.parse(Testing.synth(stack, true)) as SynthJson;
+}
+
+/** The resources of one type, as a list of their bodies. */
+export function resourcesOf(json: SynthJson, type: string): Record<string, unknown>[] {
+  return Object.values(json.resource[type] ?? {});
+}
+
+/** The single resource of a type; fails the test when there is not exactly one. */
+export function onlyResource(json: SynthJson, type: string): Record<string, unknown> {
+  const all = resourcesOf(json, type);
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+/** A stack with the three providers and a resource group, for testing one construct. */
+export function baseStack(): { stack: TerraformStack; resourceGroup: ResourceGroup } {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, "test");
+  new AzurermProvider(stack, "azurerm", { features: [{}] });
+  new AzureadProvider(stack, "azuread", {});
+  new RandomProvider(stack, "random", {});
+  const resourceGroup = new ResourceGroup(stack, "rg", { name: "test-rg", location: "westeurope" });
+  return { stack, resourceGroup };
+}
+
+/** The whole platform stack for a configuration given as environment variables. */
+export function platformStack(env: Record<string, string> = {}, packageFile = fixturePackage()): {
+  stack: McpPlatformStack;
+  config: AppConfig;
+} {
+  const config = loadConfig(env);
+  const app = Testing.app();
+  return { stack: new McpPlatformStack(app as Construct, "mcp", { config, mcpPackageFile: packageFile }), config };
+}
+
+/** Policy files for gateway tests (test-support/fixtures/policies). */
+export const FIXTURE_POLICIES_DIR = join(import.meta.dirname, "fixtures", "policies");
+
+/** Removes cdktf's 8-character hash suffixes from resource addresses, for readable assertions. */
+export function unhashed<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replace(/_[0-9A-F]{8}\b/g, "")) as T;
+}
