@@ -28,8 +28,9 @@ export function isLoopbackOrigin(origin: string): boolean {
 /** Refuses (403) requests whose Host or Origin is not loopback. */
 export function loopbackOnly(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const host = c.req.header("host");
-    const name = host === undefined ? undefined : hostNameOf(host);
+    // Node always passes the Host header; an in-process request without one is judged by its URL.
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    const name = hostNameOf(host);
     if (name === undefined || !isLoopbackHost(name)) {
       return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Forbidden: the Host header must name a loopback address in local mode"), 403);
     }
