@@ -3,8 +3,8 @@
  * and writes plain Terraform JSON to cdktf.out/stacks/mcp/cdk.tf.json. Used by `npm run synth`,
  * `cdktf synth|deploy|destroy` (see cdktf.json) and the tests.
  */
-import { relative } from "node:path";
-import { App } from "cdktf";
+import { join, relative } from "node:path";
+import { App, LocalBackend } from "cdktf";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
 import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
 import { buildMcpApp } from "./mcp-app/build.js";
@@ -28,8 +28,12 @@ export async function synthesize(
   const bundle = await buildMcpApp({ outDir: options.buildDir });
   const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
   const stack = new McpPlatformStack(app, STACK_NAME, { config, mcpPackageFile: bundle.zipFile });
+  const stackDir = join(app.outdir, "stacks", STACK_NAME);
+  // State stays in the project folder, next to cdktf.json, and the path is relative so the
+  // synthesized JSON works unchanged with plain terraform/tofu run inside the stack folder.
+  new LocalBackend(stack, { path: join(relative(stackDir, process.cwd()), `terraform.${STACK_NAME}.tfstate`) });
   app.synth();
-  return { config, stack, stackDir: relative(process.cwd(), `${app.outdir}/stacks/${STACK_NAME}`) || "." };
+  return { config, stack, stackDir: relative(process.cwd(), stackDir) || "." };
 }
 
 function summary({ config, stackDir }: SynthResult): string {

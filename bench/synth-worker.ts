@@ -1,0 +1,29 @@
+/**
+ * One synth, run in a fresh process by bench/synth.ts: `full` synthesizes the whole stack as
+ * `npm run synth` does (including the MCP bundle); `one` synthesizes a stack with a single
+ * resource group, importing the provider the same way (deep path). Prints one JSON line.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const kind = process.argv[2];
+const outdir = join(mkdtempSync(join(tmpdir(), `bench-synth-${kind}-`)), "cdktf.out");
+const started = performance.now();
+if (kind === "full") {
+  const { synthesize } = await import("../main.js");
+  await synthesize({ env: {}, outdir, buildDir: join(outdir, "..", "build") });
+} else if (kind === "one") {
+  const { App, TerraformStack } = await import("cdktf");
+  const { AzurermProvider } = await import("@cdktf/provider-azurerm/lib/provider");
+  const { ResourceGroup } = await import("@cdktf/provider-azurerm/lib/resource-group");
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, "one");
+  new AzurermProvider(stack, "azurerm", { features: [{}] });
+  new ResourceGroup(stack, "rg", { name: "bench-rg", location: "westeurope" });
+  app.synth();
+} else {
+  throw new Error(`bench/synth-worker.ts: unknown kind ${JSON.stringify(kind)}; expected "full" or "one"`);
+}
+const synthMs = performance.now() - started;
+console.log(JSON.stringify({ kind, synthMs, maxRssKb: process.resourceUsage().maxRSS }));

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench:synth`: wall time and peak memory of synthesizing the full stack next to a
+ * one-resource stack that imports the provider the same way, each in fresh processes, in one run.
+ * Targets: full stack within 2x the one-resource stack, and under 300 MB peak.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const worker = join(import.meta.dirname, "synth-worker.ts");
+
+interface Sample {
+  wallMs: number;
+  synthMs: number;
+  maxRssKb: number;
+}
+
+function once(kind: "full" | "one"): Sample {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ["--import", "tsx", worker, kind], { encoding: "utf8", cwd: join(import.meta.dirname, "..") });
+  const wallMs = performance.now() - started;
+  if (run.status !== 0) throw new Error(`synth worker "${kind}" failed:\n${run.stderr}`);
+  const line = run.stdout.trim().split("\n").at(-1) ?? "";
+  const { synthMs, maxRssKb } = JSON.parse(line) as { synthMs: number; maxRssKb: number };
+  return { wallMs, synthMs, maxRssKb };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function measure(kind: "full" | "one") {
+  once(kind); // warm the file system cache and tsx's transform cache
+  const samples = Array.from({ length: RUNS }, () => once(kind));
+  return {
+    wallMs: median(samples.map((s) => s.wallMs)),
+    synthMs: median(samples.map((s) => s.synthMs)),
+    peakMb: Math.max(...samples.map((s) => s.maxRssKb)) / 1024,
+  };
+}
+
+const one = measure("one");
+const full = measure("full");
+const ratio = full.wallMs / one.wallMs;
+const rows = [
+  ["stack", "process wall (median)", "synth only (median)", "peak RSS (max)"],
+  ["one resource (baseline)", `${one.wallMs.toFixed(0)} ms`, `${one.synthMs.toFixed(0)} ms`, `${one.peakMb.toFixed(0)} MB`],
+  ["full topology", `${full.wallMs.toFixed(0)} ms`, `${full.synthMs.toFixed(0)} ms`, `${full.peakMb.toFixed(0)} MB`],
+];
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+console.log(`Synth benchmark, ${RUNS} runs each (fresh process per run, after one warm-up), Node ${process.version}`);
+for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
+const timeOk = ratio <= 2;
+const memoryOk = full.peakMb < 300;
+console.log(`\nfull / one wall time: ${ratio.toFixed(2)}x (target <= 2x): ${timeOk ? "met" : "NOT met"}`);
+console.log(`full peak memory: ${full.peakMb.toFixed(0)} MB (target < 300 MB): ${memoryOk ? "met" : "NOT met"}`);
+process.exitCode = timeOk && memoryOk ? 0 : 1;
