@@ -112,7 +112,12 @@ function maskExpressions(xml: string): MaskResult {
       lexed = lexCSharp(xml, at + 1, true);
     } catch (e) {
       if (e instanceof CSharpLexError) {
-        throw new MaskError(`policy expression starting "${xml.slice(at, at + 30).split("\n")[0]}": ${e.message}`, e.offset);
+        const where = lineColumn(xml, e.offset);
+        const snippet = xml.slice(at, at + 30).split("\n")[0];
+        throw new MaskError(
+          `policy expression starting "${snippet}" does not end: ${e.message} at line ${where.line}, column ${where.column}`,
+          at,
+        );
       }
       throw e;
     }
