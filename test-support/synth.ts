@@ -81,3 +81,31 @@ export const FIXTURE_POLICIES_DIR = join(import.meta.dirname, "fixtures", "polic
 export function unhashed<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replace(/_[0-9A-F]{8}\b/g, "")) as T;
 }
+
+/**
+ * Every `${...}` expression in the synthesized JSON whose references name a resource, data source
+ * or local that the configuration does not declare. Plain `terraform` would reject such a config at
+ * plan time; nothing here can run plan, so tests check it directly.
+ */
+export function danglingReferences(json: SynthJson): string[] {
+  const declared = new Set<string>();
+  for (const [type, resources] of Object.entries(json.resource)) for (const name of Object.keys(resources)) declared.add(`${type}.${name}`);
+  for (const [type, sources] of Object.entries(json.data ?? {})) for (const name of Object.keys(sources)) declared.add(`data.${type}.${name}`);
+  for (const name of Object.keys(json.locals ?? {})) declared.add(`local.${name}`);
+  const dangling: string[] = [];
+  const visit = (value: unknown): void => {
+    if (typeof value === "string") {
+      for (const [, expression] of value.matchAll(/\$\{([^}]*)\}/g)) {
+        const withoutStrings = expression.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+        for (const [ref] of withoutStrings.matchAll(/\b(?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*/g)) {
+          const [first] = ref.split(".");
+          const isAddress = first === "data" || first === "local" || /^(azurerm|azuread|random)_/.test(first);
+          if (isAddress && !declared.has(ref)) dangling.push(ref);
+        }
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") Object.values(value).forEach(visit);
+  };
+  visit({ resource: json.resource, data: json.data, output: json.output, locals: json.locals });
+  return dangling;
+}

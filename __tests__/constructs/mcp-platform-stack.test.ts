@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixturePackage, onlyResource, platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
+import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
 
 describe("McpPlatformStack", () => {
   it("synthesizes the whole topology (snapshot)", () => {
@@ -29,6 +29,13 @@ describe("McpPlatformStack", () => {
     ]) {
       expect(resourcesOf(json, type), type).not.toHaveLength(0);
     }
+  });
+
+  it("refers only to resources, data sources and locals it declares", () => {
+    const json = synthJson(platformStack().stack);
+    expect(danglingReferences(json)).toEqual([]);
+    const broken = { ...json, output: { ...json.output, bad: { value: "${azurerm_api_management.missing.id}" } } };
+    expect(danglingReferences(broken)).toEqual(["azurerm_api_management.missing"]);
   });
 
   it("derives globally unique names in Terraform from the subscription and resource group", () => {
