@@ -9,11 +9,11 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { AppEnv } from "./app-env.js";
 import { entraAuth, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
-import { jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
+import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
 import { loopbackCors, loopbackOnly } from "./local-guard.js";
 import { createLogger, type Logger } from "./logging.js";
 import { compileCatalog, createMcpServer, type ToolCatalog } from "./mcp-server.js";
@@ -93,6 +93,10 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
       const messages = Array.isArray(body) ? body : [body];
       if (messages.length === 0 || messages.length > 100 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
         return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
+      }
+      if (!Array.isArray(body)) {
+        const invalid = invalidParamsResponse(body as JSONRPCMessage);
+        if (invalid !== undefined) return c.json(invalid, 200);
       }
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
       const server = createMcpServer(catalog, { caller: c.get("caller") });
