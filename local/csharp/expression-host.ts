@@ -1,0 +1,546 @@
+/**
+ * Evaluates APIM policy expressions (`@(...)`, `@{...}`) with Mono's real C# compiler, in one long-lived Mono
+ * process. Expressions are compiled in batches (one `mcs` run per batch, cached on disk by content hash), checked
+ * against APIM's allow-list on their compiled IL, and evaluated over JSON lines on the child's stdin/stdout.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { APIM_ALLOW_LIST, type CSharpAllowList } from "./allowlist.js";
+import type { ExpressionContext, ExpressionFailure, ExpressionResult, TypedValue } from "./types.js";
+
+export type * from "./types.js";
+
+export interface ExpressionHostOptions {
+  /** Types and members expressions may use. @default APIM_ALLOW_LIST */
+  readonly allowList?: CSharpAllowList;
+  /** Where the compiled host and expression assemblies are cached. @default `<os tmpdir>/apim-expression-host` */
+  readonly cacheDir?: string;
+  /** Reuse expression assemblies compiled by earlier runs (keyed by content hash). @default true */
+  readonly cacheCompiledExpressions?: boolean;
+  /** Longest an evaluation may run before evaluate() rejects. @default 10000 */
+  readonly evaluationTimeoutMs?: number;
+  /** @default "mcs" (from PATH) */
+  readonly mcsPath?: string;
+  /** @default "mono" (from PATH) */
+  readonly monoPath?: string;
+  /** Newtonsoft.Json.dll to compile against. @default the Debian package's (libnewtonsoft-json5.0-cil) */
+  readonly newtonsoftJsonPath?: string;
+}
+
+export interface ExpressionHostStats {
+  /** `mcs` runs by this host (the host program itself on a cold cache, and each expression batch not cached). */
+  readonly compilerRuns: number;
+  /** Expressions compiled and loaded, ready to evaluate. */
+  readonly compiledExpressions: number;
+  readonly evaluations: number;
+}
+
+/** Mono's compiler or runtime is not installed. */
+export class MonoNotInstalledError extends Error {
+  override name = "MonoNotInstalledError";
+}
+
+/** One or more expressions could not be compiled or were refused; `failures` says which and why. */
+export class ExpressionCompileError extends Error {
+  override name = "ExpressionCompileError";
+  constructor(readonly failures: readonly ExpressionFailure[]) {
+    super(
+      `${failures.length} policy expression(s) failed to compile:\n` +
+        failures
+          .map((f) => `- ${abbreviate(f.expression)}\n    ${f.reason}: ${f.messages.join("\n    ")}`)
+          .join("\n"),
+    );
+  }
+}
+
+/** The expression host process failed (exited, protocol error, timeout). Not an error of the expression itself. */
+export class ExpressionHostError extends Error {
+  override name = "ExpressionHostError";
+}
+
+const HOST_SOURCES = fileURLToPath(new URL("./host/", import.meta.url));
+const NEWTONSOFT_CANDIDATES = [
+  "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll",
+  "/usr/lib/mono/gac/Newtonsoft.Json/6.0.0.0__b9a188c8922137c6/Newtonsoft.Json.dll",
+];
+const FRAMEWORK_REFERENCES = ["System.dll", "System.Core.dll", "System.Xml.dll", "System.Xml.Linq.dll"];
+/** Namespaces in scope in every expression, as in APIM (plus the local context API). */
+const EXPRESSION_USINGS = [
+  "System",
+  "System.Collections.Generic",
+  "System.IO",
+  "System.Linq",
+  "System.Net",
+  "System.Security.Cryptography",
+  "System.Security.Cryptography.X509Certificates",
+  "System.Text",
+  "System.Text.RegularExpressions",
+  "System.Xml.Linq",
+  "Newtonsoft.Json",
+  "Newtonsoft.Json.Linq",
+  "ApimLocal.Context",
+];
+/** Well-known types that are not even referenced by the expression compiler, named so the refusal is clear. */
+const UNREFERENCED_FORBIDDEN: Readonly<Record<string, string>> = {
+  HttpClient: "System.Net.Http.HttpClient",
+  HttpRequestMessage: "System.Net.Http.HttpRequestMessage",
+  HttpClientHandler: "System.Net.Http.HttpClientHandler",
+};
+
+interface ParsedExpression {
+  readonly source: string;
+  readonly key: string;
+  readonly className: string;
+  readonly kind: "expression" | "block";
+  readonly code: string;
+}
+
+interface Pending {
+  resolve(message: HostMessage): void;
+  reject(error: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+interface HostMessage {
+  readonly id: number | null;
+  readonly ok?: boolean;
+  readonly ready?: boolean;
+  readonly hostError?: string;
+  readonly [key: string]: unknown;
+}
+
+const liveHosts = new Set<ChildProcessWithoutNullStreams>();
+let exitHookInstalled = false;
+
+/** A running Mono expression host. Start with `ExpressionHost.start()`, always `close()`. */
+export class ExpressionHost {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly compiled = new Set<string>();
+  private readonly compiling = new Map<string, Promise<void>>();
+  private exited: Error | undefined;
+  private stderrTail = "";
+  private counters = { compilerRuns: 0, evaluations: 0 };
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly paths: { readonly mcs: string; readonly hostExe: string; readonly newtonsoft: string; readonly cacheDir: string },
+    private readonly options: { readonly cacheCompiledExpressions: boolean; readonly evaluationTimeoutMs: number },
+    hostCompilerRuns: number,
+  ) {
+    this.counters.compilerRuns = hostCompilerRuns;
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4000);
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(line));
+    child.on("exit", (code, signal) => {
+      liveHosts.delete(child);
+      this.exited = new ExpressionHostError(
+        `expression host exited (code ${code ?? "none"}, signal ${signal ?? "none"})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ""}`,
+      );
+      for (const [id, p] of this.pending) {
+        if (p.timer) clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(this.exited);
+      }
+    });
+    child.stdin.on("error", () => {
+      /* the exit handler reports it */
+    });
+  }
+
+  /** Compiles (or reuses) the host program, starts it, and sends it the allow-list. */
+  static async start(opts: ExpressionHostOptions = {}): Promise<ExpressionHost> {
+    const mcs = opts.mcsPath ?? "mcs";
+    const mono = opts.monoPath ?? "mono";
+    const mcsVersion = toolVersion(mcs, "mcs (the Mono C# compiler, Debian package mono-mcs)");
+    toolVersion(mono, "mono (the Mono runtime, Debian package mono-runtime)");
+    const newtonsoft = opts.newtonsoftJsonPath ?? NEWTONSOFT_CANDIDATES.find((p) => existsSync(p));
+    if (!newtonsoft || !existsSync(newtonsoft)) {
+      throw new MonoNotInstalledError(
+        `Newtonsoft.Json.dll not found (looked in ${opts.newtonsoftJsonPath ?? NEWTONSOFT_CANDIDATES.join(", ")}): ` +
+          "install the Debian package libnewtonsoft-json5.0-cil (see .ci/apt-packages).",
+      );
+    }
+    const sourceFiles = readdirSync(HOST_SOURCES)
+      .filter((f) => f.endsWith(".cs"))
+      .sort();
+    const hash = createHash("sha256").update(mcsVersion).update(newtonsoft);
+    for (const f of sourceFiles) hash.update(f).update(readFileSync(join(HOST_SOURCES, f)));
+    const cacheDir = join(opts.cacheDir ?? join(tmpdir(), "apim-expression-host"), `host-${hash.digest("hex").slice(0, 16)}`);
+    await mkdir(cacheDir, { recursive: true });
+    const hostExe = join(cacheDir, "apim-expression-host.exe");
+    let compilerRuns = 0;
+    if (!existsSync(hostExe)) {
+      const work = await mkdtemp(join(cacheDir, "build-"));
+      try {
+        const out = join(work, "apim-expression-host.exe");
+        const result = await runCompiler(mcs, [
+          "-noconfig",
+          "-nologo",
+          "-target:exe",
+          "-optimize+",
+          `-out:${out}`,
+          ...FRAMEWORK_REFERENCES.map((r) => `-r:${r}`),
+          `-r:${newtonsoft}`,
+          ...sourceFiles.map((f) => join(HOST_SOURCES, f)),
+        ]);
+        compilerRuns++;
+        if (result.code !== 0) throw new ExpressionHostError(`compiling the expression host failed:\n${result.output}`);
+        await rename(out, hostExe);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }
+    const child = spawn(mono, [hostExe], { stdio: ["pipe", "pipe", "pipe"] });
+    liveHosts.add(child);
+    installExitHook();
+    const host = new ExpressionHost(
+      child,
+      { mcs, hostExe, newtonsoft, cacheDir },
+      {
+        cacheCompiledExpressions: opts.cacheCompiledExpressions ?? true,
+        evaluationTimeoutMs: opts.evaluationTimeoutMs ?? 10_000,
+      },
+      compilerRuns,
+    );
+    try {
+      await host.waitReady();
+      await host.request({ op: "config", allow: opts.allowList ?? APIM_ALLOW_LIST });
+    } catch (e) {
+      await host.close();
+      throw e;
+    }
+    return host;
+  }
+
+  get stats(): ExpressionHostStats {
+    return { ...this.counters, compiledExpressions: this.compiled.size };
+  }
+
+  /** Whether an expression is compiled and loaded. */
+  isCompiled(expression: string): boolean {
+    const parsed = parseExpression(expression);
+    return "key" in parsed && this.compiled.has(parsed.key);
+  }
+
+  /**
+   * Compiles every expression not yet compiled, in one compiler run. Rejects with ExpressionCompileError naming each
+   * failing expression and the C# error or refused type; the others are compiled and usable all the same.
+   */
+  async compile(expressions: readonly string[]): Promise<void> {
+    this.assertRunning();
+    const failures: ExpressionFailure[] = [];
+    const todo = new Map<string, ParsedExpression>();
+    const waits: Promise<void>[] = [];
+    for (const source of expressions) {
+      const parsed = parseExpression(source);
+      if ("failure" in parsed) {
+        failures.push(parsed.failure);
+        continue;
+      }
+      if (this.compiled.has(parsed.key) || todo.has(parsed.key)) continue;
+      const inFlight = this.compiling.get(parsed.key);
+      if (inFlight) {
+        waits.push(inFlight);
+        continue;
+      }
+      const forbidden = forbiddenNames(parsed.code);
+      if (forbidden.length > 0) {
+        failures.push({
+          expression: source,
+          reason: "refused",
+          messages: forbidden.map((t) => `uses type ${t}, which is not allowed in API Management policy expressions`),
+        });
+        continue;
+      }
+      todo.set(parsed.key, parsed);
+    }
+    if (todo.size > 0) {
+      const batch = this.compileBatch([...todo.values()]);
+      const settled = batch.then(
+        () => undefined,
+        () => undefined,
+      );
+      for (const key of todo.keys()) this.compiling.set(key, settled);
+      try {
+        failures.push(...(await batch));
+      } finally {
+        for (const key of todo.keys()) this.compiling.delete(key);
+      }
+    }
+    await Promise.all(waits);
+    const stillMissing = expressions.filter((e) => {
+      const p = parseExpression(e);
+      return "key" in p && !this.compiled.has(p.key) && !failures.some((f) => f.expression === e);
+    });
+    for (const e of stillMissing) {
+      failures.push({ expression: e, reason: "compile", messages: ["failed to compile in a concurrent batch"] });
+    }
+    if (failures.length > 0) throw new ExpressionCompileError(dedupeFailures(failures));
+  }
+
+  /**
+   * Evaluates an expression against a context snapshot (compiling it first, once, if needed). An exception thrown
+   * by the expression is a result with `ok: false`; the promise rejects only for compile errors and host failures.
+   */
+  async evaluate(expression: string, ctx: ExpressionContext): Promise<ExpressionResult> {
+    const parsed = parseExpression(expression);
+    if ("failure" in parsed) throw new ExpressionCompileError([parsed.failure]);
+    if (!this.compiled.has(parsed.key)) await this.compile([expression]);
+    this.counters.evaluations++;
+    const wire = ctx.timestamp instanceof Date ? { ...ctx, timestamp: ctx.timestamp.toISOString() } : ctx;
+    const reply = await this.request({ op: "eval", key: parsed.key, ctx: wire }, this.options.evaluationTimeoutMs, expression);
+    const effects = {
+      requestBodyConsumed: reply.requestBodyConsumed === true,
+      responseBodyConsumed: reply.responseBodyConsumed === true,
+      variableBodiesConsumed: (reply.variableBodiesConsumed as string[] | undefined) ?? [],
+      traces: (reply.traces as string[] | undefined) ?? [],
+    };
+    if (reply.error) {
+      return { ok: false, error: reply.error as { type: string; message: string }, ...effects };
+    }
+    return { ok: true, value: reply.value as TypedValue, text: (reply.text as string | null | undefined) ?? null, ...effects };
+  }
+
+  /** Stops the host process (politely, then by force). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    try {
+      this.child.stdin.end(`${JSON.stringify({ id: 0, op: "exit" })}\n`);
+    } catch {
+      /* already gone */
+    }
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private async compileBatch(items: ParsedExpression[]): Promise<ExpressionFailure[]> {
+    const failures: ExpressionFailure[] = [];
+    let remaining = items;
+    // Second pass only when the first had errors: compile the rest so they stay usable.
+    for (let pass = 0; pass < 2 && remaining.length > 0; pass++) {
+      const keys = remaining.map((i) => i.key).sort();
+      const batchHash = createHash("sha256").update(keys.join(",")).digest("hex").slice(0, 20);
+      const dll = join(this.paths.cacheDir, `expr_${batchHash}.dll`);
+      if (!(this.options.cacheCompiledExpressions && existsSync(dll))) {
+        const errors = await this.runMcs(remaining, dll);
+        if (errors.size > 0) {
+          for (const item of remaining) {
+            const messages = errors.get(item.className);
+            if (messages) failures.push({ expression: item.source, reason: "compile", messages });
+          }
+          const unattributed = errors.get("");
+          if (unattributed) {
+            throw new ExpressionHostError(`the C# compiler failed on the batch:\n${unattributed.join("\n")}`);
+          }
+          remaining = remaining.filter((i) => !errors.has(i.className));
+          continue;
+        }
+      }
+      const reply = await this.request({
+        op: "load",
+        path: dll,
+        items: remaining.map((i) => ({ key: i.key, type: `ApimPolicyExpressions.${i.className}` })),
+      });
+      for (const key of (reply.loaded as string[] | undefined) ?? []) this.compiled.add(key);
+      for (const r of (reply.refused as { key: string; problems: string[] }[] | undefined) ?? []) {
+        const item = remaining.find((i) => i.key === r.key);
+        failures.push({ expression: item?.source ?? r.key, reason: "refused", messages: r.problems });
+      }
+      break;
+    }
+    return failures;
+  }
+
+  /** Runs mcs on one batch; returns compiler errors by expression class name ("" for errors not in an expression). */
+  private async runMcs(items: ParsedExpression[], dll: string): Promise<Map<string, string[]>> {
+    const work = await mkdtemp(join(this.paths.cacheDir, "batch-"));
+    try {
+      const files: string[] = [];
+      for (const item of items) {
+        const file = join(work, `${item.className}.cs`);
+        await writeFile(file, wrap(item));
+        files.push(file);
+      }
+      const name = dll.slice(dll.lastIndexOf("/") + 1);
+      const out = join(work, name);
+      const result = await runCompiler(this.paths.mcs, [
+        "-noconfig",
+        "-nologo",
+        "-target:library",
+        "-optimize+",
+        "-nowarn:1591,0162,0168,0219,0429",
+        `-out:${out}`,
+        ...FRAMEWORK_REFERENCES.map((r) => `-r:${r}`),
+        `-r:${this.paths.newtonsoft}`,
+        `-r:${this.paths.hostExe}`,
+        ...files,
+      ]);
+      this.counters.compilerRuns++;
+      const errors = new Map<string, string[]>();
+      for (const line of result.output.split("\n")) {
+        if (!/\berror\b/.test(line)) continue;
+        const m = /(?:^|\/)(E_[0-9a-f]+)(\(\d+,\d+\)):\s*(.*)$/.exec(line.trim());
+        const key = m ? m[1] : "";
+        const text = m ? `${m[2]}: ${m[3]}` : line.trim();
+        if (/^Compilation failed/.test(text)) continue;
+        errors.set(key, [...(errors.get(key) ?? []), text]);
+      }
+      if (result.code !== 0 && errors.size === 0) errors.set("", [result.output.trim() || `mcs exited with ${result.code}`]);
+      if (errors.size === 0) await rename(out, dll);
+      return errors;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  private waitReady(): Promise<HostMessage> {
+    return new Promise<HostMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(0);
+        reject(new ExpressionHostError(`expression host did not start within 30 s: ${this.stderrTail}`));
+      }, 30_000);
+      this.pending.set(0, { resolve, reject, timer });
+    });
+  }
+
+  private request(message: Record<string, unknown>, timeoutMs?: number, what?: string): Promise<HostMessage> {
+    this.assertRunning();
+    const id = this.nextId++;
+    return new Promise<HostMessage>((resolve, reject) => {
+      const entry: Pending = {
+        resolve: (reply) => {
+          if (reply.ok === false) reject(new ExpressionHostError(`expression host: ${reply.hostError ?? "request failed"}`));
+          else resolve(reply);
+        },
+        reject,
+      };
+      if (timeoutMs !== undefined) {
+        entry.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new ExpressionHostError(`evaluating ${abbreviate(what ?? "")} took longer than ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, entry);
+      this.child.stdin.write(`${JSON.stringify({ id, ...message })}\n`);
+    });
+  }
+
+  private onLine(line: string): void {
+    let message: HostMessage;
+    try {
+      message = JSON.parse(line) as HostMessage;
+    } catch {
+      this.stderrTail = `${this.stderrTail}\n[non-protocol stdout] ${line}`.slice(-4000);
+      return;
+    }
+    const id = message.ready ? 0 : message.id;
+    if (id === null || id === undefined) {
+      this.stderrTail = `${this.stderrTail}\n[host] ${message.hostError ?? line}`.slice(-4000);
+      return;
+    }
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    p.resolve(message);
+  }
+
+  private assertRunning(): void {
+    if (this.exited) throw this.exited;
+  }
+}
+
+/** Splits `@(...)` / `@{...}` into kind and code; anything else is a syntax failure. */
+function parseExpression(source: string): ParsedExpression | { failure: ExpressionFailure } {
+  const text = source.trim();
+  let kind: ParsedExpression["kind"];
+  if (text.startsWith("@(") && text.endsWith(")")) kind = "expression";
+  else if (text.startsWith("@{") && text.endsWith("}")) kind = "block";
+  else {
+    return {
+      failure: {
+        expression: source,
+        reason: "syntax",
+        messages: ["a policy expression must be @(expression) or @{ statements; return value; }"],
+      },
+    };
+  }
+  const code = text.slice(2, -1);
+  if (code.trim() === "") {
+    return { failure: { expression: source, reason: "syntax", messages: ["the policy expression is empty"] } };
+  }
+  const key = createHash("sha256").update(kind).update("\n").update(code).digest("hex").slice(0, 24);
+  return { source, key, className: `E_${key}`, kind, code };
+}
+
+/** The C# source of one expression; `#line` makes compiler positions relative to the expression text. */
+function wrap(item: ParsedExpression): string {
+  const usings = EXPRESSION_USINGS.map((u) => `using ${u};`).join("\n");
+  const body =
+    item.kind === "expression"
+      ? `return (\n#line 1 "${item.className}"\n${item.code}\n#line default\n);`
+      : `\n#line 1 "${item.className}"\n${item.code}\n#line default\n`;
+  return `${usings}\nnamespace ApimPolicyExpressions {\npublic static class ${item.className} {\npublic static object Run(IContext context) {\n${body}\n}\n}\n}\n`;
+}
+
+function forbiddenNames(code: string): string[] {
+  return Object.entries(UNREFERENCED_FORBIDDEN)
+    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
+    .map(([, full]) => full);
+}
+
+function dedupeFailures(failures: ExpressionFailure[]): ExpressionFailure[] {
+  const seen = new Set<string>();
+  return failures.filter((f) => {
+    const k = `${f.expression}\u0000${f.reason}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function abbreviate(expression: string): string {
+  const oneLine = expression.replace(/\s+/g, " ").trim();
+  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine;
+}
+
+function toolVersion(command: string, what: string): string {
+  const result = spawnSync(command, ["--version"], { encoding: "utf8" });
+  if (result.error || result.status !== 0) {
+    throw new MonoNotInstalledError(
+      `${what} is required to evaluate policy expressions but \`${command} --version\` failed` +
+        `${result.error ? ` (${result.error.message})` : ""}: apt-get install -y $(cat .ci/apt-packages)`,
+    );
+  }
+  return result.stdout.split("\n")[0] ?? "";
+}
+
+function runCompiler(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
+    child.on("error", (e) => reject(new MonoNotInstalledError(`cannot run ${command}: ${e.message}`)));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const child of liveHosts) child.kill("SIGKILL");
+  });
+}
