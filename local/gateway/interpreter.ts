@@ -121,6 +121,8 @@ interface CompileContext {
   readonly base: Step[] | undefined;
   readonly fragmentStack: readonly string[];
   readonly apiScopeKey: string;
+  /** False inside control flow (choose/when), where <base/> is not allowed. */
+  readonly topLevel: boolean;
 }
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host"]);
@@ -250,7 +252,7 @@ export class PolicyInterpreter {
     const compileScope = (doc: Map<Section, PolicyElement> | undefined, section: Section, base: Step[] | undefined, apiScopeKey: string): Step[] => {
       const el = doc?.get(section);
       if (!el) return base ?? [];
-      return this.compileStatements(el.children, "request-or-response", { fragments, section, base, fragmentStack: [], apiScopeKey });
+      return this.compileStatements(el.children, "request-or-response", { fragments, section, base, fragmentStack: [], apiScopeKey, topLevel: true });
     };
     const globalSteps = Object.fromEntries(SECTIONS.map((s) => [s, compileScope(global, s, undefined, "global")])) as Record<Section, Step[]>;
     for (const api of this.config.apis) {
@@ -272,7 +274,7 @@ export class PolicyInterpreter {
     for (const el of elements) {
       if (el.name === "base") {
         checkAttributes(el, []);
-        if (target !== "request-or-response") throw new PolicyLoadError(`${el.where}: <base/> may only appear directly in a section`);
+        if (target !== "request-or-response" || !cx.topLevel) throw new PolicyLoadError(`${el.where}: <base/> may only appear directly in a section`);
         steps.push(...(cx.base ?? []));
         continue;
       }
@@ -282,7 +284,7 @@ export class PolicyInterpreter {
         const frag = cx.fragments.get(id);
         if (!frag) throw new PolicyLoadError(`${el.where}: fragment "${id}" is not defined`);
         if (cx.fragmentStack.includes(id)) throw new PolicyLoadError(`${el.where}: fragment "${id}" includes itself (${[...cx.fragmentStack, id].join(" -> ")})`);
-        steps.push(...this.compileStatements(frag.children, target, { ...cx, base: undefined, fragmentStack: [...cx.fragmentStack, id] }));
+        steps.push(...this.compileStatements(frag.children, target, { ...cx, base: undefined, topLevel: false, fragmentStack: [...cx.fragmentStack, id] }));
         continue;
       }
       steps.push(this.compileStatement(el, target, cx));
@@ -310,11 +312,11 @@ export class PolicyInterpreter {
           if (c.name === "when") {
             if (otherwise) throw new PolicyLoadError(`${c.where}: <when> after <otherwise>`);
             checkAttributes(c, ["condition"], ["condition"]);
-            whens.push({ condition: attr(c, "condition")!, steps: this.compileStatements(c.children, target, cx), el: c });
+            whens.push({ condition: attr(c, "condition")!, steps: this.compileStatements(c.children, target, { ...cx, topLevel: false }), el: c });
           } else if (c.name === "otherwise") {
             if (otherwise) throw new PolicyLoadError(`${c.where}: a second <otherwise>`);
             checkAttributes(c, []);
-            otherwise = this.compileStatements(c.children, target, cx);
+            otherwise = this.compileStatements(c.children, target, { ...cx, topLevel: false });
           } else throw new PolicyLoadError(`${c.where}: unexpected <${c.name}> in <choose>; expected <when> or <otherwise>`);
         }
         if (whens.length === 0) throw new PolicyLoadError(`${el.where}: <choose> needs at least one <when>`);
@@ -370,10 +372,7 @@ export class PolicyInterpreter {
             const req = t as RequestMessage;
             if (!req.url) throw new PolicyRuntimeError(el.name, "NoUrl", `${el.where}: the request has no URL yet`);
             const sp = req.url.searchParams;
-            applyMulti(action, sp.has(name), () => sp.getAll(name), (vals) => {
-              sp.delete(name);
-              for (const x of vals) sp.append(name, x);
-            }, () => sp.delete(name), evaluated);
+            applyMulti(action, sp.has(name), () => sp.getAll(name), (vals) => replaceQuery(req.url!, name, vals), () => sp.delete(name), evaluated);
           } else {
             const h = t.headers;
             applyMulti(action, h.has(name), () => h.get(name) ?? [], (vals) => (vals.length === 0 ? h.delete(name) : h.set(name, vals)), () => h.delete(name), evaluated);
@@ -818,6 +817,21 @@ function applyRewrites(text: string, rewrites: Readonly<Record<string, string>>)
     if (text.startsWith(from)) return to + text.slice(from.length);
   }
   return text;
+}
+
+/** Sets a query parameter's values, keeping its position when it exists. */
+function replaceQuery(url: URL, name: string, values: string[]): void {
+  const out = new URLSearchParams();
+  let placed = false;
+  for (const [k, v] of url.searchParams) {
+    if (k !== name) out.append(k, v);
+    else if (!placed) {
+      for (const x of values) out.append(name, x);
+      placed = true;
+    }
+  }
+  if (!placed) for (const x of values) out.append(name, x);
+  url.search = out.toString();
 }
 
 function rewriteUri(s: ExecState, template: string, copyUnmatched: boolean, where: string): URL {

@@ -30,9 +30,18 @@ function isExpression(s: string): boolean {
   return (s.startsWith("@(") && s.endsWith(")")) || (s.startsWith("@{") && s.endsWith("}"));
 }
 
+/** XML entities in an expression are decoded, as APIM's XML reader does before compiling. */
+function decodeEntities(s: string): string {
+  return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => {
+    const named: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+    if (e in named) return named[e]!;
+    return String.fromCodePoint(e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+  });
+}
+
 function toValue(raw: string, trim: boolean, context: string): PolicyValue {
   const t = raw.trim();
-  if (isExpression(t)) return { kind: "expression", code: t };
+  if (isExpression(t)) return { kind: "expression", code: decodeEntities(t) };
   if (/@[({]/.test(t) && /^\s*@[({]/.test(raw)) {
     throw new PolicyXmlError(`${context}: a policy expression must be the whole value; found extra text around ${JSON.stringify(t.slice(0, 40))}`);
   }
