@@ -3,7 +3,8 @@
  *
  * Source: Microsoft Learn, "API Management policy expressions", section ".NET Framework types
  * allowed in policy expressions" (the table of types and supported members), and the "Context
- * variable" section of the same page for the gateway's own types (IUrl, Jwt, BasicAuthCredentials...).
+ * variable" section of the same page for the gateway's own types (IUrl, Jwt, BasicAuthCredentials...),
+ * plus `IResponse`, the type of a `send-request` response variable (Microsoft Learn, "Send request").
  * Member-level restrictions of that table (e.g. only some members of Regex or DateTime) are not
  * modelled: a type on this list is allowed with all its members.
  *
@@ -153,6 +154,8 @@ export const CONTEXT_TYPES: readonly string[] = [
   "IApi",
   "IGroup",
   "IMessageBody",
+  "IRequest",
+  "IResponse",
   "IPrivateEndpointConnection",
   "IUrl",
   "IUserIdentity",

@@ -16,6 +16,7 @@ import { knownPolicyElements } from "./rules/known-elements.js";
 import { mcpStreaming } from "./rules/mcp-streaming.js";
 import { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 import { noSecretTrace } from "./rules/no-secret-trace.js";
+import { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 import { sizeLimits } from "./rules/size-limits.js";
 import { fragmentStructure, policyStructure } from "./rules/structure.js";
 import { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
@@ -30,6 +31,7 @@ export { knownPolicyElements } from "./rules/known-elements.js";
 export { mcpStreaming } from "./rules/mcp-streaming.js";
 export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 export { noSecretTrace } from "./rules/no-secret-trace.js";
+export { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
 export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
@@ -47,6 +49,7 @@ export const policyRules: readonly PolicyRule[] = [
   sizeLimits,
   noTerraformInterpolation,
   knownPolicyElements,
+  rawxmlExpressionEntities,
   csharpAllowedTypes,
   mcpStreaming,
   noSecretTrace,
