@@ -20,6 +20,7 @@ import { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 import { sizeLimits } from "./rules/size-limits.js";
 import { fragmentStructure, policyStructure } from "./rules/structure.js";
 import { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
+import { uniqueDocumentNames } from "./rules/unique-names.js";
 import { xmlWellFormed } from "./rules/well-formed.js";
 
 export type { PolicyRule } from "./rule.js";
@@ -35,11 +36,13 @@ export { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
 export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
+export { uniqueDocumentNames } from "./rules/unique-names.js";
 export { xmlWellFormed } from "./rules/well-formed.js";
 export { parsePolicy, parsePolicyXml } from "./parse.js";
 
 /** Every rule, in the order their findings are reported. */
 export const policyRules: readonly PolicyRule[] = [
+  uniqueDocumentNames,
   xmlWellFormed,
   policyStructure,
   fragmentStructure,
@@ -56,20 +59,7 @@ export const policyRules: readonly PolicyRule[] = [
   cacheStoreValueOncePerSection,
 ];
 
-/**
- * Runs the rules over a policy set and returns every violation (empty when the set is clean).
- * Documents are checked for duplicate names first: names key fragments and messages.
- */
+/** Runs the rules over a policy set and returns every violation, in rule order (empty when the set is clean). */
 export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
-  const out: PolicyViolation[] = [];
-  const seen = new Set<string>();
-  for (const doc of set.documents) {
-    const key = `${doc.scope}:${doc.name}`;
-    if (seen.has(key)) {
-      out.push({ rule: "unique-document-names", document: doc.name, message: `two ${doc.scope} documents are named "${doc.name}"; names must be unique per scope` });
-    }
-    seen.add(key);
-  }
-  for (const rule of rules) out.push(...rule.check(set));
-  return out;
+  return rules.flatMap((rule) => rule.check(set));
 }

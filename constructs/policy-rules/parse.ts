@@ -67,17 +67,31 @@ const MARK_MAX = 0xf8fe;
 /** Filler for the rest of an expression's characters (line breaks are kept as they are). */
 const FILL = "\uf8ff";
 
+const lineStartsCache = new Map<string, number[]>();
+
+/** Offsets at which each line of `text` starts (memoized for the last few texts). */
+function lineStarts(text: string): number[] {
+  let starts = lineStartsCache.get(text);
+  if (!starts) {
+    starts = [0];
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    if (lineStartsCache.size > 16) lineStartsCache.clear();
+    lineStartsCache.set(text, starts);
+  }
+  return starts;
+}
+
 /** Converts a string offset to a 1-based line and column. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === "\n") {
-      line++;
-      lineStart = i + 1;
-    }
+  const starts = lineStarts(text);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 interface MaskResult {
