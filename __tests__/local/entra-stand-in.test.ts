@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import { createRemoteJWKSet, jwtVerify, SignJWT, generateKeyPair, decodeJwt } from "jose";
+import { startEntraStandIn, type EntraStandIn } from "../../local/entra/stand-in.js";
+
+const TENANT = "72f988bf-0000-4000-8000-000000000001";
+const CLIENT = "6a1b2c3d-0000-4000-8000-000000000002";
+const MI = { clientId: "0f0f0f0f-0000-4000-8000-000000000003", principalId: "9e9e9e9e-0000-4000-8000-000000000004" };
+const REDIRECT = "http://127.0.0.1:9999/oauth-callback";
+const SCOPE = `api://${CLIENT}/user_impersonate openid profile offline_access`;
+
+let entra: EntraStandIn;
+beforeAll(async () => {
+  entra = await startEntraStandIn({ tenantId: TENANT, app: { clientId: CLIENT, redirectUris: [REDIRECT] }, managedIdentity: MI });
+});
+afterAll(() => entra.close());
+
+function pkce() {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+async function authorize(params: Record<string, string>) {
+  const u = new URL(entra.authorizeUrl);
+  for (const [k, v] of Object.entries({ client_id: CLIENT, redirect_uri: REDIRECT, response_type: "code", scope: SCOPE, state: "s1", ...params })) u.searchParams.set(k, v);
+  return fetch(u, { redirect: "manual" });
+}
+
+async function getCode(challenge: string) {
+  const res = await authorize({ code_challenge: challenge, code_challenge_method: "S256" });
+  expect(res.status).toBe(302);
+  const loc = new URL(res.headers.get("location")!);
+  expect(loc.searchParams.get("state")).toBe("s1");
+  return loc.searchParams.get("code")!;
+}
+
+async function token(form: Record<string, string>) {
+  return fetch(entra.tokenUrl, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+}
+
+async function assertion() {
+  return entra.managedIdentityToken("api://AzureADTokenExchange");
+}
+
+async function redeem(code: string, verifier: string, extra: Record<string, string> = {}) {
+  return token({
+    grant_type: "authorization_code",
+    client_id: CLIENT,
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+    client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    client_assertion: await assertion(),
+    ...extra,
+  });
+}
+
+describe("Entra stand-in", () => {
+  it("publishes Entra-shaped discovery", async () => {
+    const doc = (await (await fetch(entra.openidConfigurationUrl)).json()) as Record<string, string>;
+    expect(doc.issuer).toBe(`${entra.baseUrl}/${TENANT}/v2.0`);
+    expect(doc.jwks_uri).toBe(`${entra.baseUrl}/${TENANT}/discovery/v2.0/keys`);
+    expect(doc.token_endpoint).toBe(`${entra.baseUrl}/${TENANT}/oauth2/v2.0/token`);
+  });
+
+  it("issues v2 access tokens for the test user, signed by its JWKS, after PKCE and assertion checks", async () => {
+    const { verifier, challenge } = pkce();
+    const res = await redeem(await getCode(challenge), verifier);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const body = (await res.json()) as Record<string, string>;
+    const { payload } = await jwtVerify(body.access_token!, createRemoteJWKSet(new URL(entra.jwksUri)), { issuer: entra.issuer, audience: CLIENT });
+    expect(payload).toMatchObject({ azp: CLIENT, scp: "user_impersonate", oid: entra.user.oid, tid: TENANT, name: "Local Test User", ver: "2.0" });
+    expect(body.scope).toBe(`api://${CLIENT}/user_impersonate`);
+    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(decodeJwt(body.id_token!)).toMatchObject({ aud: CLIENT, oid: entra.user.oid });
+  });
+
+  it("redeems a code once only", async () => {
+    const { verifier, challenge } = pkce();
+    const code = await getCode(challenge);
+    expect((await redeem(code, verifier)).status).toBe(200);
+    const again = await redeem(code, verifier);
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("refuses a wrong code_verifier", async () => {
+    const { challenge } = pkce();
+    const res = await redeem(await getCode(challenge), pkce().verifier);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/code_verifier does not match/);
+  });
+
+  it("refuses a missing code_verifier", async () => {
+    const { challenge } = pkce();
+    const code = await getCode(challenge);
+    const res = await redeem(code, "");
+    expect(await res.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("refuses a redirect_uri different from the authorization request's", async () => {
+    const { verifier, challenge } = pkce();
+    const res = await redeem(await getCode(challenge), verifier, { redirect_uri: "http://127.0.0.1:9999/other" });
+    expect(await res.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("refuses authorize without S256 PKCE, with plain PKCE, and with resource next to scope", async () => {
+    for (const params of [{}, { code_challenge: pkce().challenge, code_challenge_method: "plain" }, { code_challenge: pkce().challenge, code_challenge_method: "S256", resource: "http://x" }]) {
+      const res = await authorize(params);
+      expect(res.status).toBe(302);
+      const loc = new URL(res.headers.get("location")!);
+      expect(loc.searchParams.get("error")).toBe("invalid_request");
+      expect(loc.searchParams.get("code")).toBeNull();
+    }
+  });
+
+  it("refuses an unregistered redirect URI without redirecting", async () => {
+    const res = await authorize({ redirect_uri: "http://127.0.0.1:9999/evil", code_challenge: pkce().challenge, code_challenge_method: "S256" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+  });
+
+  it("refuses a client secret, a missing assertion, and assertions with the wrong audience, subject or signer", async () => {
+    const { verifier, challenge } = pkce();
+    const code = await getCode(challenge);
+    const expectInvalidClient = async (res: Response) => {
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: "invalid_client" });
+    };
+    await expectInvalidClient(await redeem(code, verifier, { client_secret: "s" }));
+    await expectInvalidClient(await token({ grant_type: "authorization_code", client_id: CLIENT, code, redirect_uri: REDIRECT, code_verifier: verifier }));
+    await expectInvalidClient(await redeem(code, verifier, { client_assertion: await entra.managedIdentityToken("api://other") }));
+    const { privateKey } = await generateKeyPair("RS256");
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: "RS256", kid: "x" }).setIssuer(entra.issuer).setAudience("api://AzureADTokenExchange").setSubject(MI.principalId).setIssuedAt().setExpirationTime("5m").sign(privateKey);
+    await expectInvalidClient(await redeem(code, verifier, { client_assertion: forged }));
+  });
+
+  it("rotates refresh tokens: a used refresh token stops working", async () => {
+    const { verifier, challenge } = pkce();
+    const first = (await (await redeem(await getCode(challenge), verifier)).json()) as Record<string, string>;
+    const refresh = async (rt: string) =>
+      token({ grant_type: "refresh_token", client_id: CLIENT, refresh_token: rt, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await assertion() });
+    const second = await refresh(first.refresh_token!);
+    expect(second.status).toBe(200);
+    const reused = await refresh(first.refresh_token!);
+    expect(await reused.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("serves managed-identity tokens only with the Metadata header and for its own identity", async () => {
+    const u = new URL(entra.managedIdentityTokenUrl);
+    u.searchParams.set("resource", "api://AzureADTokenExchange");
+    expect((await fetch(u)).status).toBe(400);
+    const ok = (await (await fetch(u, { headers: { Metadata: "true" } })).json()) as { access_token: string };
+    expect(decodeJwt(ok.access_token)).toMatchObject({ aud: "api://AzureADTokenExchange", sub: MI.principalId, iss: entra.issuer });
+    u.searchParams.set("client_id", "someone-else");
+    expect((await fetch(u, { headers: { Metadata: "true" } })).status).toBe(400);
+  });
+
+  it("refuses a token request that is not form-encoded and an unknown grant type", async () => {
+    const res = await fetch(entra.tokenUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(400);
+    const res2 = await token({ grant_type: "password", client_id: CLIENT, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await assertion() });
+    expect(await res2.json()).toMatchObject({ error: "unsupported_grant_type" });
+  });
+});

@@ -1,0 +1,396 @@
+/**
+ * A local stand-in for Microsoft Entra ID, built on oauth2-mock-server (its signing keys, JWKS
+ * and authorization-code issuing) with Entra's v2 endpoint paths and token shapes, and with the
+ * checks the product relies on done strictly:
+ *
+ * - `/authorize`: known client, exactly registered redirect URI, PKCE `S256` required, no
+ *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested.
+ * - `/token`: authorization code single use and bound to client, redirect URI and PKCE challenge;
+ *   the client authenticates ONLY with a client assertion: a JWT this stand-in issued to the
+ *   managed identity (audience `api://AzureADTokenExchange`, subject = the identity's principal id,
+ *   as the app's federated credential says). Client secrets are refused.
+ * - Access tokens are v2-shaped: `iss` `<base>/<tenant>/v2.0`, `aud` = `azp` = the app's client id,
+ *   `scp`, `oid`, `tid`, `name`, `preferred_username`, `ver` "2.0", signed by the JWKS at
+ *   `<base>/<tenant>/discovery/v2.0/keys`.
+ * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
+ *   authentication-managed-identity calls.
+ *
+ * The test user signs in without a login page (the stand-in approves at once).
+ */
+import http from "node:http";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { OAuth2Server, Events, type MutableRedirectUri } from "oauth2-mock-server";
+
+export interface EntraUser {
+  readonly oid: string;
+  readonly name: string;
+  readonly preferredUsername: string;
+}
+
+export interface EntraStandInOptions {
+  /** Tenant id (GUID). */
+  readonly tenantId: string;
+  /** The MCP server's app registration. */
+  readonly app: {
+    readonly clientId: string;
+    /** Web redirect URIs (the gateway's `/oauth-callback`). */
+    readonly redirectUris: readonly string[];
+    /** Delegated scope name. @default "user_impersonate" */
+    readonly scopeName?: string;
+  };
+  /** The gateway's user-assigned managed identity, trusted by the app's federated credential. */
+  readonly managedIdentity: { readonly clientId: string; readonly principalId: string };
+  /** @default a "Local Test User" with a fixed oid */
+  readonly user?: EntraUser;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** Access-token lifetime. @default 3600 */
+  readonly accessTokenLifetimeSeconds?: number;
+}
+
+export interface EntraStandIn {
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string;
+  /** `<base>/<tenant>/v2.0`, the `iss` of every token. */
+  readonly issuer: string;
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly jwksUri: string;
+  readonly openidConfigurationUrl: string;
+  readonly managedIdentityTokenUrl: string;
+  readonly tenantId: string;
+  readonly user: EntraUser;
+  /** Issues a token as the managed identity would get it (tests use it to build assertions). */
+  managedIdentityToken(resource: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TEST_USER: EntraUser = {
+  oid: "11111111-2222-4333-8444-555555555555",
+  name: "Local Test User",
+  preferredUsername: "test.user@contoso.example",
+};
+
+const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+const CODE_TTL_MS = 10 * 60 * 1000;
+
+interface PendingCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly challenge: string;
+  readonly scope: string;
+  readonly nonce?: string;
+  readonly expiresAt: number;
+}
+
+interface RefreshGrant {
+  readonly clientId: string;
+  readonly scope: string;
+}
+
+function aadError(res: http.ServerResponse, status: number, error: string, code: number, description: string): void {
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+  res.end(
+    JSON.stringify({
+      error,
+      error_description: `AADSTS${code}: ${description}`,
+      error_codes: [code],
+      timestamp: new Date().toISOString(),
+      trace_id: randomUUID(),
+      correlation_id: randomUUID(),
+    }),
+  );
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+async function readForm(req: http.IncomingMessage, limit = 64 * 1024): Promise<URLSearchParams | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(c as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** Starts the stand-in on 127.0.0.1. */
+export async function startEntraStandIn(options: EntraStandInOptions): Promise<EntraStandIn> {
+  const tenant = options.tenantId;
+  const app = options.app;
+  const scopeName = app.scopeName ?? "user_impersonate";
+  const user = options.user ?? DEFAULT_TEST_USER;
+  const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
+  const appScopes = new Set([`api://${app.clientId}/${scopeName}`, `${app.clientId}/${scopeName}`]);
+
+  const paths = {
+    authorize: `/${tenant}/oauth2/v2.0/authorize`,
+    token: `/${tenant}/oauth2/v2.0/token`,
+    jwks: `/${tenant}/discovery/v2.0/keys`,
+    openid: `/${tenant}/v2.0/.well-known/openid-configuration`,
+    msi: "/msi/token",
+  };
+  const mock = new OAuth2Server(undefined, undefined, {
+    endpoints: { authorize: paths.authorize, jwks: paths.jwks, token: "/_mock/token", wellKnownDocument: "/_mock/openid-configuration" },
+  });
+  await mock.issuer.keys.generate("RS256");
+  const pending = new Map<string, PendingCode>();
+  const refreshTokens = new Map<string, RefreshGrant>();
+
+  // Record every code the mock issues with what it is bound to.
+  mock.service.on(Events.BeforeAuthorizeRedirect, (redirect: MutableRedirectUri, req: http.IncomingMessage) => {
+    const q = new URL(req.url ?? "/", "http://x").searchParams;
+    const code = redirect.url.searchParams.get("code");
+    if (!code) return;
+    pending.set(code, {
+      clientId: q.get("client_id") ?? "",
+      redirectUri: q.get("redirect_uri") ?? "",
+      challenge: q.get("code_challenge") ?? "",
+      scope: q.get("scope") ?? "",
+      nonce: q.get("nonce") ?? undefined,
+      expiresAt: Date.now() + CODE_TTL_MS,
+    });
+  });
+
+  let baseUrl = "";
+  let issuer = "";
+
+  const buildToken = (claims: Record<string, unknown>, expiresIn = lifetime) =>
+    mock.issuer.buildToken({
+      expiresIn,
+      scopesOrTransform: (_h, payload) => {
+        Object.assign(payload, claims);
+      },
+    });
+
+  const managedIdentityToken = (resource: string) =>
+    buildToken({
+      aud: resource,
+      sub: options.managedIdentity.principalId,
+      oid: options.managedIdentity.principalId,
+      azp: options.managedIdentity.clientId,
+      appid: options.managedIdentity.clientId,
+      tid: tenant,
+      idtyp: "app",
+      ver: "2.0",
+    });
+
+  const verifyAssertion = async (assertion: string): Promise<string | undefined> => {
+    try {
+      const jwks = createLocalJWKSet({ keys: mock.issuer.keys.toJSON() });
+      await jwtVerify(assertion, jwks, {
+        issuer,
+        audience: EXCHANGE_AUDIENCE,
+        subject: options.managedIdentity.principalId,
+        algorithms: ["RS256"],
+        clockTolerance: 60,
+      });
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  const issueTokens = async (clientId: string, scope: string, nonce: string | undefined) => {
+    const requested = scope.split(/\s+/).filter(Boolean);
+    const granted = requested.filter((s) => appScopes.has(s));
+    const claims = {
+      aud: clientId,
+      azp: clientId,
+      azpacr: "2",
+      scp: scopeName,
+      oid: user.oid,
+      sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
+      tid: tenant,
+      name: user.name,
+      preferred_username: user.preferredUsername,
+      ver: "2.0",
+    };
+    const body: Record<string, unknown> = {
+      token_type: "Bearer",
+      scope: granted.join(" "),
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: await buildToken(claims),
+    };
+    if (requested.includes("offline_access")) {
+      const rt = randomBytes(32).toString("base64url");
+      refreshTokens.set(rt, { clientId, scope });
+      body.refresh_token = rt;
+    }
+    if (requested.includes("openid")) {
+      body.id_token = await buildToken({
+        aud: clientId,
+        sub: claims.sub,
+        oid: user.oid,
+        tid: tenant,
+        name: user.name,
+        preferred_username: user.preferredUsername,
+        ver: "2.0",
+        ...(nonce ? { nonce } : {}),
+      });
+    }
+    return body;
+  };
+
+  const authorize = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+    const q = url.searchParams;
+    const clientId = q.get("client_id");
+    const redirectUri = q.get("redirect_uri");
+    if (clientId !== app.clientId) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
+    if (!redirectUri || !app.redirectUris.includes(redirectUri)) {
+      return aadError(res, 400, "invalid_request", 50011, `The redirect URI '${redirectUri ?? ""}' specified in the request does not match the redirect URIs configured for the application.`);
+    }
+    const fail = (error: string, code: number, description: string) => {
+      const back = new URL(redirectUri);
+      back.searchParams.set("error", error);
+      back.searchParams.set("error_description", `AADSTS${code}: ${description}`);
+      const state = q.get("state");
+      if (state) back.searchParams.set("state", state);
+      res.writeHead(302, { Location: back.toString() }).end();
+    };
+    if (q.get("response_type") !== "code") return fail("unsupported_response_type", 70005, "response_type must be 'code'.");
+    if (q.has("resource")) return fail("invalid_request", 9010010, "The resource parameter provided in the request doesn't match with the requested scopes.");
+    const challenge = q.get("code_challenge");
+    if (!challenge || q.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+      return fail("invalid_request", 501491, "PKCE with code_challenge_method S256 is required by this stand-in.");
+    }
+    const scopes = (q.get("scope") ?? "").split(/\s+/).filter(Boolean);
+    if (!scopes.some((s) => appScopes.has(s))) return fail("invalid_scope", 70011, `The provided scope must include api://${app.clientId}/${scopeName}.`);
+    mock.service.requestHandler(req, res);
+  };
+
+  const token = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers["content-type"] ?? "")) {
+      return aadError(res, 400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded.");
+    }
+    const form = await readForm(req);
+    if (!form) return aadError(res, 400, "invalid_request", 90009, "The request body is too large.");
+    const clientId = form.get("client_id");
+    if (clientId !== app.clientId) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
+    if (form.has("client_secret") || req.headers.authorization) {
+      return aadError(res, 401, "invalid_client", 7000215, "Client secrets are not accepted: this app authenticates with a federated managed-identity assertion.");
+    }
+    if (form.get("client_assertion_type") !== ASSERTION_TYPE || !form.get("client_assertion")) {
+      return aadError(res, 401, "invalid_client", 7000218, "The request body must contain client_assertion and client_assertion_type.");
+    }
+    const assertionProblem = await verifyAssertion(form.get("client_assertion")!);
+    if (assertionProblem) return aadError(res, 401, "invalid_client", 700211, `The client assertion is not valid for the federated credential: ${assertionProblem}.`);
+
+    const grant = form.get("grant_type");
+    if (grant === "authorization_code") {
+      const code = form.get("code") ?? "";
+      const p = pending.get(code);
+      pending.delete(code); // single use, whatever happens next
+      if (!p || p.expiresAt < Date.now()) return aadError(res, 400, "invalid_grant", 70008, "The provided authorization code is invalid, expired or already redeemed.");
+      if (p.clientId !== clientId) return aadError(res, 400, "invalid_grant", 70008, "The authorization code was issued to another client.");
+      if (form.get("redirect_uri") !== p.redirectUri) return aadError(res, 400, "invalid_grant", 70000, "The redirect_uri does not match the one of the authorization request.");
+      const verifier = form.get("code_verifier") ?? "";
+      if (!PKCE_VERIFIER.test(verifier)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier is missing or malformed.");
+      const computed = createHash("sha256").update(verifier).digest("base64url");
+      if (!safeEqual(computed, p.challenge)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier does not match the code_challenge supplied in the authorization request.");
+      const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce);
+      res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+      return res.end(JSON.stringify(body));
+    }
+    if (grant === "refresh_token") {
+      const rt = form.get("refresh_token") ?? "";
+      const g = refreshTokens.get(rt);
+      if (!g || g.clientId !== clientId) return aadError(res, 400, "invalid_grant", 9002313, "The refresh token is invalid or was issued to another client.");
+      refreshTokens.delete(rt);
+      const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined);
+      res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+      return res.end(JSON.stringify(body));
+    }
+    return aadError(res, 400, "unsupported_grant_type", 70003, `The grant type '${grant ?? ""}' is not supported.`);
+  };
+
+  const msi = async (res: http.ServerResponse, url: URL, req: http.IncomingMessage) => {
+    if (req.headers.metadata !== "true") return aadError(res, 400, "invalid_request", 0, "Required metadata header not specified.");
+    const resource = url.searchParams.get("resource");
+    const cid = url.searchParams.get("client_id");
+    if (!resource) return aadError(res, 400, "invalid_request", 0, "Required query variable 'resource' is missing.");
+    if (cid && cid !== options.managedIdentity.clientId) return aadError(res, 400, "invalid_request", 0, `Identity with client_id '${cid}' not found.`);
+    const accessToken = await managedIdentityToken(resource);
+    const now = Math.floor(Date.now() / 1000);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(
+      JSON.stringify({
+        access_token: accessToken,
+        client_id: options.managedIdentity.clientId,
+        expires_in: String(lifetime),
+        expires_on: String(now + lifetime),
+        not_before: String(now),
+        resource,
+        token_type: "Bearer",
+      }),
+    );
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const method = req.method ?? "GET";
+    void (async () => {
+      if (method === "GET" && url.pathname === paths.openid) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(
+          JSON.stringify({
+            issuer,
+            authorization_endpoint: `${baseUrl}${paths.authorize}`,
+            token_endpoint: `${baseUrl}${paths.token}`,
+            jwks_uri: `${baseUrl}${paths.jwks}`,
+            response_types_supported: ["code"],
+            response_modes_supported: ["query"],
+            subject_types_supported: ["pairwise"],
+            id_token_signing_alg_values_supported: ["RS256"],
+            scopes_supported: ["openid", "profile", "email", "offline_access"],
+            token_endpoint_auth_methods_supported: ["private_key_jwt"],
+            tenant_region_scope: "local",
+          }),
+        );
+      }
+      if (method === "GET" && url.pathname === paths.jwks) return mock.service.requestHandler(req, res);
+      if (method === "GET" && url.pathname === paths.authorize) return authorize(req, res, url);
+      if (method === "POST" && url.pathname === paths.token) return token(req, res);
+      if (method === "GET" && url.pathname === paths.msi) return msi(res, url, req);
+      res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not_found" }));
+    })().catch((e: unknown) => {
+      if (!res.headersSent) aadError(res, 500, "server_error", 50000, `stand-in failure: ${(e as Error).message}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  issuer = `${baseUrl}/${tenant}/v2.0`;
+  mock.issuer.url = issuer;
+
+  return {
+    baseUrl,
+    issuer,
+    authorizeUrl: `${baseUrl}${paths.authorize}`,
+    tokenUrl: `${baseUrl}${paths.token}`,
+    jwksUri: `${baseUrl}${paths.jwks}`,
+    openidConfigurationUrl: `${baseUrl}${paths.openid}`,
+    managedIdentityTokenUrl: `${baseUrl}${paths.msi}`,
+    tenantId: tenant,
+    user,
+    managedIdentityToken,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
