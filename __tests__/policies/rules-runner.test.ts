@@ -80,7 +80,7 @@ describe("rule unique-document-names", () => {
   });
 
   it("allows the same name in different scopes", () => {
-    const both = { ...set, documents: [...cleanPolicySet().documents, policyDoc("fragment", "mcp", fragmentXml(`<set-status code="200" />`))] };
+    const both = { ...cleanPolicySet(), documents: [...cleanPolicySet().documents, policyDoc("fragment", "mcp", fragmentXml(`<set-status code="200" />`))] };
     expect(uniqueDocumentNames.check(both)).toEqual([]);
   });
 });
