@@ -74,6 +74,13 @@ describe("rule no-terraform-interpolation", () => {
     ]);
   });
 
+  it("fails an unresolved cdktf token, saying to use a named value", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<set-backend-service base-url="https://\${TfToken[TOKEN.12]}.azurewebsites.net" />` }));
+    const v = noTerraformInterpolation.check(set);
+    expect(v).toHaveLength(1);
+    expect(v[0]!.message).toMatch(/^a cdktf token \("\$\{TfToken\[TOKEN\.12\]\}[^"]*"\) at line 3, column \d+ puts a Terraform expression into the policy XML; pass values to policies through named values$/);
+  });
+
   it("fails %{ (template directive), also inside a comment", () => {
     const set = withXml(cleanPolicySet(), "oauth-cors", `<!-- %{ if x } -->\n<fragment><base-not-here /></fragment>`);
     const v = noTerraformInterpolation.check(set);

@@ -15,7 +15,10 @@ export const noTerraformInterpolation: PolicyRule = {
       for (const m of doc.xml.matchAll(/[$%]\{/g)) {
         const { line, column } = lineColumn(doc.xml, m.index);
         const context = doc.xml.slice(m.index, m.index + 30).split("\n")[0];
-        out.push(violation(this.id, doc.name, `"${m[0]}" at line ${line}, column ${column} ("${context}") would be interpolated by Terraform; rewrite it (e.g. "$" + "{" or string.Format)`));
+        const message = doc.xml.startsWith("${TfToken[", m.index)
+          ? `a cdktf token ("${context}") at line ${line}, column ${column} puts a Terraform expression into the policy XML; pass values to policies through named values`
+          : `"${m[0]}" at line ${line}, column ${column} ("${context}") would be interpolated by Terraform; rewrite it (e.g. "$" + "{" or string.Format)`;
+        out.push(violation(this.id, doc.name, message));
       }
     }
     return out;
