@@ -390,9 +390,10 @@ export class ExpressionHost {
       const errors = new Map<string, string[]>();
       for (const line of result.output.split("\n")) {
         if (!/\berror\b/.test(line)) continue;
-        const m = /(?:^|\/)(E_[0-9a-f]+)(\(\d+,\d+\)):\s*(.*)$/.exec(line.trim());
-        const key = m ? m[1] : "";
-        const text = m ? `${m[2]}: ${m[3]}` : line.trim();
+        // Positions inside an expression come from its `#line` name (E_<key>); the wrapper's own lines from E_<key>.cs.
+        const m = /(?:^|\/)(E_[0-9a-f]+)(\.cs)?(\(\d+,\d+\)):\s*(.*)$/.exec(line.trim());
+        const key = m ? m[1]! : "";
+        const text = m ? (m[2] ? m[4]! : `${m[3]}: ${m[4]}`) : line.trim();
         if (/^Compilation failed/.test(text)) continue;
         errors.set(key, [...(errors.get(key) ?? []), text]);
       }
