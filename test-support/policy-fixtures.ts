@@ -107,7 +107,7 @@ const OAUTH_TOKEN = policiesXml(
       `    var response = new JObject();`,
       `    response["token_type"] = "Bearer";`,
       `    response["expires_in"] = 3600;`,
-      `    return response.ToString(Newtonsoft.Json.Formatting.None);`,
+      `    return JsonConvert.SerializeObject(response, Newtonsoft.Json.Formatting.None);`,
       `  }</set-body>`,
       `</return-response>`,
     ].join("\n"),

@@ -100,7 +100,7 @@ describe("csharp allow-list", () => {
 });
 
 describe("rule csharp-allowed-types", () => {
-  it("passes the clean set (HMACSHA256, Convert, Encoding, BitConverter, JObject, Guid, DateTime, Newtonsoft.Json.Formatting)", () => {
+  it("passes the clean set (HMACSHA256, Convert, Encoding, BitConverter, JObject, JsonConvert, Guid, DateTime, Newtonsoft.Json.Formatting)", () => {
     expect(csharpAllowedTypes.check(cleanPolicySet())).toEqual([]);
   });
 

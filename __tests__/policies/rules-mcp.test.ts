@@ -112,10 +112,28 @@ describe("rule no-secret-trace", () => {
     expect(v[0]!.message).toMatch(/^<log-to-eventhub> at line 3, column 12 logs "assertion": /);
   });
 
+  it("fails a trace of a variable that holds a token under a harmless name, through copies", () => {
+    const inbound = [
+      `<send-request mode="new" response-variable-name="upstream" timeout="10"><set-url>https://login.microsoftonline.com/t/oauth2/v2.0/token</set-url></send-request>`,
+      `<set-variable name="grant" value="@(((IResponse)context.Variables["upstream"]).Body.As<JObject>())" />`,
+      `<set-variable name="copy" value="@(context.Variables.GetValueOrDefault<JObject>("grant"))" />`,
+      `<trace source="oauth"><message>@(context.Variables["copy"].ToString())</message></trace>`,
+    ].join("\n");
+    const v = noSecretTrace.check(withTrace(inbound));
+    expect(v).toHaveLength(1);
+    expect(v[0]!.message).toMatch(/^<trace> at line 6, column 1 logs variable "copy", which holds a value derived from variable "grant", which holds a value derived from variable "upstream", which holds an upstream send-request response/);
+  });
+
+  it("fails a trace of a variable set from an Authorization header", () => {
+    const inbound = `<set-variable name="h" value="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;, &quot;&quot;))" />\n<trace source="s"><message>@((string)context.Variables["h"])</message></trace>`;
+    expect(noSecretTrace.check(withTrace(inbound))[0]!.message).toContain(`logs variable "h", which holds "authorization"`);
+  });
+
   it("allows harmless traces: status codes, request ids, client names", () => {
     expect(sensitiveReason(`@("upstream status code " + context.Response.StatusCode)`, new Set())).toBeUndefined();
     expect(sensitiveReason(`@("client " + (string)context.Variables["client_name"])`, new Set())).toBeUndefined();
     expect(sensitiveReason(`{{gateway-url}}`, new Set(["token-hmac-key"]))).toBeUndefined();
+    expect(sensitiveReason(`@((string)context.Variables["client-name"])`, new Set(), new Map([["grant", "x"]]))).toBeUndefined();
   });
 });
 

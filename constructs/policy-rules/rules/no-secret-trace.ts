@@ -13,8 +13,24 @@ export const SENSITIVE_WORDS: ReadonlySet<string> = new Set([
 /** Reads of a request or response body: bodies carry codes, verifiers, tokens. */
 const BODY_READ = /\bcontext\s*\.\s*(Request|Response)\s*\.\s*Body\b/;
 
-/** Why `content` must not be traced, or undefined when it is harmless. */
-export function sensitiveReason(content: string, secretNamedValues: ReadonlySet<string>): string | undefined {
+/** Context variables an expression reads: `Variables["x"]`, `Variables.GetValueOrDefault<T>("x", ...)`. */
+export function variablesRead(content: string): string[] {
+  const names: string[] = [];
+  for (const m of content.matchAll(/Variables\s*(?:\[\s*"([^"]+)"|\.\s*(?:GetValueOrDefault|ContainsKey|TryGetValue)\s*(?:<[^>]*>)?\s*\(\s*"([^"]+)")/g)) {
+    names.push(m[1] ?? m[2]!);
+  }
+  return names;
+}
+
+/**
+ * Why `content` must not be traced, or undefined when it is harmless. `sensitiveVariables` maps
+ * context variables known to hold sensitive values to the reason.
+ */
+export function sensitiveReason(
+  content: string,
+  secretNamedValues: ReadonlySet<string>,
+  sensitiveVariables: ReadonlyMap<string, string> = new Map(),
+): string | undefined {
   for (const m of content.matchAll(/\{\{([^{}]*)\}\}/g)) {
     if (secretNamedValues.has(m[1]!)) return `secret named value "{{${m[1]}}}"`;
   }
@@ -26,7 +42,44 @@ export function sensitiveReason(content: string, secretNamedValues: ReadonlySet<
     if ((word === "code" || word === "codes") && w[i - 1] === "status") continue; // HTTP status code
     return `"${word}"`;
   }
+  for (const name of variablesRead(content)) {
+    const why = sensitiveVariables.get(name);
+    if (why) return `variable "${name}", which holds ${why}`;
+  }
   return undefined;
+}
+
+/**
+ * Context variables that hold sensitive values, across the set: those set (`set-variable`) from a
+ * sensitive source or under a sensitive name, and `send-request` responses (upstream replies carry
+ * tokens). Propagated until stable, so a variable copied from a sensitive one is sensitive too.
+ */
+export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySet<string>): Map<string, string> {
+  const assignments: { name: string; value: string }[] = [];
+  const sensitive = new Map<string, string>();
+  for (const doc of set.documents) {
+    const parsed = parsePolicy(doc);
+    if (!parsed.ok) continue;
+    for (const { element } of walkElements(parsed.root)) {
+      if (element.name === "set-variable" && element.attributes["name"]) {
+        assignments.push({ name: element.attributes["name"], value: element.attributes["value"] ?? ownText(element) });
+      }
+      const response = element.attributes["response-variable-name"];
+      if (element.name === "send-request" && response) sensitive.set(response, "an upstream send-request response");
+    }
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const { name, value } of assignments) {
+      if (sensitive.has(name)) continue;
+      const reason = sensitiveReason(name, secretNamedValues) ?? sensitiveReason(value, secretNamedValues, sensitive);
+      if (reason) {
+        sensitive.set(name, reason.startsWith("variable ") ? `a value derived from ${reason}` : reason);
+        changed = true;
+      }
+    }
+  }
+  return sensitive;
 }
 
 /** What a trace or log element would write: message text and metadata names/values, or the text. */
@@ -59,13 +112,15 @@ function traceCalls(code: string): string[] {
 /**
  * Nothing sensitive reaches traces or logs: no `<trace>` (message or metadata), `<log-to-eventhub>`
  * or `context.Trace(...)` that mentions tokens, codes, verifiers, cookies, Authorization,
- * assertions, refresh, secrets or passwords, reads a message body, or references a secret named value.
+ * assertions, refresh, secrets or passwords, reads a message body, references a secret named value,
+ * or reads a context variable holding any of these (see `sensitiveVariables`).
  */
 export const noSecretTrace: PolicyRule = {
   id: ID,
   description: "No trace or log of tokens, codes, verifiers, cookies, secrets, bodies or secret named values.",
   check(set: PolicySet) {
     const secrets = new Set(set.namedValues.filter((n) => n.secret).map((n) => n.name));
+    const variables = sensitiveVariables(set, secrets);
     const out: PolicyViolation[] = [];
     for (const doc of set.documents) {
       const parsed = parsePolicy(doc);
@@ -73,7 +128,7 @@ export const noSecretTrace: PolicyRule = {
       for (const { element } of walkElements(parsed.root)) {
         if (element.name !== "trace" && element.name !== "log-to-eventhub") continue;
         for (const content of loggedContent(element)) {
-          const reason = sensitiveReason(content, secrets);
+          const reason = sensitiveReason(content, secrets, variables);
           if (reason) {
             out.push(violation(ID, doc.name, `<${element.name}> at ${at(element)} logs ${reason}: "${content.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
             break;
@@ -82,7 +137,7 @@ export const noSecretTrace: PolicyRule = {
       }
       for (const expr of parsed.expressions) {
         for (const args of traceCalls(expr.code)) {
-          const reason = sensitiveReason(args, secrets);
+          const reason = sensitiveReason(args, secrets, variables);
           if (reason) {
             out.push(violation(ID, doc.name, `context.Trace(...) in the expression at line ${expr.line}, column ${expr.column} logs ${reason}: "${args.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
           }
