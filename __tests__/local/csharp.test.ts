@@ -170,6 +170,7 @@ describe("message bodies", () => {
   it("returns JSON bodies as json values (JObject, JArray)", async () => {
     expect(await value("@(context.Request.Body.As<JObject>(preserveContent: true)[\"args\"])")).toEqual({ type: "json", value: { city: "Oslo" } });
     expect(await value("@(new JArray(1, \"two\"))")).toEqual({ type: "json", value: [1, "two"] });
+    expect(await value('@(new JObject(new JProperty("a", 1)).ToString(Newtonsoft.Json.Formatting.None))')).toEqual({ type: "string", value: '{"a":1}' });
   });
 
   it("parses form-urlencoded bodies with AsFormUrlEncodedContent", async () => {
@@ -400,6 +401,7 @@ describe("APIM allow-list", () => {
     ["@(RandomNumberGenerator.Create())", /RandomNumberGenerator\.Create/],
     ['@(new Regex("a").GetGroupNames())', /Regex\.GetGroupNames/],
     ['@{ try { return 1; } catch (FormatException) { return 2; } }', /System\.FormatException\b/],
+    ['@(new Newtonsoft.Json.Converters.StringEnumConverter().CanRead)', /Newtonsoft\.Json\.Converters\.StringEnumConverter\b/],
   ];
 
   for (const [expression, pattern] of refused) {

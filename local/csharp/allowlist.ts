@@ -203,6 +203,9 @@ export const COMPILER_IMPLIED_TYPES: Readonly<Record<string, AllowedMembers>> = 
   "System.Collections.Generic.IEqualityComparer`1": all,
   "System.Collections.Generic.IComparer`1": all,
   "System.Text.RegularExpressions.MatchCollection": ["Count", "Item", "GetEnumerator"],
+  // Parameter type only: JToken.ToString(Formatting, params JsonConverter[]) allocates an empty array of it.
+  // No member of it may be used.
+  "Newtonsoft.Json.JsonConverter": [],
   // Base class of RNGCryptoServiceProvider: the compiler binds its GetBytes here. Create() stays refused
   // (RandomNumberGenerator itself is not on Microsoft's list).
   "System.Security.Cryptography.RandomNumberGenerator": ["GetBytes", "GetNonZeroBytes", "Dispose"],
