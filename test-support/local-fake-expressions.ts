@@ -9,14 +9,16 @@ export class FakeLiteralEvaluator implements ExpressionEvaluator {
   readonly compiled: string[] = [];
   readonly evaluations: { expression: string; ctx: ExpressionContext }[] = [];
 
-  async compile(expressions: string[]): Promise<void> {
+  async compile(expressions: readonly string[]): Promise<void> {
     for (const e of expressions) parseLiteral(e);
     this.compiled.push(...expressions);
   }
 
   async evaluate(expression: string, ctx: ExpressionContext): Promise<ExpressionResult> {
     this.evaluations.push({ expression, ctx });
-    return { value: parseLiteral(expression) };
+    const value = parseLiteral(expression);
+    const text = value.type === "null" ? null : value.type === "bool" ? (value.value ? "True" : "False") : String(value.value);
+    return { ok: true, value, text, requestBodyConsumed: false, responseBodyConsumed: false, variableBodiesConsumed: [], traces: [] };
   }
 }
 
@@ -25,7 +27,7 @@ export function parseLiteral(expression: string): TypedValue {
   if (!m) throw new Error(`fake evaluator: ${JSON.stringify(expression)} is not a literal expression`);
   const body = m[1]!.trim();
   if (body === "true" || body === "false") return { type: "bool", value: body === "true" };
-  if (body === "null") return { type: "null", value: null };
+  if (body === "null") return { type: "null" };
   if (/^-?\d+$/.test(body)) return { type: "int", value: Number(body) };
   if (/^"([^"\\]|\\.)*"$/.test(body)) return { type: "string", value: JSON.parse(body) as string };
   throw new Error(`fake evaluator: ${JSON.stringify(expression)} is not a literal expression`);

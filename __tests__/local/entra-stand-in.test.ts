@@ -106,7 +106,8 @@ describe("Entra stand-in", () => {
   });
 
   it("refuses authorize without S256 PKCE, with plain PKCE, and with resource next to scope", async () => {
-    for (const params of [{}, { code_challenge: pkce().challenge, code_challenge_method: "plain" }, { code_challenge: pkce().challenge, code_challenge_method: "S256", resource: "http://x" }]) {
+    const cases: Record<string, string>[] = [{}, { code_challenge: pkce().challenge, code_challenge_method: "plain" }, { code_challenge: pkce().challenge, code_challenge_method: "S256", resource: "http://x" }];
+    for (const params of cases) {
       const res = await authorize(params);
       expect(res.status).toBe(302);
       const loc = new URL(res.headers.get("location")!);

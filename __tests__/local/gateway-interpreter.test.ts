@@ -210,9 +210,9 @@ describe("local gateway policy interpreter", () => {
     const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="n" value="@(42)" /><set-variable name="s" value="plain" /><return-response><set-body>@("done")</set-body></return-response>` }) }] }), { evaluator: ev });
     await fetch(`${gw.url}/`);
     const last = ev.evaluations.at(-1)!;
-    expect(last.ctx.Variables).toEqual({ n: { type: "int", value: 42 }, s: { type: "string", value: "plain" } });
-    expect(last.ctx.Request.Method).toBe("GET");
-    expect(last.ctx.Api.Path).toBe("");
+    expect(last.ctx.variables).toEqual({ n: { type: "int", value: 42 }, s: { type: "string", value: "plain" } });
+    expect(last.ctx.request?.method).toBe("GET");
+    expect(last.ctx.api?.path).toBe("");
   });
 
   it("include-fragment inlines the fragment's statements", async () => {
@@ -245,7 +245,7 @@ describe("local gateway policy interpreter", () => {
     cleanups.push(() => gw.close());
     const lookup = async () => {
       await fetch(`${gw.url}/lookup`);
-      return ev.evaluations.at(-1)!.ctx.Variables.got;
+      return ev.evaluations.at(-1)!.ctx.variables!.got;
     };
     expect(await lookup()).toEqual({ type: "string", value: "none" });
     await fetch(`${gw.url}/store`, { method: "POST" });
@@ -303,10 +303,10 @@ describe("local gateway policy interpreter", () => {
       { evaluator: ev },
     );
     await fetch(`${gw.url}/ignore`);
-    expect(ev.evaluations.at(-1)!.ctx.Variables.r).toEqual({ type: "null", value: null });
+    expect(ev.evaluations.at(-1)!.ctx.variables!.r).toEqual({ type: "null" });
     const res = await fetch(`${gw.url}/fail`);
     expect(res.status).toBe(502);
-    expect(ev.evaluations.at(-1)!.ctx.LastError).toMatchObject({ Source: "send-request", Reason: "SendRequestFailure", Section: "inbound" });
+    expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "send-request", reason: "SendRequestFailure", section: "inbound" });
   });
 
   it("forward-request buffer-response=false streams server-sent events before the backend finishes", async () => {
@@ -342,7 +342,7 @@ describe("local gateway policy interpreter", () => {
     const res = await fetch(`${gw.url}/`);
     expect(res.status).toBe(503);
     expect(await res.text()).toBe("probe");
-    expect(ev.evaluations.at(-1)!.ctx.LastError).toMatchObject({ Source: "forward-request", Reason: "BackendConnectionFailure", Section: "backend" });
+    expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "forward-request", reason: "BackendConnectionFailure", section: "backend" });
   });
 
   it("forward-request gives up after its timeout", async () => {
@@ -354,7 +354,7 @@ describe("local gateway policy interpreter", () => {
     );
     const res = await fetch(`${gw.url}/`);
     expect(res.status).toBe(500);
-    expect(ev.evaluations.at(-1)!.ctx.LastError).toMatchObject({ Source: "forward-request", Reason: "Timeout" });
+    expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "forward-request", reason: "Timeout" });
   });
 
   it("authentication-managed-identity sets the bearer token or an output variable from the token endpoint", async () => {
@@ -378,7 +378,7 @@ describe("local gateway policy interpreter", () => {
     );
     await fetch(`${gw.url}/`);
     expect(be.requests[0]!.headers.authorization).toBe("Bearer tok-for-api://app-mi-1");
-    expect(ev.evaluations.at(-1)!.ctx.Variables.assertion).toEqual({ type: "string", value: "tok-for-api://AzureADTokenExchange-null" });
+    expect(ev.evaluations.at(-1)!.ctx.variables!.assertion).toEqual({ type: "string", value: "tok-for-api://AzureADTokenExchange-null" });
   });
 
   it("rate-limit-by-key answers 429 with Retry-After once the key's calls are used up", async () => {
@@ -461,10 +461,11 @@ describe("local gateway policy interpreter", () => {
     expect((await fetch(`${gw.url}/`)).status).toBe(204);
   });
 
-  it("builds an IResponse value for response variables", () => {
+  it("builds a response (IResponse) value for response variables", () => {
     const h = new HeaderBag();
     h.set("A", ["1"]);
-    expect(responseValue({ status: 200, reason: "OK", headers: h, body: "b" })).toEqual({ type: "IResponse", value: { StatusCode: 200, StatusReason: "OK", Headers: { A: ["1"] }, Body: "b" } });
+    expect(responseValue({ status: 200, reason: "OK", headers: h, body: Buffer.from("b") })).toEqual({ type: "response", value: { statusCode: 200, statusReason: "OK", headers: { A: ["1"] }, body: "b" } });
+    expect(responseValue({ status: 200, reason: "OK", headers: h, body: Buffer.from([0xff, 0x00]) })).toMatchObject({ value: { body: { base64: "/wA=" } } });
   });
 
   describe("fails loudly at load time", () => {

@@ -12,14 +12,14 @@ import { substituteNamedValues } from "./config.js";
 import {
   ExpressionError,
   nullValue,
+  resultToBool,
   stringValue,
-  typedToBool,
-  typedToString,
+  type BodySnapshot,
   type ExpressionContext,
   type ExpressionEvaluator,
   type LastErrorSnapshot,
+  type PolicyResult,
   type TypedValue,
-  type UrlSnapshot,
 } from "./expressions.js";
 import { HeaderBag } from "./headers.js";
 import { collectExpressions, parsePolicyDocument, type PolicyElement, type PolicyValue } from "./policy-xml.js";
@@ -102,6 +102,8 @@ export interface ExecState {
   readonly originalUrl: URL;
   readonly ipAddress: string;
   readonly matchedParameters: Record<string, string>;
+  /** ISO time the request arrived (context.Timestamp). */
+  readonly receivedAt: string;
   request: RequestMessage;
   response: ResponseMessage;
   responseReady: boolean;
@@ -127,38 +129,30 @@ interface CompileContext {
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host"]);
 
-function urlSnapshot(u: URL): UrlSnapshot {
-  const query: Record<string, string[]> = {};
-  for (const [k, v] of u.searchParams) (query[k] ??= []).push(v);
-  return {
-    Scheme: u.protocol.replace(/:$/, ""),
-    Host: u.hostname,
-    Port: u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80,
-    Path: u.pathname,
-    QueryString: u.search,
-    Query: query,
-  };
+function bodySnapshot(b: Body): BodySnapshot {
+  if (b === null || !Buffer.isBuffer(b)) return null;
+  const text = b.toString("utf8");
+  return Buffer.from(text, "utf8").equals(b) ? text : { base64: b.toString("base64") };
 }
 
-function bodyText(b: Body): string | null {
-  if (b === null) return null;
-  if (Buffer.isBuffer(b)) return b.toString("utf8");
-  return null;
+function bodyBuffer(b: BodySnapshot | undefined): Buffer | null {
+  if (b === null || b === undefined) return null;
+  return typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b.base64, "base64");
 }
 
 /** Response of a send-request, as stored in its response variable (C# IResponse). */
-export function responseValue(r: { status: number; reason: string; headers: HeaderBag; body: string }): TypedValue {
-  return { type: "IResponse", value: { StatusCode: r.status, StatusReason: r.reason, Headers: r.headers.toRecord(), Body: r.body } };
+export function responseValue(r: { status: number; reason: string; headers: HeaderBag; body: Buffer }): TypedValue {
+  return { type: "response", value: { statusCode: r.status, statusReason: r.reason, headers: r.headers.toRecord(), body: bodySnapshot(r.body) } };
 }
 
 function responseFromValue(v: TypedValue, where: string): ResponseMessage {
-  const r = v.value as { StatusCode?: number; StatusReason?: string; Headers?: Record<string, string[]>; Body?: string | null } | null;
-  if (v.type !== "IResponse" || !r) throw new PolicyRuntimeError("return-response", "ResponseVariableInvalid", `${where}: response-variable-name holds ${v.type}, expected IResponse`);
+  if (v.type !== "response") throw new PolicyRuntimeError("return-response", "ResponseVariableInvalid", `${where}: response-variable-name holds ${v.type}, expected a response (IResponse)`);
+  const r = v.value;
   return {
-    status: r.StatusCode ?? 200,
-    reason: r.StatusReason ?? "OK",
-    headers: HeaderBag.from(Object.entries(r.Headers ?? {})),
-    body: r.Body === null || r.Body === undefined ? null : Buffer.from(r.Body, "utf8"),
+    status: r.statusCode,
+    reason: r.statusReason ?? defaultReason(r.statusCode),
+    headers: HeaderBag.from(Object.entries(r.headers ?? {}).map(([k, x]): [string, string[]] => [k, typeof x === "string" ? [x] : [...x]])),
+    body: bodyBuffer(r.body),
   };
 }
 
@@ -301,7 +295,7 @@ export class PolicyInterpreter {
         const name = literalAttr(el, "name");
         const value = attr(el, "value")!;
         return async (s) => {
-          s.variables.set(name, await this.evalTyped(value, s, el));
+          s.variables.set(name, (await this.evalValue(value, s, el)).value);
         };
       }
       case "choose": {
@@ -322,7 +316,7 @@ export class PolicyInterpreter {
         if (whens.length === 0) throw new PolicyLoadError(`${el.where}: <choose> needs at least one <when>`);
         return async (s, t) => {
           for (const w of whens) {
-            const cond = w.condition.kind === "literal" ? parseBool(w.condition.text, w.el.where) : typedToBool(await this.evalTyped(w.condition, s, w.el), w.el.where);
+            const cond = w.condition.kind === "literal" ? parseBool(w.condition.text, w.el.where) : resultToBool(await this.evalValue(w.condition, s, w.el), w.el.where);
             if (cond) return runSteps(w.steps, s, t);
           }
           if (otherwise) await runSteps(otherwise, s, t);
@@ -365,8 +359,8 @@ export class PolicyInterpreter {
         return async (s, t) => {
           const evaluated: string[] = [];
           for (const { v, el: vel } of values) {
-            const tv = await this.evalTyped(v, s, vel);
-            if (tv.value !== null && tv.value !== undefined) evaluated.push(typedToString(tv));
+            const r = await this.evalValue(v, s, vel);
+            if (r.text !== null) evaluated.push(r.text);
           }
           if (isQuery) {
             const req = t as RequestMessage;
@@ -388,8 +382,8 @@ export class PolicyInterpreter {
         if (nil !== undefined && nil !== "blank" && nil !== "null") throw new PolicyLoadError(`${el.where}: xsi-nil "${nil}" is not blank or null`);
         const value = el.text ?? ({ kind: "literal", text: "" } as PolicyValue);
         return async (s, t) => {
-          const tv = await this.evalTyped(value, s, el);
-          t.body = tv.value === null || tv.value === undefined ? null : Buffer.from(typedToString(tv), "utf8");
+          const r = await this.evalValue(value, s, el);
+          t.body = r.text === null ? null : Buffer.from(r.text, "utf8");
         };
       }
       case "set-status": {
@@ -400,11 +394,11 @@ export class PolicyInterpreter {
         const code = attr(el, "code")!;
         const reason = attr(el, "reason");
         return async (s, t) => {
-          const n = Number(typedToString(await this.evalTyped(code, s, el)));
+          const n = Number(await this.evalText(code, s, el));
           if (!Number.isInteger(n) || n < 100 || n > 599) throw new PolicyRuntimeError("set-status", "InvalidStatusCode", `${el.where}: status code ${n} is not 100-599`);
           const r = t as ResponseMessage;
           r.status = n;
-          r.reason = reason ? typedToString(await this.evalTyped(reason, s, el)) : defaultReason(n);
+          r.reason = reason ? await this.evalText(reason, s, el) : defaultReason(n);
         };
       }
       case "set-method": {
@@ -416,7 +410,7 @@ export class PolicyInterpreter {
         const value = el.text;
         if (!value) throw new PolicyLoadError(`${el.where}: set-method needs a method`);
         return async (s, t) => {
-          (t as RequestMessage).method = typedToString(await this.evalTyped(value, s, el)).toUpperCase();
+          (t as RequestMessage).method = (await this.evalText(value, s, el)).toUpperCase();
         };
       }
       case "rewrite-uri": {
@@ -426,7 +420,7 @@ export class PolicyInterpreter {
         const tpl = attr(el, "template")!;
         const copy = (optionalLiteral(el, "copy-unmatched-params") ?? "true") === "true";
         return async (s) => {
-          const text = typedToString(await this.evalTyped(tpl, s, el));
+          const text = await this.evalText(tpl, s, el);
           s.request.url = rewriteUri(s, text, copy, el.where);
         };
       }
@@ -438,9 +432,9 @@ export class PolicyInterpreter {
         if (!baseUrl === !backendId) throw new PolicyLoadError(`${el.where}: set-backend-service needs exactly one of base-url or backend-id`);
         return async (s) => {
           let base: string;
-          if (baseUrl) base = typedToString(await this.evalTyped(baseUrl, s, el));
+          if (baseUrl) base = await this.evalText(baseUrl, s, el);
           else {
-            const id = typedToString(await this.evalTyped(backendId!, s, el));
+            const id = await this.evalText(backendId!, s, el);
             const b = this.config.backends.get(id);
             if (!b) throw new PolicyRuntimeError("set-backend-service", "BackendNotFound", `${el.where}: backend "${id}" is not defined`);
             base = b.url;
@@ -453,9 +447,9 @@ export class PolicyInterpreter {
         noChildren(el);
         const [key, value, duration] = [attr(el, "key")!, attr(el, "value")!, attr(el, "duration")!];
         return async (s) => {
-          const k = typedToString(await this.evalTyped(key, s, el));
-          const v = await this.evalTyped(value, s, el);
-          const d = Number(typedToString(await this.evalTyped(duration, s, el)));
+          const k = await this.evalText(key, s, el);
+          const v = (await this.evalValue(value, s, el)).value;
+          const d = Number(await this.evalText(duration, s, el));
           if (!(d > 0)) throw new PolicyRuntimeError("cache-store-value", "InvalidDuration", `${el.where}: duration ${d} is not a positive number of seconds`);
           this.cache.store(k, v, d);
         };
@@ -467,10 +461,10 @@ export class PolicyInterpreter {
         const varName = literalAttr(el, "variable-name");
         const def = attr(el, "default-value");
         return async (s) => {
-          const k = typedToString(await this.evalTyped(key, s, el));
+          const k = await this.evalText(key, s, el);
           const hit = this.cache.lookup(k);
           if (hit) s.variables.set(varName, hit);
-          else s.variables.set(varName, def ? await this.evalTyped(def, s, el) : nullValue);
+          else s.variables.set(varName, def ? (await this.evalValue(def, s, el)).value : nullValue);
         };
       }
       case "cache-remove-value": {
@@ -478,7 +472,7 @@ export class PolicyInterpreter {
         noChildren(el);
         const key = attr(el, "key")!;
         return async (s) => {
-          this.cache.remove(typedToString(await this.evalTyped(key, s, el)));
+          this.cache.remove(await this.evalText(key, s, el));
         };
       }
       case "send-request":
@@ -490,7 +484,7 @@ export class PolicyInterpreter {
         const value = el.text;
         if (!value) throw new PolicyLoadError(`${el.where}: set-url needs a URL`);
         return async (s, t) => {
-          const text = typedToString(await this.evalTyped(value, s, el));
+          const text = await this.evalText(value, s, el);
           try {
             (t as RequestMessage).url = new URL(applyRewrites(text, this.config.urlRewrites));
           } catch {
@@ -526,8 +520,8 @@ export class PolicyInterpreter {
         const outVar = optionalLiteral(el, "output-token-variable-name");
         const ignoreError = (optionalLiteral(el, "ignore-error") ?? "false") === "true";
         return async (s, t) => {
-          const res = typedToString(await this.evalTyped(resource, s, el));
-          const cid = clientId ? typedToString(await this.evalTyped(clientId, s, el)) : undefined;
+          const res = await this.evalText(resource, s, el);
+          const cid = clientId ? await this.evalText(clientId, s, el) : undefined;
           let token: string;
           try {
             token = await this.managedIdentityToken(res, cid);
@@ -560,9 +554,9 @@ export class PolicyInterpreter {
         const totalHeader = optionalLiteral(el, "total-calls-header-name");
         const scope = `${cx.apiScopeKey}:${el.where}`;
         return async (s) => {
-          const key = typedToString(await this.evalTyped(counterKey, s, el));
-          const inc = cond ? typedToBool(await this.evalTyped(cond, s, el), el.where) : true;
-          const n = count ? Number(typedToString(await this.evalTyped(count, s, el))) : 1;
+          const key = await this.evalText(counterKey, s, el);
+          const inc = cond ? resultToBool(await this.evalValue(cond, s, el), el.where) : true;
+          const n = count ? Number(await this.evalText(count, s, el)) : 1;
           const r = this.rateLimiter.hit(scope, key, calls, period, inc ? n : 0);
           if (remainingVar) s.variables.set(remainingVar, { type: "int", value: r.remaining });
           if (!r.allowed) {
@@ -627,7 +621,7 @@ export class PolicyInterpreter {
           redirect: "manual",
           signal: AbortSignal.timeout(timeoutS * 1000),
         });
-        const body = await res.text();
+        const body = Buffer.from(await res.arrayBuffer());
         s.variables.set(varName, responseValue({ status: res.status, reason: res.statusText || defaultReason(res.status), headers: headersFromFetch(res.headers), body }));
       } catch (e) {
         if (ignoreError) {
@@ -659,46 +653,53 @@ export class PolicyInterpreter {
     const reqUrl = s.request.url ?? s.originalUrl;
     const showResponse = s.section === "outbound" || s.section === "on-error" || s.responseReady;
     return {
-      Request: {
-        Method: s.request.method,
-        Url: urlSnapshot(reqUrl),
-        OriginalUrl: urlSnapshot(s.originalUrl),
-        Headers: s.request.headers.toRecord(),
-        Body: bodyText(s.request.body),
-        IpAddress: s.ipAddress,
-        MatchedParameters: s.matchedParameters,
+      request: {
+        method: s.request.method,
+        url: reqUrl.toString(),
+        originalUrl: s.originalUrl.toString(),
+        headers: s.request.headers.toRecord(),
+        body: bodySnapshot(s.request.body),
+        ipAddress: s.ipAddress,
+        matchedParameters: s.matchedParameters,
       },
-      Response: showResponse
-        ? { StatusCode: s.response.status, StatusReason: s.response.reason, Headers: s.response.headers.toRecord(), Body: bodyText(s.response.body) }
-        : null,
-      Variables: Object.fromEntries(s.variables),
-      Api: {
-        Id: `/apis/${s.api.name}`,
-        Name: s.api.displayName,
-        Path: s.api.path,
-        ServiceUrl: s.api.serviceUrl ? urlSnapshot(new URL(s.api.serviceUrl)) : null,
-        Revision: "1",
-        IsCurrentRevision: true,
-      },
-      Operation: s.operation ? { Id: s.operation.operationId, Name: s.operation.displayName, Method: s.operation.method, UrlTemplate: s.operation.urlTemplate } : null,
-      Deployment: { ServiceName: this.config.serviceName, ServiceId: `/local/${this.config.serviceName}`, Region: this.services.region ?? "local", GatewayId: "managed" },
-      RequestId: s.requestId,
-      Timestamp: new Date().toISOString(),
-      LastError: s.lastError,
+      response: showResponse
+        ? { statusCode: s.response.status, statusReason: s.response.reason, headers: s.response.headers.toRecord(), body: bodySnapshot(s.response.body) }
+        : undefined,
+      variables: Object.fromEntries(s.variables),
+      api: { id: s.api.name, name: s.api.displayName, path: s.api.path, serviceUrl: s.api.serviceUrl, revision: "1", isCurrentRevision: true },
+      operation: s.operation ? { id: s.operation.operationId, name: s.operation.displayName, method: s.operation.method, urlTemplate: s.operation.urlTemplate } : undefined,
+      deployment: { serviceName: this.config.serviceName, serviceId: `/local/${this.config.serviceName}`, region: this.services.region ?? "local", gatewayId: "managed" },
+      requestId: s.requestId,
+      timestamp: s.receivedAt,
+      lastError: s.lastError ?? undefined,
     };
   }
 
-  async evalTyped(v: PolicyValue, s: ExecState, el: PolicyElement): Promise<TypedValue> {
-    if (v.kind === "literal") return stringValue(v.text);
+  /** Evaluates a policy value: literals as strings, expressions through the evaluator. */
+  async evalValue(v: PolicyValue, s: ExecState, el: PolicyElement): Promise<PolicyResult> {
+    if (v.kind === "literal") return { value: stringValue(v.text), text: v.text };
     let result;
     try {
       result = await this.services.evaluator.evaluate(v.code, this.snapshot(s));
     } catch (e) {
-      throw new PolicyRuntimeError(el.name, "ExpressionValueEvaluationFailure", `${el.where}: expression evaluation failed: ${(e as Error).message}`);
+      throw new PolicyRuntimeError(el.name, "ExpressionValueEvaluationFailure", `${el.where}: expression could not be evaluated: ${(e as Error).message}`);
     }
     if (result.requestBodyConsumed && Buffer.isBuffer(s.request.body)) s.request.body = Buffer.alloc(0);
     if (result.responseBodyConsumed && Buffer.isBuffer(s.response.body)) s.response.body = Buffer.alloc(0);
-    return result.value;
+    for (const name of result.variableBodiesConsumed) {
+      const v2 = s.variables.get(name);
+      if (v2?.type === "response") s.variables.set(name, { type: "response", value: { ...v2.value, body: "" } });
+    }
+    if (result.traces.length) this.logger.debug(`${el.where}: ${result.traces.length} context.Trace message(s) (values not logged)`);
+    if (!result.ok) {
+      throw new PolicyRuntimeError(el.name, "ExpressionValueEvaluationFailure", `${el.where}: expression threw ${result.error.type}: ${result.error.message}`);
+    }
+    return { value: result.value, text: result.text };
+  }
+
+  /** Evaluates a policy value to its text ("" for null). */
+  async evalText(v: PolicyValue, s: ExecState, el: PolicyElement): Promise<string> {
+    return (await this.evalValue(v, s, el)).text ?? "";
   }
 
   // ---------------------------------------------------------------- execution
@@ -736,12 +737,12 @@ export class PolicyInterpreter {
   private lastErrorOf(e: unknown, s: ExecState): LastErrorSnapshot {
     const scope = s.operation ? "operation" : "api";
     if (e instanceof PolicyRuntimeError) {
-      return { Source: e.source, Reason: e.reason, Message: e.message, Scope: scope, Section: s.section, Path: "", PolicyId: "" };
+      return { source: e.source, reason: e.reason, message: e.message, scope, section: s.section, path: "", policyId: "" };
     }
     if (e instanceof ExpressionError) {
-      return { Source: "expression", Reason: "ExpressionValueEvaluationFailure", Message: e.message, Scope: scope, Section: s.section, Path: "", PolicyId: "" };
+      return { source: "expression", reason: "ExpressionValueEvaluationFailure", message: e.message, scope, section: s.section, path: "", policyId: "" };
     }
-    return { Source: "gateway", Reason: "InternalError", Message: (e as Error).message ?? String(e), Scope: scope, Section: s.section, Path: "", PolicyId: "" };
+    return { source: "gateway", reason: "InternalError", message: (e as Error).message ?? String(e), scope, section: s.section, path: "", policyId: "" };
   }
 }
 

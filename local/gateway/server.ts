@@ -126,6 +126,7 @@ export function createGatewayHandler(interpreter: PolicyInterpreter, config: Gat
         originalUrl,
         ipAddress: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
         matchedParameters: parameters,
+        receivedAt: new Date().toISOString(),
         request: { method, url: backendUrl, headers: HeaderBag.from(Object.entries(req.headersDistinct)), body: body.length ? body : null },
         response: { status: 200, reason: "OK", headers: new HeaderBag(), body: null },
         responseReady: false,
