@@ -130,6 +130,16 @@ describe("rule csharp-allowed-types", () => {
     expect(csharpAllowedTypes.check(set).map((v) => v.message.split(" in the")[0])).toEqual([`type "Process"`, `type "Type"`]);
   });
 
+  it("fails static members the allow-list excludes on an allowed type", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<set-variable name="a" value="@(Regex.Escape("x") + System.Xml.Linq.XDocument.Load("f") + DateTime.TryParse("x", out var d) + Regex.IsMatch("a", "b") + DateTime.UtcNow)" />` }));
+    expect(csharpAllowedTypes.check(set).map((v) => v.message.split(" in the")[0])).toEqual([
+      `member "Regex.Escape"`,
+      `member "System.Xml.Linq.XDocument.Load"`,
+      `member "DateTime.TryParse"`,
+    ]);
+    expect(csharpAllowedTypes.check(set)[0]!.message).toMatch(/is not among the members API Management allows on Regex$/);
+  });
+
   it("checks C# inside interpolation holes, not inside string literals", () => {
     const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<set-variable name="a" value="@($"File.Delete {Path.GetTempPath()}")" />` }));
     expect(csharpAllowedTypes.check(set).map((v) => v.message.split(" in the")[0])).toEqual([`type "Path"`]);

@@ -145,6 +145,42 @@ export const ALLOWED_TYPES: readonly string[] = [
 ];
 
 /**
+ * Types the table allows with only some members (same page, "Supported members" column). Checked
+ * for static member access (`Regex.Escape`, `XDocument.Load`); instance members cannot be typed by
+ * this pattern-based check. `SymmetricAlgorithm`'s parameterless `Create()` is the one exception of
+ * its "All" and is not modelled.
+ */
+export const RESTRICTED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  "Newtonsoft.Json.JsonConvert": ["SerializeObject", "DeserializeObject"],
+  "System.DateTime": [
+    "Add", "AddDays", "AddHours", "AddMilliseconds", "AddMinutes", "AddMonths", "AddSeconds", "AddTicks", "AddYears",
+    "Date", "Day", "DayOfWeek", "DayOfYear", "DaysInMonth", "Hour", "IsDaylightSavingTime", "IsLeapYear", "MaxValue",
+    "Millisecond", "Minute", "MinValue", "Month", "Now", "Parse", "Second", "Subtract", "Ticks", "TimeOfDay", "Today",
+    "ToString", "UtcNow", "Year",
+  ],
+  "System.DateTimeKind": ["Utc"],
+  "System.Enum": ["Parse", "TryParse", "ToString"],
+  "System.Net.IPAddress": ["AddressFamily", "Equals", "GetAddressBytes", "IsLoopback", "Parse", "TryParse", "ToString"],
+  "System.Security.Cryptography.X509Certificates.X500DistinguishedName": ["Name"],
+  "System.Text.RegularExpressions.Capture": ["Index", "Length", "Value"],
+  "System.Text.RegularExpressions.CaptureCollection": ["Count", "Item"],
+  "System.Text.RegularExpressions.Group": ["Captures", "Success"],
+  "System.Text.RegularExpressions.GroupCollection": ["Count", "Item"],
+  "System.Text.RegularExpressions.Match": ["Empty", "Groups", "Result"],
+  "System.Text.RegularExpressions.Regex": ["IsMatch", "Match", "Matches", "Replace", "Unescape", "Split"],
+};
+
+/** Members the table excludes from an otherwise "All" type. */
+export const EXCLUDED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  "System.Xml.Linq.XDocument": ["Load"],
+};
+
+/** Full name of an allowed type from its short name (first match), for member checks. */
+export const FULL_NAME_BY_SHORT_NAME: ReadonlyMap<string, string> = new Map(
+  [...ALLOWED_TYPES].reverse().map((t) => [t.slice(t.lastIndexOf(".") + 1), t]),
+);
+
+/**
  * Types of the gateway's `context` object model and its extension methods (same page, "Context
  * variable"): they may be named in declarations and casts (`IUrl u = ...`, `Jwt jwt; ...TryParseJwt(out jwt)`).
  */

@@ -7,7 +7,14 @@
  * in a namespace (`System.IO.File.ReadAllText`) is resolved against the known namespaces to the
  * type it names (`System.IO.File`).
  */
-import { ALLOWED_FULL_NAMES, ALLOWED_SHORT_NAMES, KNOWN_NAMESPACES } from "./csharp-allowlist.js";
+import {
+  ALLOWED_FULL_NAMES,
+  ALLOWED_SHORT_NAMES,
+  EXCLUDED_MEMBERS,
+  FULL_NAME_BY_SHORT_NAME,
+  KNOWN_NAMESPACES,
+  RESTRICTED_MEMBERS,
+} from "./csharp-allowlist.js";
 import { CSHARP_KEYWORDS, type CSharpToken } from "./csharp.js";
 
 const NAMESPACES: ReadonlySet<string> = new Set(KNOWN_NAMESPACES);
@@ -26,6 +33,20 @@ export interface TypeReference {
   readonly allowed: boolean;
   /** Offset of the reference in the expression code. */
   readonly offset: number;
+  /** The static member accessed on it (`Escape` in `Regex.Escape(...)`), if any. */
+  readonly member?: string;
+}
+
+/**
+ * Whether a static member of an allowed type is allowed: false for members outside a restricted
+ * type's list or excluded from an "All" type (`Regex.Escape`, `XDocument.Load`).
+ */
+export function memberAllowed(typeName: string, member: string): boolean {
+  const full = ALLOWED_FULL_NAMES.has(typeName) ? typeName : FULL_NAME_BY_SHORT_NAME.get(typeName);
+  if (!full) return true;
+  const restricted = RESTRICTED_MEMBERS[full];
+  if (restricted && !restricted.includes(member)) return false;
+  return !(EXCLUDED_MEMBERS[full] ?? []).includes(member);
 }
 
 const isIdent = (t: CSharpToken | undefined): t is CSharpToken => t?.kind === "identifier";
@@ -90,11 +111,11 @@ export function typeReferences(tokens: readonly CSharpToken[]): TypeReference[] 
         }
       }
       const name = segments.slice(0, k + 1).join(".");
-      refs.push({ name, allowed: ALLOWED_FULL_NAMES.has(name), offset: t.offset });
+      refs.push({ name, allowed: ALLOWED_FULL_NAMES.has(name), offset: t.offset, member: segments[k + 1] });
       continue;
     }
     if (!/^[A-Z]/.test(first)) continue; // locals, parameters, `context`
-    refs.push({ name: first, allowed: ALLOWED_SHORT_NAMES.has(first), offset: t.offset });
+    refs.push({ name: first, allowed: ALLOWED_SHORT_NAMES.has(first), offset: t.offset, member: segments[1] });
   }
   return refs;
 }
