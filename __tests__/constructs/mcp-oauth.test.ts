@@ -1,0 +1,286 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Testing, TerraformStack } from "cdktf";
+import { describe, expect, it } from "vitest";
+import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
+import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { ApimGateway } from "../../constructs/apim-gateway.js";
+import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
+import { McpAppService } from "../../constructs/mcp-app-service.js";
+import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
+import { Observability } from "../../constructs/observability.js";
+import { fragmentReferences } from "../../constructs/policy-files.js";
+import { runPolicyRules } from "../../constructs/policy-rules/index.js";
+import { baseStack, fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+
+const PACKAGE = fixturePackage();
+const POLICIES = join(import.meta.dirname, "..", "..", "policies");
+
+/** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props. */
+function oauthStack(props: Partial<Omit<McpOAuthProps, "gateway" | "entra" | "app">> = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
+  const { stack, resourceGroup } = stackIn ?? baseStack();
+  const observability = new Observability(stack, "observability", { resourceGroup, namePrefix: "test" });
+  const gateway = new ApimGateway(stack, "gateway", {
+    resourceGroup,
+    name: "test-apim",
+    publisherEmail: "ops@contoso.com",
+    publisherName: "Contoso",
+    observability,
+  });
+  const entra = new EntraAppRegistration(stack, "entra", {
+    displayName: "test MCP",
+    tenantId: "11111111-2222-3333-4444-555555555555",
+    redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
+    trustedIdentity: gateway.identity,
+  });
+  const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: PACKAGE, entra, observability });
+  const oauth = new McpOAuth(stack, "oauth", { gateway, entra, app, mcpPath: "mcp", ...props });
+  return { stack, gateway, entra, app, oauth };
+}
+
+function namedValues(json: SynthJson): Record<string, { value: unknown; secret: unknown }> {
+  return Object.fromEntries(resourcesOf(json, "azurerm_api_management_named_value").map((v) => [v.name as string, { value: v.value, secret: v.secret }]));
+}
+
+/** The synthesized resource of a type whose Terraform name starts with `prefix` (cdktf appends a hash). */
+function resourceNamed(json: SynthJson, type: string, prefix: string): Record<string, unknown> {
+  const found = Object.entries(json.resource[type] ?? {}).filter(([name]) => name.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${prefix}*, found ${found.map(([n]) => n).join(", ") || "none"}`);
+  return found[0][1];
+}
+
+describe("McpOAuth", () => {
+  it("creates a named value for every setting and key the policies read, keys secret", () => {
+    const json = synthJson(oauthStack().stack);
+    const values = namedValues(json);
+    expect(Object.keys(values).sort()).toEqual([
+      "apim-identity-client-id",
+      "consent-cookie-key",
+      "entra-authorize-url",
+      "entra-client-id",
+      "entra-token-url",
+      "entra-upstream-scope",
+      "gateway-url",
+      "mcp-path",
+      "mcp-rate-limit-calls",
+      "mcp-rate-limit-period",
+      "mcp-scope",
+      "oauth-access-token-ttl",
+      "oauth-hmac-key",
+      "oauth-refresh-token-ttl",
+    ]);
+    const secrets = Object.entries(values).filter(([, v]) => v.secret === true).map(([name]) => name).sort();
+    expect(secrets).toEqual(["consent-cookie-key", "oauth-hmac-key"]);
+  });
+
+  it("fills the settings from the gateway, the Entra registration and the props", () => {
+    const values = namedValues(synthJson(oauthStack().stack));
+    const value = (name: string) => unhashed(values[name].value);
+    expect(value("gateway-url")).toBe("https://test-apim.azure-api.net");
+    expect(value("mcp-path")).toBe("mcp");
+    expect(value("entra-authorize-url")).toBe("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/authorize");
+    expect(value("entra-token-url")).toBe("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token");
+    expect(value("entra-client-id")).toBe("${azuread_application_registration.entra_application.client_id}");
+    expect(value("mcp-scope")).toBe("api://${azuread_application_registration.entra_application.client_id}/user_impersonate");
+    expect(value("entra-upstream-scope")).toBe("api://${azuread_application_registration.entra_application.client_id}/user_impersonate openid profile offline_access");
+    expect(value("apim-identity-client-id")).toBe("${azurerm_user_assigned_identity.gateway_identity.client_id}");
+    expect(value("oauth-access-token-ttl")).toBe("3600");
+    expect(value("oauth-refresh-token-ttl")).toBe("604800");
+    expect(value("mcp-rate-limit-calls")).toBe("120");
+    expect(value("mcp-rate-limit-period")).toBe("60");
+  });
+
+  it("uses the lifetimes, rate limit and authority host it is given", () => {
+    const values = namedValues(
+      synthJson(
+        oauthStack({
+          tokenLifetimeSeconds: 900,
+          refreshTokenLifetimeSeconds: 86400,
+          rateLimit: { calls: 30, renewalPeriod: 10 },
+          entraAuthorityHost: "https://login.microsoftonline.us",
+        }).stack,
+      ),
+    );
+    expect(values["oauth-access-token-ttl"].value).toBe("900");
+    expect(values["oauth-refresh-token-ttl"].value).toBe("86400");
+    expect(values["mcp-rate-limit-calls"].value).toBe("30");
+    expect(values["mcp-rate-limit-period"].value).toBe("10");
+    expect(values["entra-token-url"].value).toMatch(/^https:\/\/login\.microsoftonline\.us\/[0-9a-f-]+\/oauth2\/v2\.0\/token$/);
+  });
+
+  it("generates the two 256-bit keys with Terraform's random provider, kept by keyVersion", () => {
+    const json = synthJson(oauthStack().stack);
+    const hmac = resourceNamed(json, "random_bytes", "oauth_hmac_key");
+    const cookie = resourceNamed(json, "random_bytes", "oauth_consent_cookie_key");
+    expect(hmac).toMatchObject({ length: 32, keepers: { version: "1", purpose: "client-registration" } });
+    expect(cookie).toMatchObject({ length: 32, keepers: { version: "1", purpose: "consent-cookie" } });
+    const values = namedValues(json);
+    expect(unhashed(values["oauth-hmac-key"].value)).toBe("${random_bytes.oauth_hmac_key.base64}");
+    expect(unhashed(values["consent-cookie-key"].value)).toBe("${random_bytes.oauth_consent_cookie_key.base64}");
+  });
+
+  it("rotates both keys when keyVersion changes", () => {
+    const json = synthJson(oauthStack({ keyVersion: "2025-11" }).stack);
+    const keepers = resourcesOf(json, "random_bytes").map((r) => (r.keepers as Record<string, string>).version);
+    expect(keepers).toEqual(["2025-11", "2025-11"]);
+  });
+
+  it("never exposes a key in an output and creates no password or client secret", () => {
+    const json = synthJson(oauthStack().stack);
+    expect(JSON.stringify(json.output ?? {})).not.toMatch(/random_bytes|named_value/);
+    const types = Object.keys(json.resource);
+    expect(types.filter((t) => /password|secret/.test(t))).toEqual([]);
+    const keys = (value: unknown): string[] =>
+      Array.isArray(value) ? value.flatMap(keys) : value && typeof value === "object" ? Object.entries(value).flatMap(([k, v]) => [k, ...keys(v)]) : [];
+    expect(keys(json.resource).filter((k) => /password|client_secret/.test(k))).toEqual([]);
+  });
+
+  it("adds the random provider when the stack has none, and no second one when it has", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "bare");
+    new AzurermProvider(stack, "azurerm", { features: [{}] });
+    new AzureadProvider(stack, "azuread", {});
+    const resourceGroup = new ResourceGroup(stack, "rg", { name: "rg", location: "westeurope" });
+    const json = synthJson(oauthStack({}, { stack, resourceGroup }).stack);
+    expect(Object.keys(json.provider ?? {})).toContain("random");
+    expect(json.provider?.random).toHaveLength(1);
+    expect(synthJson(oauthStack().stack).provider?.random).toHaveLength(1);
+  });
+
+  it("loads every fragment under policies/fragments as rawxml, and every included fragment exists", () => {
+    const json = synthJson(oauthStack().stack);
+    const fragments = resourcesOf(json, "azurerm_api_management_policy_fragment");
+    expect(fragments.every((f) => f.format === "rawxml")).toBe(true);
+    const names = fragments.map((f) => f.name as string).sort();
+    const files = readdirSync(join(POLICIES, "fragments")).map((f) => f.replace(/\.xml$/, "")).sort();
+    expect(names).toEqual(files);
+    expect(OAUTH_FRAGMENTS.map((f) => f.name).sort()).toEqual(files);
+    const policies = [...resourcesOf(json, "azurerm_api_management_api_policy"), ...resourcesOf(json, "azurerm_api_management_api_operation_policy")];
+    const included = new Set(policies.flatMap((p) => fragmentReferences(p.xml_content as string)));
+    expect([...included].filter((id) => !names.includes(id))).toEqual([]);
+    expect(names.filter((id) => !included.has(id))).toEqual([]);
+  });
+
+  it("creates the OAuth API at the root and the streaming MCP API in front of the App Service", () => {
+    const { stack, oauth } = oauthStack();
+    const json = synthJson(stack);
+    const apis = Object.fromEntries(resourcesOf(json, "azurerm_api_management_api").map((a) => [a.name as string, a]));
+    expect(apis.oauth).toMatchObject({ path: "", subscription_required: false, protocols: ["https"] });
+    expect(apis.oauth.service_url).toBeUndefined();
+    expect(apis.mcp).toMatchObject({ path: "mcp", subscription_required: false });
+    expect(unhashed(apis.mcp.service_url)).toBe("https://${azurerm_linux_web_app.mcp_app_web_app.default_hostname}");
+    expect(oauth.mcpApi.name).toBe("mcp");
+    expect(oauth.oauthApi.path).toBe("");
+  });
+
+  it("creates an operation for every endpoint and preflight", () => {
+    const json = synthJson(oauthStack().stack);
+    const ops = resourcesOf(json, "azurerm_api_management_api_operation")
+      .map((o) => `${unhashed(o.api_name as string).replace(/^\$\{azurerm_api_management_api\.gateway_(\w+)_api\.name\}$/, "$1")} ${o.method} ${o.url_template}`)
+      .sort();
+    expect(ops).toEqual([
+      "mcp DELETE /",
+      "mcp GET /",
+      "mcp OPTIONS /",
+      "mcp POST /",
+      "oauth GET /.well-known/oauth-authorization-server",
+      "oauth GET /.well-known/oauth-protected-resource",
+      "oauth GET /.well-known/oauth-protected-resource/mcp",
+      "oauth GET /.well-known/openid-configuration",
+      "oauth GET /authorize",
+      "oauth GET /oauth-callback",
+      "oauth OPTIONS /.well-known/oauth-authorization-server",
+      "oauth OPTIONS /.well-known/oauth-protected-resource",
+      "oauth OPTIONS /.well-known/oauth-protected-resource/mcp",
+      "oauth OPTIONS /.well-known/openid-configuration",
+      "oauth OPTIONS /register",
+      "oauth OPTIONS /revoke",
+      "oauth OPTIONS /token",
+      "oauth POST /consent",
+      "oauth POST /register",
+      "oauth POST /revoke",
+      "oauth POST /token",
+    ]);
+  });
+
+  it("suffixes the protected resource metadata path with a custom MCP path", () => {
+    const { stack, oauth } = oauthStack({ mcpPath: "tools/weather" });
+    const json = synthJson(stack);
+    const templates = resourcesOf(json, "azurerm_api_management_api_operation").map((o) => o.url_template);
+    expect(templates).toContain("/.well-known/oauth-protected-resource/tools/weather");
+    expect(oauth.mcpEndpointUrl).toBe("https://test-apim.azure-api.net/tools/weather");
+    expect(oauth.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/tools/weather");
+  });
+
+  it("exposes the public URLs", () => {
+    const { oauth } = oauthStack();
+    expect(oauth.mcpEndpointUrl).toBe("https://test-apim.azure-api.net/mcp");
+    expect(oauth.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/mcp");
+    expect(oauth.authorizationServerMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-authorization-server");
+  });
+
+  it("makes each policy depend on the named values and fragments it uses", () => {
+    const json = synthJson(oauthStack().stack);
+    const tokenPolicy = resourceNamed(json, "azurerm_api_management_api_operation_policy", "gateway_oauth_api_op_token_post_policy");
+    const deps = unhashed(tokenPolicy.depends_on as string[]);
+    expect(deps).toContain("azurerm_api_management_named_value.gateway_nv_oauth_refresh_token_ttl");
+    for (const fragment of ["oauth_form_parse", "oauth_token_request", "oauth_token_code_grant", "oauth_token_refresh_grant", "oauth_token_issue", "oauth_respond"]) {
+      expect(deps).toContain(`azurerm_api_management_policy_fragment.gateway_fragment_${fragment}`);
+    }
+    const mcpPolicy = resourceNamed(json, "azurerm_api_management_api_policy", "gateway_mcp_api_policy");
+    const mcpDeps = unhashed(mcpPolicy.depends_on as string[]);
+    expect(mcpDeps).toContain("azurerm_api_management_named_value.gateway_nv_mcp_rate_limit_calls");
+    expect(mcpDeps).toContain("azurerm_api_management_policy_fragment.gateway_fragment_mcp_token_check");
+    const upstream = resourceNamed(json, "azurerm_api_management_policy_fragment", "gateway_fragment_oauth_upstream_token");
+    expect(unhashed(upstream.depends_on as string[])).toEqual([
+      "azurerm_api_management_named_value.gateway_nv_apim_identity_client_id",
+      "azurerm_api_management_named_value.gateway_nv_entra_token_url",
+    ]);
+  });
+
+  it("passes every static policy rule", () => {
+    const { gateway } = oauthStack();
+    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+  });
+
+  it("passes every static policy rule with a nested MCP path", () => {
+    const { gateway } = oauthStack({ mcpPath: "a/b" });
+    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+  });
+
+  it.each(["", "/mcp", "mcp/", "a//b", ".well-known/x", "m cp"])("fails on mcpPath %j", (mcpPath) => {
+    expect(() => oauthStack({ mcpPath })).toThrow(`mcpPath ${JSON.stringify(mcpPath)} is invalid; expected URL path segments`);
+  });
+
+  it.each([0, 59, 3601, 1.5])("fails on tokenLifetimeSeconds %j", (tokenLifetimeSeconds) => {
+    expect(() => oauthStack({ tokenLifetimeSeconds })).toThrow(`tokenLifetimeSeconds ${tokenLifetimeSeconds} is invalid; expected a whole number of seconds from 60 to 3600`);
+  });
+
+  it("fails when the refresh lifetime is shorter than the access token lifetime", () => {
+    expect(() => oauthStack({ tokenLifetimeSeconds: 3600, refreshTokenLifetimeSeconds: 600 })).toThrow(
+      "refreshTokenLifetimeSeconds 600 is invalid; expected a whole number of seconds (at least tokenLifetimeSeconds) from 3600 to 7776000",
+    );
+  });
+
+  it("fails on a refresh lifetime beyond 90 days", () => {
+    expect(() => oauthStack({ refreshTokenLifetimeSeconds: 7776001 })).toThrow("refreshTokenLifetimeSeconds 7776001 is invalid");
+  });
+
+  it.each(["", "has space", "x".repeat(65)])("fails on keyVersion %j", (keyVersion) => {
+    expect(() => oauthStack({ keyVersion })).toThrow(`keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
+  });
+
+  it("fails on a rate limit period API Management does not accept", () => {
+    expect(() => oauthStack({ rateLimit: { calls: 10, renewalPeriod: 301 } })).toThrow("rateLimit.renewalPeriod 301 is invalid; expected a whole number of seconds from 1 to 300");
+  });
+
+  it("fails on a rate limit of zero calls", () => {
+    expect(() => oauthStack({ rateLimit: { calls: 0, renewalPeriod: 60 } })).toThrow("rateLimit.calls 0 is invalid; expected a whole number of calls from 1 to 1000000");
+  });
+
+  it("fails on an authority host that is not an https origin", () => {
+    expect(() => oauthStack({ entraAuthorityHost: "http://login.example" })).toThrow('entraAuthorityHost "http://login.example" is invalid');
+    expect(() => oauthStack({ entraAuthorityHost: "https://login.example/tenant" })).toThrow('entraAuthorityHost "https://login.example/tenant" is invalid');
+  });
+});
