@@ -39,6 +39,13 @@ describe("parsePolicyXml", () => {
     expect(parsed.expressions).toEqual([]);
   });
 
+  it("accepts an XML declaration and keeps CDATA text as text", () => {
+    const parsed = parsePolicyXml(`<?xml version="1.0" encoding="utf-8"?>\n<fragment><set-body><![CDATA[<p>a & b</p>]]></set-body></fragment>`);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const setBody = parsed.root.children.find((c): c is PolicyElement => c.kind === "element")!;
+    expect(setBody.children).toEqual([{ kind: "text", text: "<p>a & b</p>" }]);
+  });
+
   it("collects {{named value}} references with their lines", () => {
     const parsed = parsePolicyXml(`<fragment>\n<set-variable name="k" value="{{key-one}}" />\n</fragment>`);
     if (!parsed.ok) throw new Error(parsed.error);
