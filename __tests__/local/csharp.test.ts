@@ -353,6 +353,14 @@ describe("errors", () => {
     expect(await value("@(1 + 1)")).toEqual({ type: "int", value: 2 });
   });
 
+  it("returns a stack overflow as an error result without losing the process", async () => {
+    const pid = host.pid;
+    const r = await host.evaluate("@{ Func<int, int> f = null; f = x => f(x + 1); return f(0); }", baseCtx);
+    expect(r).toMatchObject({ ok: false, error: { type: "System.StackOverflowException" } });
+    expect(await value("@(2 + 2)")).toEqual({ type: "int", value: 4 });
+    expect(host.pid).toBe(pid);
+  });
+
   it("names the expression and the C# error when compilation fails", async () => {
     const e = await failure("@(undefinedName + 1)");
     expect(e.failures).toHaveLength(1);
@@ -487,13 +495,34 @@ describe("compilation and speed", () => {
     expect(host.stats.compilerRuns).toBe(before);
   }, 120_000);
 
-  it("rejects an evaluation that runs past the timeout", async () => {
-    const slow = await ExpressionHost.start({ evaluationTimeoutMs: 300 });
+  it("rejects an evaluation that runs past the timeout, then replaces the process and reloads without compiling", async () => {
+    const slow = await ExpressionHost.start({ evaluationTimeoutMs: 1000, cacheCompiledExpressions: false });
     try {
-      await expect(slow.evaluate("@{ while (true) { } }", baseCtx)).rejects.toThrow(ExpressionHostError);
-      await expect(slow.evaluate("@{ while (true) { } }", baseCtx)).rejects.toThrow(/longer than 300 ms/);
+      await slow.compile(["@(7 * 6)", "@{ while (true) { } }"]);
+      const runs = slow.stats.compilerRuns;
+      const firstPid = slow.pid;
+      const err = await slow.evaluate("@{ while (true) { } }", baseCtx).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExpressionHostError);
+      expect(String(err)).toMatch(/took longer than 1000 ms/);
+      expect(await slow.evaluate("@(7 * 6)", baseCtx)).toMatchObject({ ok: true, value: { type: "int", value: 42 } });
+      expect(slow.pid).not.toBe(firstPid);
+      expect(slow.stats).toMatchObject({ restarts: 1, compilerRuns: runs });
     } finally {
       await slow.close();
+    }
+  });
+
+  it("survives the Mono process being killed", async () => {
+    const h = await ExpressionHost.start();
+    try {
+      await h.compile(["@(context.Request.Method)"]);
+      const runs = h.stats.compilerRuns;
+      process.kill(h.pid!, "SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await h.evaluate("@(context.Request.Method)", baseCtx)).toMatchObject({ ok: true, value: { value: "POST" } });
+      expect(h.stats).toMatchObject({ restarts: 1, compilerRuns: runs });
+    } finally {
+      await h.close();
     }
   });
 
@@ -505,6 +534,6 @@ describe("compilation and speed", () => {
   it("refuses to work after close", async () => {
     const h = await ExpressionHost.start();
     await h.close();
-    await expect(h.evaluate("@(1)", baseCtx)).rejects.toThrow(/exited/);
+    await expect(h.evaluate("@(1)", baseCtx)).rejects.toThrow(/closed/);
   });
 });

@@ -39,6 +39,8 @@ export interface ExpressionHostStats {
   /** Expressions compiled and loaded, ready to evaluate. */
   readonly compiledExpressions: number;
   readonly evaluations: number;
+  /** Times the Mono process was replaced after it died or an evaluation timed out. */
+  readonly restarts: number;
 }
 
 /** Mono's compiler or runtime is not installed. */
@@ -102,6 +104,8 @@ interface ParsedExpression {
 }
 
 interface Pending {
+  /** The process the request was written to. */
+  readonly child: ChildProcessWithoutNullStreams;
   resolve(message: HostMessage): void;
   reject(error: Error): void;
   timer?: NodeJS.Timeout;
@@ -118,42 +122,42 @@ interface HostMessage {
 const liveHosts = new Set<ChildProcessWithoutNullStreams>();
 let exitHookInstalled = false;
 
-/** A running Mono expression host. Start with `ExpressionHost.start()`, always `close()`. */
+/**
+ * A running Mono expression host. Start with `ExpressionHost.start()`, always `close()`. If the Mono process dies
+ * (or is killed because an evaluation ran past its timeout), the next call starts a new one and reloads every
+ * compiled expression, without recompiling.
+ */
 export class ExpressionHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly compiled = new Set<string>();
   private readonly compiling = new Map<string, Promise<void>>();
-  private exited: Error | undefined;
+  /** Every assembly loaded, with the expressions loaded from it, to reload after a restart. */
+  private readonly loadedBatches: { path: string; items: { key: string; type: string }[] }[] = [];
+  private child: ChildProcessWithoutNullStreams | undefined;
+  /** Processes being killed (after a timeout): no new requests go to them. */
+  private readonly retired = new WeakSet<ChildProcessWithoutNullStreams>();
+  private launching: Promise<void> | undefined;
+  private closed = false;
   private stderrTail = "";
-  private counters = { compilerRuns: 0, evaluations: 0 };
+  private counters = { compilerRuns: 0, evaluations: 0, restarts: 0 };
 
   private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    private readonly paths: { readonly mcs: string; readonly hostExe: string; readonly newtonsoft: string; readonly cacheDir: string },
-    private readonly options: { readonly cacheCompiledExpressions: boolean; readonly evaluationTimeoutMs: number },
+    private readonly paths: {
+      readonly mcs: string;
+      readonly mono: string;
+      readonly hostExe: string;
+      readonly newtonsoft: string;
+      readonly cacheDir: string;
+    },
+    private readonly options: {
+      readonly cacheCompiledExpressions: boolean;
+      readonly evaluationTimeoutMs: number;
+      readonly allowList: CSharpAllowList;
+    },
     hostCompilerRuns: number,
   ) {
     this.counters.compilerRuns = hostCompilerRuns;
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-4000);
-    });
-    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(line));
-    child.on("exit", (code, signal) => {
-      liveHosts.delete(child);
-      this.exited = new ExpressionHostError(
-        `expression host exited (code ${code ?? "none"}, signal ${signal ?? "none"})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ""}`,
-      );
-      for (const [id, p] of this.pending) {
-        if (p.timer) clearTimeout(p.timer);
-        this.pending.delete(id);
-        p.reject(this.exited);
-      }
-    });
-    child.stdin.on("error", () => {
-      /* the exit handler reports it */
-    });
   }
 
   /** Compiles (or reuses) the host program, starts it, and sends it the allow-list. */
@@ -199,21 +203,18 @@ export class ExpressionHost {
         await rm(work, { recursive: true, force: true });
       }
     }
-    const child = spawn(mono, [hostExe], { stdio: ["pipe", "pipe", "pipe"] });
-    liveHosts.add(child);
     installExitHook();
     const host = new ExpressionHost(
-      child,
-      { mcs, hostExe, newtonsoft, cacheDir },
+      { mcs, mono, hostExe, newtonsoft, cacheDir },
       {
         cacheCompiledExpressions: opts.cacheCompiledExpressions ?? true,
         evaluationTimeoutMs: opts.evaluationTimeoutMs ?? 10_000,
+        allowList: opts.allowList ?? APIM_ALLOW_LIST,
       },
       compilerRuns,
     );
     try {
-      await host.waitReady();
-      await host.request({ op: "config", allow: opts.allowList ?? APIM_ALLOW_LIST });
+      await host.ensureRunning();
     } catch (e) {
       await host.close();
       throw e;
@@ -223,6 +224,11 @@ export class ExpressionHost {
 
   get stats(): ExpressionHostStats {
     return { ...this.counters, compiledExpressions: this.compiled.size };
+  }
+
+  /** The Mono process id (changes when the host restarts); undefined while none runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Whether an expression is compiled and loaded. */
@@ -236,7 +242,7 @@ export class ExpressionHost {
    * failing expression and the C# error or refused type; the others are compiled and usable all the same.
    */
   async compile(expressions: readonly string[]): Promise<void> {
-    this.assertRunning();
+    this.assertOpen();
     const failures: ExpressionFailure[] = [];
     const todo = new Map<string, ParsedExpression>();
     const waits: Promise<void>[] = [];
@@ -312,14 +318,17 @@ export class ExpressionHost {
 
   /** Stops the host process (politely, then by force). Safe to call twice. */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.closed = true;
+    await this.launching?.catch(() => undefined);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     try {
-      this.child.stdin.end(`${JSON.stringify({ id: 0, op: "exit" })}\n`);
+      child.stdin.end(`${JSON.stringify({ id: 0, op: "exit" })}\n`);
     } catch {
       /* already gone */
     }
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
     await exited;
     clearTimeout(timer);
   }
@@ -352,7 +361,14 @@ export class ExpressionHost {
         path: dll,
         items: remaining.map((i) => ({ key: i.key, type: `ApimPolicyExpressions.${i.className}` })),
       });
-      for (const key of (reply.loaded as string[] | undefined) ?? []) this.compiled.add(key);
+      const loaded = (reply.loaded as string[] | undefined) ?? [];
+      for (const key of loaded) this.compiled.add(key);
+      if (loaded.length > 0) {
+        this.loadedBatches.push({
+          path: dll,
+          items: remaining.filter((i) => loaded.includes(i.key)).map((i) => ({ key: i.key, type: `ApimPolicyExpressions.${i.className}` })),
+        });
+      }
       for (const r of (reply.refused as { key: string; problems: string[] }[] | undefined) ?? []) {
         const item = remaining.find((i) => i.key === r.key);
         failures.push({ expression: item?.source ?? r.key, reason: "refused", messages: r.problems });
@@ -405,21 +421,79 @@ export class ExpressionHost {
     }
   }
 
-  private waitReady(): Promise<HostMessage> {
-    return new Promise<HostMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(0);
-        reject(new ExpressionHostError(`expression host did not start within 30 s: ${this.stderrTail}`));
-      }, 30_000);
-      this.pending.set(0, { resolve, reject, timer });
+  /** Starts the Mono process if none runs: allow-list first, then every assembly loaded so far. */
+  private ensureRunning(): Promise<void> {
+    this.assertOpen();
+    const child = this.child;
+    if (child && !this.retired.has(child) && child.exitCode === null && child.signalCode === null) return Promise.resolve();
+    this.launching ??= this.launch().finally(() => {
+      this.launching = undefined;
     });
+    return this.launching;
   }
 
-  private request(message: Record<string, unknown>, timeoutMs?: number, what?: string): Promise<HostMessage> {
-    this.assertRunning();
+  private async launch(): Promise<void> {
+    if (this.child) this.counters.restarts++;
+    const child = spawn(this.paths.mono, [this.paths.hostExe], { stdio: ["pipe", "pipe", "pipe"] });
+    liveHosts.add(child);
+    this.child = child;
+    let ready!: () => void;
+    let failed!: (e: Error) => void;
+    const readyPromise = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4000);
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(line, ready));
+    child.on("error", (e) => failed(new ExpressionHostError(`cannot start ${this.paths.mono}: ${e.message}`)));
+    child.on("exit", (code, signal) => {
+      liveHosts.delete(child);
+      const error = new ExpressionHostError(
+        `expression host exited (code ${code ?? "none"}, signal ${signal ?? "none"})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ""}`,
+      );
+      failed(error);
+      for (const [id, p] of this.pending) {
+        if (p.child !== child) continue;
+        if (p.timer) clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(error);
+      }
+    });
+    child.stdin.on("error", () => {
+      /* the exit handler reports it */
+    });
+    const timer = setTimeout(() => {
+      failed(new ExpressionHostError(`expression host did not start within 30 s: ${this.stderrTail}`));
+      child.kill("SIGKILL");
+    }, 30_000);
+    try {
+      await readyPromise;
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.send({ op: "config", allow: this.options.allowList });
+    for (const batch of this.loadedBatches) {
+      const reply = await this.send({ op: "load", path: batch.path, items: batch.items });
+      const refused = (reply.refused as unknown[] | undefined) ?? [];
+      if (refused.length > 0) throw new ExpressionHostError(`reloading ${batch.path} after a restart refused ${refused.length} expression(s)`);
+    }
+  }
+
+  private async request(message: Record<string, unknown>, timeoutMs?: number, what?: string): Promise<HostMessage> {
+    await this.ensureRunning();
+    return this.send(message, timeoutMs, what);
+  }
+
+  private send(message: Record<string, unknown>, timeoutMs?: number, what?: string): Promise<HostMessage> {
+    const child = this.child;
+    if (!child) return Promise.reject(new ExpressionHostError("expression host is not running"));
     const id = this.nextId++;
     return new Promise<HostMessage>((resolve, reject) => {
       const entry: Pending = {
+        child,
         resolve: (reply) => {
           if (reply.ok === false) reject(new ExpressionHostError(`expression host: ${reply.hostError ?? "request failed"}`));
           else resolve(reply);
@@ -429,15 +503,18 @@ export class ExpressionHost {
       if (timeoutMs !== undefined) {
         entry.timer = setTimeout(() => {
           this.pending.delete(id);
-          reject(new ExpressionHostError(`evaluating ${abbreviate(what ?? "")} took longer than ${timeoutMs} ms`));
+          reject(new ExpressionHostError(`evaluating ${abbreviate(what ?? "")} took longer than ${timeoutMs} ms; the expression host was restarted`));
+          // A runaway expression cannot be stopped inside Mono: replace the process (the next call starts a new one).
+          this.retired.add(child);
+          child.kill("SIGKILL");
         }, timeoutMs);
       }
       this.pending.set(id, entry);
-      this.child.stdin.write(`${JSON.stringify({ id, ...message })}\n`);
+      child.stdin.write(`${JSON.stringify({ id, ...message })}\n`);
     });
   }
 
-  private onLine(line: string): void {
+  private onLine(line: string, ready: () => void): void {
     let message: HostMessage;
     try {
       message = JSON.parse(line) as HostMessage;
@@ -445,7 +522,11 @@ export class ExpressionHost {
       this.stderrTail = `${this.stderrTail}\n[non-protocol stdout] ${line}`.slice(-4000);
       return;
     }
-    const id = message.ready ? 0 : message.id;
+    if (message.ready) {
+      ready();
+      return;
+    }
+    const id = message.id;
     if (id === null || id === undefined) {
       this.stderrTail = `${this.stderrTail}\n[host] ${message.hostError ?? line}`.slice(-4000);
       return;
@@ -457,8 +538,8 @@ export class ExpressionHost {
     p.resolve(message);
   }
 
-  private assertRunning(): void {
-    if (this.exited) throw this.exited;
+  private assertOpen(): void {
+    if (this.closed) throw new ExpressionHostError("the expression host is closed");
   }
 }
 
