@@ -137,8 +137,11 @@ function resources(tf: Json, type: string): [string, Json][] {
   return Object.entries(all[type] ?? {});
 }
 
-/** Builds the gateway configuration from a parsed cdk.tf.json and local values. */
-export function loadGatewayConfig(tf: Json, values: LocalValues, options: LoadOptions = {}): GatewayConfig {
+/**
+ * Returns a function that resolves Terraform templates (recursively through lists and objects)
+ * against the config itself and the local values.
+ */
+export function terraformResolver(tf: Json, values: LocalValues, options: LoadOptions = {}): (v: unknown) => unknown {
   const baseDir = options.source ? dirname(options.source) : process.cwd();
   const refs = values.references ?? {};
   const inProgress = new Set<string>();
@@ -191,6 +194,12 @@ export function loadGatewayConfig(tf: Json, values: LocalValues, options: LoadOp
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepResolve(x)]));
     return v;
   };
+  return deepResolve;
+}
+
+/** Builds the gateway configuration from a parsed cdk.tf.json and local values. */
+export function loadGatewayConfig(tf: Json, values: LocalValues, options: LoadOptions = {}): GatewayConfig {
+  const deepResolve = terraformResolver(tf, values, options);
 
   const str = (resourceId: string, field: string, v: unknown, required = true): string | undefined => {
     if (v === undefined || v === null) {

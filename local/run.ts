@@ -1,0 +1,198 @@
+/**
+ * `npm run local`: the whole product on this machine, from the same synthesized Terraform JSON
+ * that `cdktf deploy` applies. Synthesizes when cdk.tf.json is missing or older than the sources,
+ * writes local.values.json, starts the Entra stand-in, the MCP server (checking tokens against the
+ * stand-in's JWKS exactly as against Entra's), the C# expression host and the local gateway, then
+ * prints `MCP endpoint: <url>` on a line of its own. Ctrl-C stops everything.
+ *
+ * Environment: LOCAL_GATEWAY_PORT (default 8080), LOCAL_MCP_PORT (8081), LOCAL_ENTRA_PORT (8082),
+ * LOCAL_TF_JSON (default cdktf.out/stacks/mcp/cdk.tf.json), LOCAL_VALUES (default local.values.json),
+ * LOCAL_LOG_LEVEL (default "info"; "debug" also logs trace policies, never values).
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { join, resolve } from "node:path";
+import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues } from "./gateway/config.js";
+import { generateLocalValues, localIdentities, type LocalIdentities } from "./gateway/local-values.js";
+import { startGateway, type RunningGateway } from "./gateway/server.js";
+import type { ExpressionEvaluator } from "./gateway/expressions.js";
+import { startEntraStandIn, type EntraStandIn } from "./entra/stand-in.js";
+import { ExpressionHost } from "./csharp/expression-host.js";
+import { loadConfig as loadMcpConfig } from "../mcp-app/config.js";
+import { startServer as startMcpServer, type RunningServer } from "../mcp-app/main.js";
+import { createLogger } from "../mcp-app/logging.js";
+import type { LogLevel } from "../mcp-app/config.js";
+
+export interface LocalStackOptions {
+  /** Parsed cdk.tf.json. */
+  readonly tf: Record<string, unknown>;
+  /** Previously generated values to keep (ids, keys). @default none */
+  readonly previousValues?: LocalValues;
+  /** Ports; 0 picks a free one. @default 0 each */
+  readonly ports?: { readonly gateway?: number; readonly mcp?: number; readonly entra?: number };
+  /** The expression evaluator. @default a new Mono ExpressionHost (closed with the stack) */
+  readonly evaluator?: ExpressionEvaluator;
+  /** Log level of the MCP server and the gateway. @default "warn" */
+  readonly logLevel?: LogLevel;
+}
+
+export interface LocalStack {
+  readonly mcpEndpoint: string;
+  readonly gateway: RunningGateway;
+  readonly entra: EntraStandIn;
+  readonly mcp: RunningServer;
+  readonly values: LocalValues;
+  readonly identities: LocalIdentities;
+  close(): Promise<void>;
+}
+
+/** Finds a free loopback port when `port` is 0; otherwise checks that `port` is free. */
+export async function reservePort(port: number, what: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === "EADDRINUSE" ? `port ${port} for the ${what} is in use; set another with the environment variable named in local/run.ts` : e.message)),
+    );
+    srv.listen(port, "127.0.0.1", () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolvePort(p));
+    });
+  });
+}
+
+/** Starts stand-in, MCP server and gateway in this process. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const ports = {
+    gateway: await reservePort(options.ports?.gateway ?? 0, "gateway"),
+    mcp: await reservePort(options.ports?.mcp ?? 0, "MCP server"),
+    entra: await reservePort(options.ports?.entra ?? 0, "Entra stand-in"),
+  };
+  const endpoints = {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    mcpAppUrl: `http://127.0.0.1:${ports.mcp}`,
+    entraUrl: `http://127.0.0.1:${ports.entra}`,
+  };
+  const values = generateLocalValues(options.tf, endpoints, options.previousValues);
+  const identities = localIdentities(options.tf, values);
+  const config = loadGatewayConfig(options.tf, values);
+  const logLevel = options.logLevel ?? "warn";
+  const log = createLogger(logLevel);
+
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    while (closers.length) await closers.pop()!().catch(() => undefined);
+  };
+  try {
+    const entra = await startEntraStandIn({
+      tenantId: identities.tenantId,
+      port: ports.entra,
+      app: { clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName },
+      managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
+    });
+    closers.push(() => entra.close());
+
+    const mcpConfig = loadMcpConfig({
+      MCP_AUTH: "on",
+      HOST: "127.0.0.1",
+      PORT: String(ports.mcp),
+      ENTRA_TENANT_ID: identities.tenantId,
+      ENTRA_CLIENT_ID: identities.appClientId,
+      MCP_REQUIRED_SCOPE: identities.scopeName,
+      ENTRA_ISSUER: entra.issuer,
+      ENTRA_JWKS_URI: entra.jwksUri,
+      MCP_LOG_LEVEL: logLevel,
+    });
+    const mcp = await startMcpServer(mcpConfig, log);
+    closers.push(() => mcp.close());
+
+    let evaluator = options.evaluator;
+    if (!evaluator) {
+      const host = await ExpressionHost.start();
+      closers.push(() => host.close());
+      evaluator = host;
+    }
+    const gateway = await startGateway(config, {
+      evaluator,
+      port: ports.gateway,
+      managedIdentityTokenUrl: entra.managedIdentityTokenUrl,
+      logger: {
+        debug: (m) => log.debug(m),
+        warn: (m) => log.warn(m),
+      },
+    });
+    closers.push(() => gateway.close());
+
+    const streamingApis = config.apis.filter((a) => a.serviceUrl !== undefined);
+    if (streamingApis.length !== 1) {
+      throw new Error(`expected exactly one API with a backend (the MCP API), found ${streamingApis.map((a) => a.name).join(", ") || "none"}`);
+    }
+    const mcpEndpoint = `${gateway.url}/${streamingApis[0]!.path}`;
+    return { mcpEndpoint, gateway, entra, mcp, values, identities, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+const SOURCES = ["main.ts", "constructs", "policies", "config", "mcp-app"];
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+async function main(): Promise<void> {
+  const tfPath = resolve(process.env.LOCAL_TF_JSON ?? DEFAULT_TF_JSON);
+  const valuesPath = resolve(process.env.LOCAL_VALUES ?? "local.values.json");
+  const port = (name: string, def: number): number => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === "") return def;
+    if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not valid: expected a port number 0-65535`);
+    return Number(raw);
+  };
+  const ports = { gateway: port("LOCAL_GATEWAY_PORT", 8080), mcp: port("LOCAL_MCP_PORT", 8081), entra: port("LOCAL_ENTRA_PORT", 8082) };
+
+  if (!process.env.LOCAL_TF_JSON && (!existsSync(tfPath) || statSync(tfPath).mtimeMs < Math.max(...SOURCES.map((s) => newestMtime(s))))) {
+    console.log(existsSync(tfPath) ? "Sources changed since the last synth; synthesizing..." : "No synthesized config yet; synthesizing...");
+    const { synthesize } = await import("../main.js");
+    await synthesize();
+  }
+  const tf = readTerraformJson(tfPath);
+  let previous: LocalValues | undefined;
+  if (existsSync(valuesPath)) {
+    try {
+      previous = JSON.parse(readFileSync(valuesPath, "utf8")) as LocalValues;
+    } catch {
+      throw new Error(`${valuesPath} is not valid JSON; delete it and run again to regenerate it`);
+    }
+  }
+  const level = (process.env.LOCAL_LOG_LEVEL ?? "info") as LogLevel;
+  const stack = await startLocalStack({ tf, previousValues: previous, ports, logLevel: level });
+  writeFileSync(valuesPath, `${JSON.stringify(stack.values, null, 2)}\n`, { mode: 0o600 });
+
+  console.log(`Entra stand-in: ${stack.entra.issuer} (test user: ${stack.entra.user.name})`);
+  console.log(`MCP server:     ${stack.mcp.url}/mcp (accepts only tokens obtained through the gateway)`);
+  console.log(`Gateway:        ${stack.gateway.url}`);
+  console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
+  console.log("Try it: npx @modelcontextprotocol/inspector, connect to the MCP endpoint (Streamable HTTP). Ctrl-C stops.");
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("Stopping...");
+    void stack.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+const isEntryPoint = process.argv[1] !== undefined && /local[/\\]run\.[cm]?[jt]s$/.test(process.argv[1]);
+if (isEntryPoint) {
+  main().catch((e: unknown) => {
+    console.error(`npm run local failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
