@@ -10,6 +10,7 @@
  * bland body; `403` `insufficient_scope` for a valid token without the scope (RFC 6750 section 3.1); `503` when
  * the key set cannot be fetched (not the caller's fault). The token itself is never logged.
  */
+import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { MiddlewareHandler } from "hono";
 import type { AuthConfig } from "./config.js";
@@ -28,6 +29,15 @@ export interface AuthOptions {
   readonly jwksCacheMaxAgeMs?: number;
   /** JWKS fetch timeout. @default 5000 */
   readonly jwksTimeoutMs?: number;
+  /**
+   * How long a successfully verified token is remembered (keyed by its SHA-256, never the token itself), so a
+   * client's repeated calls skip the RSA verification. `exp`/`nbf` are still checked on every request. Keep it at
+   * or below the JWKS cache age: a key removed from the JWKS is already trusted that long. 0 disables.
+   * @default 300000 (5 minutes)
+   */
+  readonly verifiedTokenTtlMs?: number;
+  /** Most tokens remembered at once (oldest dropped first). @default 10000 */
+  readonly verifiedTokenCacheSize?: number;
 }
 
 /** Thrown by the key lookup when the key set itself cannot be obtained. */
@@ -75,6 +85,12 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
   const clientId = config.clientId.toLowerCase();
   const scopeChallenge = `Bearer error="insufficient_scope", scope="${config.requiredScope}"`;
 
+  const cacheTtlMs = options.verifiedTokenTtlMs ?? 300_000;
+  const cacheSize = options.verifiedTokenCacheSize ?? 10_000;
+  const toleranceSeconds = options.clockToleranceSeconds ?? 60;
+  /** Verified tokens by SHA-256: the caller, the token's exp/nbf (seconds) and when to forget it (ms). */
+  const verified = new Map<string, { caller: Caller; exp: number; nbf: number; until: number }>();
+
   return async function verify(authorization: string | undefined): Promise<Verdict> {
     if (authorization === undefined || authorization === "") return { ok: false, status: 401, challenge: "Bearer", reason: "no_token" };
     const match = BEARER.exec(authorization);
@@ -84,13 +100,24 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
         ? { ok: false, status: 401, challenge: 'Bearer error="invalid_token"', reason: "malformed_authorization" }
         : { ok: false, status: 401, challenge: "Bearer", reason: "not_bearer" };
     }
+    const token = match[1]!;
+    const digest = cacheTtlMs > 0 ? createHash("sha256").update(token).digest("base64url") : "";
+    const known = cacheTtlMs > 0 ? verified.get(digest) : undefined;
+    if (known !== undefined) {
+      const nowMs = Date.now();
+      const now = nowMs / 1000;
+      if (nowMs < known.until && now < known.exp + toleranceSeconds && now >= known.nbf - toleranceSeconds) {
+        return { ok: true, caller: known.caller };
+      }
+      verified.delete(digest); // expired or stale: verify again (and answer exactly as for a new token)
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1]!, keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         algorithms: ["RS256"],
         issuer: config.issuer,
         audience: [...audiences],
-        clockTolerance: options.clockToleranceSeconds ?? 60,
+        clockTolerance: toleranceSeconds,
         requiredClaims: ["exp", "iss", "aud"],
       }));
     } catch (error) {
@@ -108,7 +135,12 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
       return { ok: false, status: 403, challenge: scopeChallenge, reason: "missing_scope" };
     }
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-    return { ok: true, caller: { kind: "entra", name: str(payload.name), oid: str(payload.oid), tenant: str(payload.tid), scopes } };
+    const caller: Caller = Object.freeze({ kind: "entra", name: str(payload.name), oid: str(payload.oid), tenant: str(payload.tid), scopes: Object.freeze(scopes) });
+    if (cacheTtlMs > 0) {
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+      verified.set(digest, { caller, exp: payload.exp!, nbf: payload.nbf ?? 0, until: Date.now() + cacheTtlMs });
+    }
+    return { ok: true, caller };
   };
 }
 

@@ -6,8 +6,8 @@
  *                   -> a fresh MCP server + transport for this request only
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
  */
-import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono";
+import { readRequestBody } from "@modelcontextprotocol/sdk/server/requestBody.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { AppEnv } from "./app-env.js";
@@ -67,44 +67,46 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     app.use(MCP_PATH, entraAuth(config.auth, { ...options.auth, logger }));
   }
 
-  const tooLarge = (c: Context<AppEnv>) =>
-    c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
-
-  app.post(
-    MCP_PATH,
-    async (c, next) => {
-      const accept = c.req.header("accept") ?? "";
-      if (!accept.includes("application/json") || !accept.includes("text/event-stream")) {
-        return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Not Acceptable: the Accept header must list application/json and text/event-stream"), 406);
+  app.post(MCP_PATH, async (c) => {
+    const accept = c.req.header("accept") ?? "";
+    if (!accept.includes("application/json") || !accept.includes("text/event-stream")) {
+      return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Not Acceptable: the Accept header must list application/json and text/event-stream"), 406);
+    }
+    if (!isJsonMediaType(c.req.header("content-type"))) {
+      return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Unsupported Media Type: Content-Type must be application/json"), 415);
+    }
+    // Bounded read (declared Content-Length first, then counted bytes). Hono's bodyLimit middleware is not used:
+    // for bodies without Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
+    let text: string;
+    try {
+      const read = await readRequestBody(c.req.raw, config.bodyLimitBytes);
+      if (read.tooLarge) {
+        return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
       }
-      if (!isJsonMediaType(c.req.header("content-type"))) {
-        return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Unsupported Media Type: Content-Type must be application/json"), 415);
-      }
-      return next();
-    },
-    bodyLimit({ maxSize: config.bodyLimitBytes, onError: tooLarge }),
-    async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        return c.json(jsonRpcErrorBody(JSONRPC_PARSE_ERROR, "Parse error: the request body is not valid JSON"), 400);
-      }
-      const messages = Array.isArray(body) ? body : [body];
-      if (messages.length === 0 || messages.length > 100 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
-        return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
-      }
-      if (!Array.isArray(body)) {
-        const invalid = invalidParamsResponse(body as JSONRPCMessage);
-        if (invalid !== undefined) return c.json(invalid, 200);
-      }
-      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
-      const server = createMcpServer(catalog, { caller: c.get("caller") });
-      transport.onerror = (error) => logger.warn("MCP transport error", { error: error.message });
-      await server.connect(transport);
-      return transport.handleRequest(c.req.raw, { parsedBody: body });
-    },
-  );
+      text = read.text;
+    } catch {
+      return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Bad Request: the request body could not be read"), 400);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return c.json(jsonRpcErrorBody(JSONRPC_PARSE_ERROR, "Parse error: the request body is not valid JSON"), 400);
+    }
+    const messages = Array.isArray(body) ? body : [body];
+    if (messages.length === 0 || messages.length > 100 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
+      return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
+    }
+    if (!Array.isArray(body)) {
+      const invalid = invalidParamsResponse(body as JSONRPCMessage);
+      if (invalid !== undefined) return c.json(invalid, 200);
+    }
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
+    const server = createMcpServer(catalog, { caller: c.get("caller") });
+    transport.onerror = (error) => logger.warn("MCP transport error", { error: error.message });
+    await server.connect(transport);
+    return transport.handleRequest(c.req.raw, { parsedBody: body });
+  });
 
   app.all(MCP_PATH, (c) =>
     c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Method Not Allowed: ${c.req.method} is not supported by this stateless server; use POST`), 405, {

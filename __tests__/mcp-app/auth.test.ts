@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../mcp-app/config.js";
 import { createLogger, silentLogger } from "../../mcp-app/logging.js";
 import { createApp } from "../../mcp-app/server.js";
+import { createTokenVerifier } from "../../mcp-app/auth.js";
 import { startEntraStandIn, type EntraStandIn } from "../../test-support/entra-tokens.js";
 import { connectClient, postMcp, readJsonRpc } from "../../test-support/mcp-client.js";
 
@@ -185,5 +186,48 @@ describe("Entra token check on /mcp", () => {
     expect(log).not.toContain(token.split(".")[1]!);
     expect(log).not.toMatch(/eyJ/);
     expect(log.toLowerCase()).not.toContain("bearer ");
+  });
+});
+
+describe("verified-token cache (createTokenVerifier)", () => {
+  let entra: EntraStandIn;
+  beforeAll(async () => {
+    entra = await startEntraStandIn();
+  });
+  afterAll(async () => entra.close());
+  const authConfig = () => loadConfig({ ...entra.env }).auth!;
+
+  it("remembers a verified token until the TTL, bounded in size, oldest dropped first", async () => {
+    const verify = createTokenVerifier(authConfig(), { jwksCooldownMs: 0, jwksCacheMaxAgeMs: 0, verifiedTokenCacheSize: 1 });
+    const a = await entra.mint({ claims: { oid: "a" } });
+    const b = await entra.mint({ claims: { oid: "b" } });
+    expect((await verify(`Bearer ${a}`)).ok).toBe(true);
+    expect((await verify(`Bearer ${b}`)).ok).toBe(true); // evicts a
+    await entra.rotate({ retireOld: true }); // the key of a and b leaves the JWKS
+    expect(await verify(`Bearer ${a}`)).toMatchObject({ ok: false, status: 401 });
+    expect(await verify(`Bearer ${b}`)).toMatchObject({ ok: true, caller: { oid: "b" } });
+  });
+
+  it("with the cache off every request is verified against the current JWKS", async () => {
+    const verify = createTokenVerifier(authConfig(), { jwksCooldownMs: 0, jwksCacheMaxAgeMs: 0, verifiedTokenTtlMs: 0 });
+    const token = await entra.mint();
+    expect((await verify(`Bearer ${token}`)).ok).toBe(true);
+    await entra.rotate({ retireOld: true });
+    expect(await verify(`Bearer ${token}`)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it("still refuses a remembered token once it expires", async () => {
+    const verify = createTokenVerifier(authConfig(), { clockToleranceSeconds: 0 });
+    const token = await entra.mint({ claims: { exp: entra.now() + 1 } });
+    expect((await verify(`Bearer ${token}`)).ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await verify(`Bearer ${token}`)).toMatchObject({ ok: false, status: 401, reason: "ERR_JWT_EXPIRED" });
+  });
+
+  it("does not remember refused tokens", async () => {
+    const verify = createTokenVerifier(authConfig(), { jwksCooldownMs: 0 });
+    const token = await entra.mint({ claims: { scp: "other" } });
+    expect(await verify(`Bearer ${token}`)).toMatchObject({ status: 403 });
+    expect(await verify(`Bearer ${token}`)).toMatchObject({ status: 403 });
   });
 });
