@@ -6,7 +6,7 @@
  * the same configuration writes the same JSON.
  */
 import type { Construct } from "constructs";
-import { Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
@@ -16,7 +16,9 @@ import type { AppConfig } from "../config/config.js";
 import { ApimGateway } from "./apim-gateway.js";
 import { EntraAppRegistration } from "./entra-app-registration.js";
 import { McpAppService } from "./mcp-app-service.js";
+import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
+import { PolicyChecks } from "./policy-checks.js";
 
 export interface McpPlatformStackProps {
   /** Validated configuration (see config/config.ts). */
@@ -33,6 +35,9 @@ export class McpPlatformStack extends TerraformStack {
   public readonly gateway: ApimGateway;
   public readonly entra: EntraAppRegistration;
   public readonly app: McpAppService;
+  public readonly oauth: McpOAuth;
+  /** The static policy checks; synth fails on any violation. */
+  public readonly policyChecks: PolicyChecks;
   /** Public URL MCP clients connect to, `<gateway>/<mcpPath>`. */
   public readonly mcpEndpointUrl: string;
   /** RFC 9728 protected resource metadata URL for the MCP endpoint. */
@@ -104,9 +109,21 @@ export class McpPlatformStack extends TerraformStack {
       observability: this.observability,
     });
 
-    this.mcpEndpointUrl = `${this.gateway.gatewayUrl}/${config.mcpPath}`;
-    this.protectedResourceMetadataUrl = `${this.gateway.gatewayUrl}/.well-known/oauth-protected-resource/${config.mcpPath}`;
-    this.authorizationServerMetadataUrl = `${this.gateway.gatewayUrl}/.well-known/oauth-authorization-server`;
+    this.oauth = new McpOAuth(this, "oauth", {
+      gateway: this.gateway,
+      entra: this.entra,
+      app: this.app,
+      mcpPath: config.mcpPath,
+      keyVersion: config.keyVersion,
+    });
+    // Every policy, fragment and named value is checked at synth: a violation is an error
+    // annotation and cdktf refuses to write the Terraform JSON.
+    this.policyChecks = new PolicyChecks(() => this.gateway.policySet());
+    Aspects.of(this).add(this.policyChecks);
+
+    this.mcpEndpointUrl = this.oauth.mcpEndpointUrl;
+    this.protectedResourceMetadataUrl = this.oauth.protectedResourceMetadataUrl;
+    this.authorizationServerMetadataUrl = this.oauth.authorizationServerMetadataUrl;
 
     new TerraformOutput(this, "mcp_endpoint_url", {
       value: this.mcpEndpointUrl,

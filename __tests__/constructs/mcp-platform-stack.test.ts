@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { App } from "cdktf";
 import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
 
 describe("McpPlatformStack", () => {
@@ -29,6 +30,16 @@ describe("McpPlatformStack", () => {
     ]) {
       expect(resourcesOf(json, type), type).not.toHaveLength(0);
     }
+  });
+
+  it("runs the static policy checks at synth and refuses to write a broken gateway", () => {
+    const { stack } = platformStack();
+    (stack.node.root as App).synth(); // the real policies pass every rule
+    expect(stack.policyChecks.violations).toEqual([]);
+
+    const broken = platformStack().stack;
+    broken.gateway.addNamedValue("stray", { name: "stray-setting", value: "1" });
+    expect(() => (broken.node.root as App).synth()).toThrow(/\[named-values-used\].*stray-setting/);
   });
 
   it("refers only to resources, data sources and locals it declares", () => {
@@ -101,7 +112,18 @@ describe("McpPlatformStack", () => {
     const json = synthJson(platformStack().stack);
     const types = Object.keys(json.resource);
     expect(types.filter((t) => /password|secret|certificate/.test(t))).toEqual([]);
-    expect(JSON.stringify(json)).not.toMatch(/client_secret/);
+    const secretAttributes: string[] = [];
+    const visit = (value: unknown, path: string): void => {
+      if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
+      else if (value && typeof value === "object") {
+        for (const [key, child] of Object.entries(value)) {
+          if (/password|client_secret/i.test(key)) secretAttributes.push(`${path}.${key}`);
+          visit(child, `${path}.${key}`);
+        }
+      }
+    };
+    visit(json.resource, "resource");
+    expect(secretAttributes).toEqual([]);
   });
 
   it("changes the deployed package path when the code changes", () => {
