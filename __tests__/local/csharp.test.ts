@@ -4,6 +4,8 @@
  */
 import { createCipheriv, createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALLOWED_TYPES } from "../../constructs/policy-rules/csharp-allowlist.js";
+import { APIM_ALLOW_LIST, APIM_MEMBER_RESTRICTIONS } from "../../local/csharp/allowlist.js";
 import {
   ExpressionCompileError,
   ExpressionHost,
@@ -395,6 +397,17 @@ describe("errors", () => {
 });
 
 describe("APIM allow-list", () => {
+  it("enforces the static checks' type list, with Microsoft's member restrictions on listed types", () => {
+    for (const t of ALLOWED_TYPES) expect(APIM_ALLOW_LIST.types[t], t).toBeDefined();
+    for (const t of Object.keys(APIM_MEMBER_RESTRICTIONS)) expect(ALLOWED_TYPES, t).toContain(t);
+    expect(APIM_ALLOW_LIST.types["System.DateTime"]).toContain("UtcNow");
+  });
+
+  it("refuses a member Microsoft's list leaves out of an allowed type", async () => {
+    const e = await failure("@(DateTime.UtcNow.ToUniversalTime())");
+    expect(e.failures[0]!.messages.join()).toMatch(/System\.DateTime\.ToUniversalTime, which is not allowed/);
+  });
+
   const refused: [string, RegExp][] = [
     ['@(System.IO.File.ReadAllText("/etc/passwd"))', /System\.IO\.File\b/],
     ['@(System.Diagnostics.Process.Start("sh").Id)', /System\.Diagnostics\.Process\b/],

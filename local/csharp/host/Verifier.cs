@@ -11,7 +11,7 @@ namespace ApimLocal.Host
 {
     internal sealed class AllowList
     {
-        // type full name (generic definitions with `N, nested with +) -> allowed member names, or null for all members
+        // type full name (nested with +, generic arity dropped: List for List`1) -> allowed member names, or null for all members
         private readonly Dictionary<string, HashSet<string>> types = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
 
         public static AllowList FromJson(JObject json)
@@ -21,8 +21,9 @@ namespace ApimLocal.Host
             if (typesJson == null) throw new ProtocolException("allow-list needs { types: { \"Full.Type.Name\": \"*\" | [members] } }");
             foreach (var p in typesJson.Properties())
             {
-                if (p.Value.Type == JTokenType.String && (string)p.Value == "*") list.types[p.Name] = null;
-                else if (p.Value.Type == JTokenType.Array) list.types[p.Name] = new HashSet<string>(p.Value.Select(v => (string)v), StringComparer.Ordinal);
+                var name = WithoutArity(p.Name);
+                if (p.Value.Type == JTokenType.String && (string)p.Value == "*") list.types[name] = null;
+                else if (p.Value.Type == JTokenType.Array) list.types[name] = new HashSet<string>(p.Value.Select(v => (string)v), StringComparer.Ordinal);
                 else throw new ProtocolException("allow-list entry " + p.Name + " must be \"*\" or an array of member names");
             }
             return list;
@@ -30,7 +31,12 @@ namespace ApimLocal.Host
 
         public bool TryGetMembers(string typeName, out HashSet<string> members)
         {
-            return types.TryGetValue(typeName, out members);
+            return types.TryGetValue(WithoutArity(typeName), out members);
+        }
+
+        private static string WithoutArity(string name)
+        {
+            return System.Text.RegularExpressions.Regex.Replace(name, "`[0-9]+", "");
         }
     }
 
