@@ -173,6 +173,8 @@ describe("message bodies", () => {
     expect(await value("@(context.Request.Body.As<JObject>(preserveContent: true)[\"args\"])")).toEqual({ type: "json", value: { city: "Oslo" } });
     expect(await value("@(new JArray(1, \"two\"))")).toEqual({ type: "json", value: [1, "two"] });
     expect(await value('@(new JObject(new JProperty("a", 1)).ToString(Newtonsoft.Json.Formatting.None))')).toEqual({ type: "string", value: '{"a":1}' });
+    // JObject.ContainsKey is Json.NET 11+ (APIM has it); the local host supplies it on top of Debian's Json.NET 6.
+    expect(await value('@(JObject.Parse("{\\"a\\":null}").ContainsKey("a") && !JObject.Parse("{}").ContainsKey("a"))')).toEqual({ type: "bool", value: true });
   });
 
   it("parses form-urlencoded bodies with AsFormUrlEncodedContent", async () => {

@@ -137,6 +137,13 @@ namespace ApimLocal.Context
             return Transform(input, alg.CreateDecryptor(key, iv));
         }
 
+        /// <summary>Json.NET 11+ API that the Debian package (Json.NET 6) lacks; APIM's Json.NET has it.</summary>
+        public static bool ContainsKey(this JObject jObject, string propertyName)
+        {
+            if (jObject == null) throw new ArgumentNullException("jObject");
+            return jObject.Property(propertyName) != null;
+        }
+
         /// <summary>X.509 chain validation without revocation checks.</summary>
         public static bool VerifyNoRevocation(this X509Certificate2 input)
         {
