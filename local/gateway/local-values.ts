@@ -59,7 +59,8 @@ export function generateLocalValues(tf: Json, endpoints: LocalEndpoints, previou
     if (Object.prototype.hasOwnProperty.call(prev, key)) return (references[key] = prev[key]);
     const host = /^azurerm_(linux|windows)_web_app\.([^.]+)\.default_hostname$/.exec(key);
     if (host) {
-      const name = resolveName(tf, `azurerm_${host[1]}_web_app`, host[2]!);
+      const r = ((tf.resource ?? {}) as Record<string, Record<string, Json>>)[`azurerm_${host[1]}_web_app`]?.[host[2]!];
+      const name = r?.name === undefined ? `${host[2]}` : String(resolve(r.name));
       return (references[key] = `${name}.azurewebsites.net`);
     }
     if (/\.tenant_id$/.test(key)) return (references[key] = tenantId ??= randomUUID());
@@ -71,8 +72,8 @@ export function generateLocalValues(tf: Json, endpoints: LocalEndpoints, previou
     return (references[key] = gen[1](key));
   };
   // Discover what the gateway needs, and what the stand-ins need (identities, app settings).
-  loadGatewayConfig(tf, { references }, { onUnresolved: make });
   const resolve = terraformResolver(tf, { references }, { onUnresolved: make });
+  loadGatewayConfig(tf, { references }, { onUnresolved: make });
   for (const [id] of resources(tf, "azurerm_user_assigned_identity")) {
     make(`azurerm_user_assigned_identity.${id}.client_id`);
     make(`azurerm_user_assigned_identity.${id}.principal_id`);
@@ -100,13 +101,6 @@ const APP_SETTINGS = ["ENTRA_TENANT_ID", "ENTRA_CLIENT_ID", "MCP_REQUIRED_SCOPE"
 function pick(settings: unknown, names: readonly string[]): Record<string, unknown> {
   const all = (settings ?? {}) as Record<string, unknown>;
   return Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n]]));
-}
-
-function resolveName(tf: Json, type: string, id: string): string {
-  const r = ((tf.resource ?? {}) as Record<string, Record<string, Json>>)[type]?.[id];
-  const name = r?.name;
-  if (typeof name !== "string" || name.includes("${")) return `${id}.local`;
-  return name;
 }
 
 /** Reads back who is who from the config and the generated values. */
