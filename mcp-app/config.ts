@@ -17,7 +17,11 @@ export interface McpAppConfig {
   readonly port: number;
   /** Largest accepted request body, bytes. @default 262144 (256 KiB) */
   readonly bodyLimitBytes: number;
-  /** `sse`: answers as a text/event-stream; `json`: plain application/json answers. @default "sse" */
+  /**
+   * How a `tools/call` (any request) is answered: `json` = one application/json body (the tools here finish at
+   * once, so this is the cheapest and proxy-friendliest), `sse` = a text/event-stream per request (for tools that
+   * stream progress). Clients must accept both. @default "json"
+   */
   readonly responseMode: ResponseMode;
   /** @default "info" */
   readonly logLevel: LogLevel;
@@ -117,7 +121,7 @@ export function loadConfig(env: Env = process.env): McpAppConfig {
   const port = read("PORT", fields.PORT);
   const bodyLimit = read("MCP_BODY_LIMIT_BYTES", fields.MCP_BODY_LIMIT_BYTES);
   const host = read("HOST", fields.HOST) ?? (authMode === "off" ? "127.0.0.1" : "0.0.0.0");
-  const responseMode = read("MCP_RESPONSE_MODE", fields.MCP_RESPONSE_MODE) ?? "sse";
+  const responseMode = read("MCP_RESPONSE_MODE", fields.MCP_RESPONSE_MODE) ?? "json";
   const logLevel = read("MCP_LOG_LEVEL", fields.MCP_LOG_LEVEL) ?? "info";
 
   let auth: AuthConfig | undefined;

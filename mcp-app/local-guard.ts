@@ -17,6 +17,7 @@ function hostNameOf(hostHeader: string): string | undefined {
 }
 
 export function isLoopbackOrigin(origin: string): boolean {
+  if (origin === "") return false; // cheap exit: no Origin header (non-browser clients)
   try {
     const url = new URL(origin);
     return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname);

@@ -29,7 +29,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       port: 8000,
       bodyLimitBytes: 262144,
-      responseMode: "sse",
+      responseMode: "json",
       logLevel: "info",
     });
   });
@@ -43,10 +43,10 @@ describe("loadConfig", () => {
       ENTRA_ISSUER: "http://127.0.0.1:9999/t/v2.0",
       ENTRA_JWKS_URI: "http://localhost:9999/keys",
       MCP_BODY_LIMIT_BYTES: "1024",
-      MCP_RESPONSE_MODE: "json",
+      MCP_RESPONSE_MODE: "sse",
       MCP_LOG_LEVEL: "warn",
     });
-    expect(config).toMatchObject({ port: 8080, host: "::", bodyLimitBytes: 1024, responseMode: "json", logLevel: "warn" });
+    expect(config).toMatchObject({ port: 8080, host: "::", bodyLimitBytes: 1024, responseMode: "sse", logLevel: "warn" });
     expect(config.auth).toMatchObject({ requiredScope: "mcp.tools", issuer: "http://127.0.0.1:9999/t/v2.0", jwksUri: "http://localhost:9999/keys" });
   });
 
