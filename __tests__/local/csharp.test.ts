@@ -365,6 +365,17 @@ describe("errors", () => {
     expect(host.pid).toBe(pid);
   });
 
+  it("fails with a clear error naming a bad context value", async () => {
+    await expect(host.evaluate("@(1)", { request: { url: "not a url" } })).rejects.toThrow(/request\.url 'not a url' is not an absolute http\(s\) URL/);
+    await expect(host.evaluate("@(1)", { requestId: "42" })).rejects.toThrow(/requestId '42' is not a GUID/);
+    await expect(host.evaluate("@(1)", { timestamp: "yesterday" })).rejects.toThrow(/timestamp 'yesterday' is not an ISO 8601/);
+    const weird = { type: "weird", value: 1 } as unknown as TypedValue;
+    await expect(host.evaluate("@(1)", { variables: { v: weird } })).rejects.toThrow(/variable 'v': unknown value type 'weird'/);
+    const unsupported: TypedValue = { type: "unsupported", clrType: "System.Object", value: "x" };
+    await expect(host.evaluate("@(1)", { variables: { u: unsupported } })).rejects.toThrow(/System\.Object cannot be restored/);
+    expect(await value("@(1)")).toEqual({ type: "int", value: 1 });
+  });
+
   it("names the expression and the C# error when compilation fails", async () => {
     const e = await failure("@(undefinedName + 1)");
     expect(e.failures).toHaveLength(1);

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -222,12 +223,12 @@ namespace ApimLocal.Host
             var request = json["request"] as JObject;
             if (request != null)
             {
-                var url = Str(request["url"]);
+                var url = UrlOrNull("request.url", Str(request["url"]));
                 context.Request = new Request
                 {
                     Method = Str(request["method"]) ?? "GET",
-                    Url = url == null ? null : new Url(url),
-                    OriginalUrl = Str(request["originalUrl"]) != null ? new Url(Str(request["originalUrl"])) : (url == null ? null : new Url(url)),
+                    Url = url,
+                    OriginalUrl = UrlOrNull("request.originalUrl", Str(request["originalUrl"])) ?? url,
                     Headers = Headers(request["headers"]),
                     Body = Body(request["body"], () => effects.RequestBodyConsumed = true),
                     IpAddress = Str(request["ipAddress"]) ?? "127.0.0.1",
@@ -267,7 +268,7 @@ namespace ApimLocal.Host
                     Revision = Str(api["revision"]) ?? "1",
                     IsCurrentRevision = api["isCurrentRevision"] == null || (bool)api["isCurrentRevision"],
                     Version = Str(api["version"]),
-                    ServiceUrl = string.IsNullOrEmpty(serviceUrl) ? null : new Url(serviceUrl),
+                    ServiceUrl = string.IsNullOrEmpty(serviceUrl) ? null : UrlOrNull("api.serviceUrl", serviceUrl),
                 };
             }
             var op = json["operation"] as JObject;
@@ -294,9 +295,15 @@ namespace ApimLocal.Host
                 };
             }
             var requestId = Str(json["requestId"]);
-            context.RequestId = requestId == null ? Guid.Empty : Guid.Parse(requestId);
+            Guid id = Guid.Empty;
+            if (requestId != null && !Guid.TryParse(requestId, out id))
+                throw new ProtocolException("requestId '" + requestId + "' is not a GUID");
+            context.RequestId = id;
             var timestamp = Str(json["timestamp"]);
-            context.Timestamp = timestamp == null ? DateTime.UtcNow : TypedValues.ParseDateTime(timestamp);
+            DateTime when = DateTime.UtcNow;
+            if (timestamp != null && !DateTime.TryParse(timestamp, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out when))
+                throw new ProtocolException("timestamp '" + timestamp + "' is not an ISO 8601 date-time");
+            context.Timestamp = when;
             context.Tracing = json["tracing"] != null && (bool)json["tracing"];
             return context;
         }
@@ -353,6 +360,15 @@ namespace ApimLocal.Host
             var obj = token as JObject;
             if (obj != null) foreach (var p in obj.Properties()) map[p.Name] = (string)p.Value;
             return new ReadOnlyDictionary<string, string>(map);
+        }
+
+        private static Url UrlOrNull(string field, string text)
+        {
+            if (text == null) return null;
+            Uri uri;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+                throw new ProtocolException(field + " '" + text + "' is not an absolute http(s) URL");
+            return new Url(text);
         }
 
         private static string Str(JToken token)

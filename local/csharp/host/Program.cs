@@ -72,6 +72,10 @@ namespace ApimLocal.Host
                     default: throw new ProtocolException("unknown op '" + (string)request["op"] + "' (expected ping, config, load, eval, exit)");
                 }
             }
+            catch (ProtocolException e)
+            {
+                response = new JObject { { "ok", false }, { "hostError", "invalid request: " + e.Message } };
+            }
             catch (Exception e)
             {
                 response = new JObject { { "ok", false }, { "hostError", e.GetType().Name + ": " + e.Message } };
