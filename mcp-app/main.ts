@@ -63,6 +63,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // A stray rejection must not take the server down with it; a thrown exception leaves unknown state: exit and
+  // let App Service restart the process.
+  process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", { error: reason instanceof Error ? reason.name : typeof reason }));
+  process.on("uncaughtException", (error) => {
+    logger.error("uncaught exception, exiting", { error: error.name });
+    process.exit(1);
+  });
   const running = await startServer(config, logger);
   let stopping = false;
   const stop = (signal: string) => {

@@ -58,6 +58,13 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
 
   app.on(["GET", "HEAD"], "/healthz", (c) => c.json({ status: "ok" }));
 
+  // Answers carry the caller's identity (whoami) and are per-request: never cache them, never sniff them.
+  app.use(MCP_PATH, async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  });
+
   if (config.auth === undefined) {
     app.use(MCP_PATH, async (c, next) => {
       c.set("caller", ANONYMOUS);
@@ -105,7 +112,18 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     const server = createMcpServer(catalog, { caller: c.get("caller") });
     transport.onerror = (error) => logger.warn("MCP transport error", { error: error.message });
     await server.connect(transport);
-    return transport.handleRequest(c.req.raw, { parsedBody: body });
+    const started = performance.now();
+    const response = await transport.handleRequest(c.req.raw, { parsedBody: body });
+    if (!Array.isArray(body)) {
+      const message = body as { method?: unknown; params?: { name?: unknown } };
+      logger.debug("mcp request", {
+        rpc: typeof message.method === "string" ? message.method : "(response)",
+        tool: message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : undefined,
+        status: response.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    }
+    return response;
   });
 
   app.all(MCP_PATH, (c) =>

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../mcp-app/config.js";
 import { silentLogger } from "../../mcp-app/logging.js";
@@ -243,5 +245,34 @@ describe("local mode (MCP_AUTH=off): DNS rebinding protection", () => {
     const response = await authed.fetch(new Request("https://my-mcp.azurewebsites.net/healthz", { headers: { origin: "https://evil.example" } }));
     expect(response.status).toBe(200);
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("per-request hygiene", () => {
+  it("MCP answers are not cacheable and not sniffable", async () => {
+    const response = await postMcp(app, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }));
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("does not retain memory per request, also for bodies without Content-Length", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_weather", arguments: { city: "Lisbon" } } });
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i += 10) {
+        await Promise.all(Array.from({ length: 10 }, () => postMcp(app, body).then((r) => r.text())));
+      }
+    };
+    const heap = () => {
+      for (let i = 0; i < 3; i++) gc();
+      return process.memoryUsage().heapUsed;
+    };
+    await send(2_000);
+    const before = heap();
+    await send(10_000);
+    const grown = heap() - before;
+    // Hono's bodyLimit (re-created Request) retained ~1.8 KB per such request: ~18 MB here.
+    expect(grown).toBeLessThan(4 * 1024 * 1024);
   });
 });
