@@ -416,6 +416,10 @@ describe("APIM allow-list", () => {
     expect(APIM_ALLOW_LIST.types["System.DateTime"]).toContain("UtcNow");
   });
 
+  it("does not mistake a string mentioning a refused type for a use of it", async () => {
+    expect(await value('@("HttpClient and System.IO.File are just words here")')).toEqual({ type: "string", value: "HttpClient and System.IO.File are just words here" });
+  });
+
   it("refuses a member Microsoft's list leaves out of an allowed type", async () => {
     const e = await failure("@(DateTime.UtcNow.ToUniversalTime())");
     expect(e.failures[0]!.messages.join()).toMatch(/System\.DateTime\.ToUniversalTime, which is not allowed/);
@@ -430,6 +434,7 @@ describe("APIM allow-list", () => {
     ['@("x".GetType().Name)', /System\.Object\.GetType/],
     ['@(new System.Net.WebClient().DownloadString("http://localhost/"))', /System\.Net\.WebClient\b/],
     ['@(new HttpClient().GetStringAsync("http://localhost/").Result)', /System\.Net\.Http\.HttpClient\b/],
+    ['@(new System.Net.Http.HttpClient())', /System\.Net\.Http\b/],
     ['@{ Console.WriteLine("out"); return 1; }', /System\.Console\b/],
     ['@{ System.Threading.Thread.Sleep(1); return 1; }', /System\.Threading\.Thread\b/],
     ["@(RandomNumberGenerator.Create())", /RandomNumberGenerator\.Create/],

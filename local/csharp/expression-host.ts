@@ -258,15 +258,6 @@ export class ExpressionHost {
         waits.push(inFlight);
         continue;
       }
-      const forbidden = forbiddenNames(parsed.code);
-      if (forbidden.length > 0) {
-        failures.push({
-          expression: source,
-          reason: "refused",
-          messages: forbidden.map((t) => `uses type ${t}, which is not allowed in API Management policy expressions`),
-        });
-        continue;
-      }
       todo.set(parsed.key, parsed);
     }
     if (todo.size > 0) {
@@ -346,7 +337,14 @@ export class ExpressionHost {
         if (errors.size > 0) {
           for (const item of remaining) {
             const messages = errors.get(item.className);
-            if (messages) failures.push({ expression: item.source, reason: "compile", messages });
+            if (!messages) continue;
+            const forbidden = unreferencedForbidden(messages);
+            if (forbidden.length > 0) {
+              const refused = forbidden.map((t) => `uses type ${t}, which is not allowed in API Management policy expressions`);
+              failures.push({ expression: item.source, reason: "refused", messages: refused });
+            } else {
+              failures.push({ expression: item.source, reason: "compile", messages });
+            }
           }
           const unattributed = errors.get("");
           if (unattributed) {
@@ -576,10 +574,15 @@ function wrap(item: ParsedExpression): string {
   return `${usings}\nnamespace ApimPolicyExpressions {\npublic static class ${item.className} {\npublic static object Run(IContext context) {\n${body}\n}\n}\n}\n`;
 }
 
-function forbiddenNames(code: string): string[] {
-  return Object.entries(UNREFERENCED_FORBIDDEN)
-    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
-    .map(([, full]) => full);
+/** Forbidden types named in "type or namespace not found" errors: the compiler is not even given their assemblies. */
+function unreferencedForbidden(messages: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const m of messages) {
+    if (!/CS0246|CS0234|CS0103/.test(m)) continue;
+    for (const [name, full] of Object.entries(UNREFERENCED_FORBIDDEN)) if (m.includes(`\`${name}'`)) found.add(full);
+    if (/`Http' does not exist in the namespace `System.Net'/.test(m)) found.add("System.Net.Http (namespace)");
+  }
+  return [...found];
 }
 
 function dedupeFailures(failures: ExpressionFailure[]): ExpressionFailure[] {
