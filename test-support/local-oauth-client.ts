@@ -4,6 +4,7 @@
  * redirects through the Entra stand-in back to the client's redirect URI, and a synth of the real
  * stack into a temporary folder.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,6 +84,13 @@ export class CookieJar {
     this.jar.set(origin, m);
   }
 
+  /** Flips the last character of every cookie value for `url`'s origin (a forged cookie). */
+  corrupt(url: string): void {
+    const m = this.jar.get(new URL(url).origin);
+    if (!m) return;
+    for (const [k, v] of m) m.set(k, v.slice(0, -1) + (v.endsWith("A") ? "B" : "A"));
+  }
+
   header(url: string): string | undefined {
     const m = this.jar.get(new URL(url).origin);
     return m && m.size ? [...m].map(([k, v]) => `${k}=${v}`).join("; ") : undefined;
@@ -114,6 +122,8 @@ export function parseConsentForm(html: string, pageUrl: string): ConsentForm {
 export interface BrowserResult {
   /** Where the flow ended: the client's redirect URI with code/state/iss, or an error. */
   readonly finalUrl: URL;
+  /** Every URL visited after the consent post (Entra's authorize, the gateway's callback). */
+  readonly hops: readonly string[];
   readonly consentPage: Response;
   readonly form: ConsentForm;
 }
@@ -142,17 +152,38 @@ export async function browserAuthorize(
   });
   let url = form.action;
   jar.store(url, res);
+  const visited: string[] = [];
   for (let hops = 0; hops < 10; hops++) {
     const location = res.headers.get("location");
     if (res.status < 300 || res.status >= 400 || !location) {
       throw new Error(`the flow stopped at ${url} with ${res.status}: ${(await res.text()).slice(0, 300)}`);
     }
     const next = new URL(location, url);
-    if (next.toString().startsWith(redirectUri)) return { finalUrl: next, consentPage: page, form };
+    if (next.toString().startsWith(redirectUri)) return { finalUrl: next, consentPage: page, form, hops: visited };
     url = next.toString();
+    visited.push(url);
     const cookie = jar.header(url);
     res = await fetch(url, { redirect: "manual", headers: cookie ? { Cookie: cookie } : {} });
     jar.store(url, res);
   }
   throw new Error("too many redirects");
+}
+
+/** S256 PKCE pair. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+/** Posts a form and returns status and parsed JSON (or text). */
+export async function postForm(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+  const text = await res.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: res.status, body, headers: res.headers };
 }

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { generateLocalValues, localIdentities } from "../../local/gateway/local-values.js";
+import { loadGatewayConfig } from "../../local/gateway/config.js";
+
+const endpoints = { gatewayUrl: "http://127.0.0.1:1001", mcpAppUrl: "http://127.0.0.1:1002", entraUrl: "http://127.0.0.1:1003" };
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function tf() {
+  return {
+    data: { azurerm_client_config: { current: {} } },
+    locals: { suffix: '${substr(sha1(data.azurerm_client_config.current.subscription_id), 0, 6)}' },
+    resource: {
+      azurerm_api_management: { gw: { name: "apim-${local.suffix}" } },
+      azurerm_user_assigned_identity: { mi: { name: "mi" } },
+      azuread_application_registration: { app: { display_name: "app" } },
+      azuread_application_federated_identity_credential: { fic: { subject: "${azurerm_user_assigned_identity.mi.principal_id}" } },
+      random_bytes: { key: { length: 32 } },
+      azurerm_linux_web_app: {
+        web: {
+          name: "app-${local.suffix}",
+          app_settings: {
+            ENTRA_TENANT_ID: "${data.azurerm_client_config.current.tenant_id}",
+            ENTRA_CLIENT_ID: "${azuread_application_registration.app.client_id}",
+            MCP_REQUIRED_SCOPE: "user_impersonate",
+            APPLICATIONINSIGHTS_CONNECTION_STRING: "${azurerm_application_insights.ai.connection_string}",
+          },
+        },
+      },
+      azurerm_api_management_named_value: {
+        key: { name: "hmac", value: "${random_bytes.key.base64}", secret: true },
+        mi: { name: "mi-client", value: "${azurerm_user_assigned_identity.mi.client_id}" },
+        gw: { name: "gateway-url", value: "https://${azurerm_api_management.gw.name}.azure-api.net" },
+        tok: { name: "entra-token-url", value: "https://login.microsoftonline.com/${data.azurerm_client_config.current.tenant_id}/oauth2/v2.0/token" },
+      },
+      azurerm_api_management_api: { mcp: { name: "mcp", path: "mcp", service_url: "https://${azurerm_linux_web_app.web.default_hostname}" } },
+    },
+  };
+}
+
+describe("local values for npm run local", () => {
+  it("makes up ids and keys, and rewrites Azure hosts to the local endpoints", () => {
+    const values = generateLocalValues(tf(), endpoints);
+    const cfg = loadGatewayConfig(tf(), values);
+    const nv = Object.fromEntries([...cfg.namedValues.values()].map((v) => [v.name, v.value]));
+    expect(nv["gateway-url"]).toBe(endpoints.gatewayUrl);
+    expect(nv["entra-token-url"]).toMatch(new RegExp(`^${endpoints.entraUrl}/[0-9a-f-]{36}/oauth2/v2.0/token$`));
+    expect(Buffer.from(nv.hmac!, "base64")).toHaveLength(32);
+    expect(nv["mi-client"]).toMatch(GUID);
+    expect(cfg.apis[0]!.serviceUrl).toBe(endpoints.mcpAppUrl);
+  });
+
+  it("reads back consistent identities: one tenant, the identity trusted by the federated credential", () => {
+    const values = generateLocalValues(tf(), endpoints);
+    const ids = localIdentities(tf(), values);
+    expect(ids.tenantId).toMatch(GUID);
+    expect(ids.appClientId).toMatch(GUID);
+    expect(ids.managedIdentityPrincipalId).toMatch(GUID);
+    expect(ids.managedIdentityClientId).not.toBe(ids.managedIdentityPrincipalId);
+    const tokenUrl = loadGatewayConfig(tf(), values).namedValues.get("entra-token-url")!.value;
+    expect(tokenUrl).toContain(`/${ids.tenantId}/`);
+  });
+
+  it("keeps previously generated values (ids and keys survive restarts) but rewrites URLs anew", () => {
+    const first = generateLocalValues(tf(), endpoints);
+    const second = generateLocalValues(tf(), { ...endpoints, gatewayUrl: "http://127.0.0.1:2001" }, first);
+    expect(second.references).toEqual(first.references);
+    expect(Object.values(second.urlRewrites!)).toContain("http://127.0.0.1:2001");
+  });
+
+  it("fails naming a computed reference it cannot make up", () => {
+    const t = tf();
+    (t.resource.azurerm_api_management_named_value as Record<string, unknown>).odd = { name: "odd", value: "${azurerm_key_vault.kv.vault_uri}" };
+    expect(() => generateLocalValues(t, endpoints)).toThrow(/local values cannot be generated for azurerm_key_vault\.kv\.vault_uri/);
+  });
+
+  it("fails when the MCP app settings lack the Entra client id", () => {
+    const t = tf();
+    delete (t.resource.azurerm_linux_web_app.web.app_settings as Record<string, unknown>).ENTRA_CLIENT_ID;
+    expect(() => localIdentities(t, generateLocalValues(t, endpoints))).toThrow(/app_settings lack ENTRA_CLIENT_ID/);
+  });
+});
