@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
-import { browserAuthorize, MemoryOAuthProvider, synthesizeForLocal } from "../../test-support/local-oauth-client.js";
+import { browserAuthorize, CookieJar, MemoryOAuthProvider, pkcePair, postForm, synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
 let stack: LocalStack;
@@ -44,5 +44,178 @@ describe("local stack end to end (real MCP SDK client, real policies, Mono C# ex
     const who = await client.callTool({ name: "whoami", arguments: {} });
     expect(JSON.stringify(who.content)).toContain(stack.entra.user.name);
     await client.close();
+  });
+});
+
+describe("local stack end to end: tokens, refresh, revocation and attacks", () => {
+  const gw = () => stack.gateway.url;
+
+  async function register(redirectUris = [REDIRECT], name = "attack test client"): Promise<string> {
+    const res = await fetch(`${gw()}/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ client_name: name, redirect_uris: redirectUris, grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" }),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { client_id: string }).client_id;
+  }
+
+  function authorizeUrl(clientId: string, challenge: string, extra: Record<string, string> = {}): URL {
+    const u = new URL(`${gw()}/authorize`);
+    const params = { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256", state: "client-state-1", resource: stack.mcpEndpoint, ...extra };
+    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+    return u;
+  }
+
+  async function code(clientId: string, challenge: string) {
+    const r = await browserAuthorize(authorizeUrl(clientId, challenge), REDIRECT);
+    expect(r.finalUrl.searchParams.get("state")).toBe("client-state-1");
+    return { code: r.finalUrl.searchParams.get("code")!, hops: r.hops };
+  }
+
+  const exchange = (clientId: string, c: string, verifier: string, extra: Record<string, string> = {}) =>
+    postForm(`${gw()}/token`, { grant_type: "authorization_code", client_id: clientId, code: c, redirect_uri: REDIRECT, code_verifier: verifier, resource: stack.mcpEndpoint, ...extra });
+
+  const mcpCall = (token: string, url = stack.mcpEndpoint) =>
+    fetch(url, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    });
+
+  it("issues tokens once per code, with Cache-Control no-store; a replayed code is invalid_grant", async () => {
+    const client = await register();
+    const p = pkcePair();
+    const { code: c } = await code(client, p.challenge);
+    const first = await exchange(client, c, p.verifier);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("cache-control")).toContain("no-store");
+    expect(first.body).toMatchObject({ token_type: "Bearer" });
+    expect((await mcpCall(first.body.access_token as string)).status).toBe(200);
+    const replay = await exchange(client, c, p.verifier);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe("invalid_grant");
+  });
+
+  it("refuses a wrong code_verifier, another client's code and a different redirect_uri", async () => {
+    // Distinct metadata: a self-contained registration is a pure function of it (and the second it was made).
+    const a = await register([REDIRECT], "client A");
+    const b = await register([REDIRECT], "client B");
+    expect(a).not.toBe(b);
+    for (const attack of ["verifier", "client", "redirect"] as const) {
+      const p = pkcePair();
+      const { code: c } = await code(a, p.challenge);
+      const res =
+        attack === "verifier"
+          ? await exchange(a, c, pkcePair().verifier)
+          : attack === "client"
+            ? await exchange(b, c, p.verifier)
+            : await exchange(a, c, p.verifier, { redirect_uri: "http://127.0.0.1:33418/other" });
+      expect(res.status, attack).toBe(400);
+      expect(["invalid_grant", "invalid_request"], attack).toContain(res.body.error);
+    }
+  });
+
+  it("rotates refresh tokens: the new one works, the used one is invalid_grant", async () => {
+    const client = await register();
+    const p = pkcePair();
+    const tokens = (await exchange(client, (await code(client, p.challenge)).code, p.verifier)).body;
+    const refresh = (rt: string) => postForm(`${gw()}/token`, { grant_type: "refresh_token", client_id: client, refresh_token: rt, resource: stack.mcpEndpoint });
+    const second = await refresh(tokens.refresh_token as string);
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await mcpCall(second.body.access_token as string)).status).toBe(200);
+    const reused = await refresh(tokens.refresh_token as string);
+    expect(reused.status).toBe(400);
+    expect(reused.body.error).toBe("invalid_grant");
+  });
+
+  it("revokes: a revoked access token gets 401 at the MCP endpoint", async () => {
+    const client = await register();
+    const p = pkcePair();
+    const tokens = (await exchange(client, (await code(client, p.challenge)).code, p.verifier)).body;
+    const res = await postForm(`${gw()}/revoke`, { token: tokens.access_token as string, client_id: client });
+    expect(res.status).toBe(200);
+    expect((await mcpCall(tokens.access_token as string)).status).toBe(401);
+  });
+
+  it("refuses a replayed Entra callback (state is single use)", async () => {
+    const client = await register();
+    const p = pkcePair();
+    const { hops } = await code(client, p.challenge);
+    const callback = hops.find((h) => h.startsWith(`${gw()}/oauth-callback`));
+    expect(callback).toBeDefined();
+    const replay = await fetch(callback!, { redirect: "manual" });
+    const location = replay.headers.get("location") ?? "";
+    expect(new URL(location || "http://x/").searchParams.get("code")).toBeNull();
+    expect(replay.status).toBeLessThan(500);
+  });
+
+  it("refuses an unregistered redirect URI at /authorize without redirecting to it", async () => {
+    const client = await register();
+    const res = await fetch(authorizeUrl(client, pkcePair().challenge, { redirect_uri: "http://127.0.0.1:33418/evil" }), { redirect: "manual" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+  });
+
+  it("refuses a tampered client_id", async () => {
+    const client = await register();
+    const tampered = client.slice(0, -2) + (client.endsWith("A") ? "B" : "A") + client.slice(-1);
+    const res = await fetch(authorizeUrl(tampered, pkcePair().challenge), { redirect: "manual" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+  });
+
+  it("refuses a consent form with a tampered CSRF field or cookie", async () => {
+    const client = await register();
+    for (const what of ["field", "cookie"] as const) {
+      const jar = new CookieJar();
+      const url = authorizeUrl(client, pkcePair().challenge);
+      const run = browserAuthorize(url, REDIRECT, {
+        jar,
+        tamper: (form) => {
+          if (what === "field") {
+            const k = Object.keys(form.fields).find((f) => /csrf/i.test(f)) ?? Object.keys(form.fields)[0]!;
+            return { ...form, fields: { ...form.fields, [k]: `${form.fields[k]}x` } };
+          }
+          jar.corrupt(gw());
+          return form;
+        },
+      });
+      await expect(run, what).rejects.toThrow(/the flow stopped at .*\/consent with 4\d\d/);
+    }
+  });
+
+  it("does not accept an Entra token at the gateway, nor a gateway token at the MCP server", async () => {
+    const entraToken = await stack.entra.managedIdentityToken(stack.identities.appClientId);
+    expect((await mcpCall(entraToken)).status).toBe(401);
+    const client = await register();
+    const p = pkcePair();
+    const tokens = (await exchange(client, (await code(client, p.challenge)).code, p.verifier)).body;
+    expect((await mcpCall(tokens.access_token as string, `${stack.mcp.url}/mcp`)).status).toBe(401);
+  });
+
+  it("answers malformed, oversized and wrong-content-type requests to every endpoint without a 500", async () => {
+    const big = "x".repeat(5 * 1024 * 1024);
+    const cases: [string, RequestInit][] = [
+      ["/token", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }],
+      ["/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "%%%=&&&grant_type" }],
+      ["/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: big }],
+      ["/register", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" }],
+      ["/register", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "hello" }],
+      ["/register", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ redirect_uris: ["javascript:alert(1)"] }) }],
+      ["/revoke", { method: "POST", headers: { "Content-Type": "application/json" }, body: "[]" }],
+      ["/authorize", { method: "GET" }],
+      ["/authorize?client_id=%00&redirect_uri=%zz", { method: "GET" }],
+      ["/consent", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" }],
+      ["/oauth-callback?state=nope&code=x", { method: "GET" }],
+      ["/mcp", { method: "POST", headers: { Authorization: "Bearer garbage", "Content-Type": "application/json" }, body: "{" }],
+      ["/mcp", { method: "POST", headers: { Authorization: "Bearer a.b", "Content-Type": "text/plain" }, body: big }],
+    ];
+    for (const [path, init] of cases) {
+      const res = await fetch(`${gw()}${path}`, { ...init, redirect: "manual" });
+      expect(res.status, `${init.method} ${path}`).toBeGreaterThanOrEqual(200);
+      expect(res.status, `${init.method} ${path}`).toBeLessThan(500);
+    }
   });
 });
