@@ -167,6 +167,17 @@ describe("Entra token check on /mcp", () => {
     }
   });
 
+  it("keeps concurrent callers apart: same JSON-RPC id, each gets its own identity (GHSA-345p-7cg4-v4c7)", async () => {
+    for (const responseMode of ["json", "sse"] as const) {
+      const isolated = createApp(loadConfig({ ...entra.env, MCP_RESPONSE_MODE: responseMode }), { logger: silentLogger });
+      const oids = Array.from({ length: 40 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+      const tokens = await Promise.all(oids.map((oid) => entra.mint({ claims: { oid } })));
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } });
+      const answers = await Promise.all(tokens.map(async (token) => readJsonRpc(await postMcp(isolated, body, { authorization: `Bearer ${token}` }))));
+      expect(answers.map((a) => (a as { result: { structuredContent: { oid: string } } }).result.structuredContent.oid)).toEqual(oids);
+    }
+  });
+
   it("/healthz needs no token", async () => {
     const response = await app.request("/healthz");
     expect(response.status).toBe(200);
