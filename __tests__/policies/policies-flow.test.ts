@@ -38,6 +38,8 @@ const servers: http.Server[] = [];
 const entraTokenRequests: URLSearchParams[] = [];
 const backendRequests: { url: string; authorization?: string; cookie?: string }[] = [];
 let counter = 0;
+/** Types of every value the policy expressions produced (set-variable may hold only basic types in APIM). */
+const resultTypes = new Set<string>();
 
 async function listen(handler: http.RequestListener): Promise<number> {
   const server = http.createServer(handler);
@@ -172,7 +174,14 @@ beforeAll(async () => {
   host = await ExpressionHost.start();
   gateway = await startGateway(config, {
     port: gatewayPort,
-    evaluator: host,
+    evaluator: {
+      compile: (expressions: string[]) => host.compile(expressions),
+      evaluate: async (expression: string, ctx: Parameters<ExpressionHost["evaluate"]>[1]) => {
+        const result = await host.evaluate(expression, ctx);
+        resultTypes.add(result.value.type);
+        return result;
+      },
+    },
     cache: new ValueCache(),
     rateLimiter: new RateLimiter(),
     managedIdentityTokenUrl: `http://127.0.0.1:${entraPort}/managed-identity`,
@@ -418,5 +427,17 @@ describe("hostile input", () => {
     const ok = await call("POST", "/register", { body: JSON.stringify({ redirect_uris: ["https://example.com/cb", "http://[::1]/cb"] }), headers: JSON_TYPE });
     expect(ok.status).toBe(201);
     expect(json(ok)).toMatchObject({ token_endpoint_auth_method: "none", redirect_uris: ["https://example.com/cb", "http://[::1]/cb"] });
+  });
+});
+
+describe("values held in variables", () => {
+  it("are only strings, numbers, booleans and send-request responses, as APIM's set-variable allows", async () => {
+    resultTypes.clear();
+    const clientId = await register();
+    const issued = await tokens(clientId);
+    expect((await mcpCall(issued.access_token)).status).toBe(200);
+    expect((await call("POST", "/revoke", { body: form({ token: issued.refresh_token }), headers: FORM })).status).toBe(200);
+    expect(resultTypes.has("string")).toBe(true);
+    expect([...resultTypes].filter((t) => !["string", "int", "long", "bool", "null"].includes(t))).toEqual([]);
   });
 });
