@@ -382,6 +382,9 @@ describe("errors", () => {
     expect(e.failures[0]).toMatchObject({ expression: "@(undefinedName + 1)", reason: "compile" });
     expect(e.failures[0]!.messages.join()).toMatch(/\(1,1\): error CS0103: The name `undefinedName' does not exist/);
     expect(e.message).toContain("@(undefinedName + 1)");
+    const runs = host.stats.compilerRuns;
+    await expect(host.evaluate("@(undefinedName + 1)", baseCtx)).rejects.toThrow(/CS0103/);
+    expect(host.stats.compilerRuns).toBe(runs); // a rejected expression is not compiled again
     const syntax = await failure("@{ var x = 1; }");
     expect(syntax.failures[0]!.messages.join()).toMatch(/CS0161|not all code paths return a value/);
   });

@@ -132,6 +132,8 @@ export class ExpressionHost {
   private readonly pending = new Map<number, Pending>();
   private readonly compiled = new Set<string>();
   private readonly compiling = new Map<string, Promise<void>>();
+  /** Expressions the compiler or the allow-list rejected: not compiled again (their text cannot change). */
+  private readonly rejected = new Map<string, ExpressionFailure>();
   /** Every assembly loaded, with the expressions loaded from it, to reload after a restart. */
   private readonly loadedBatches: { path: string; items: { key: string; type: string }[] }[] = [];
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -253,6 +255,11 @@ export class ExpressionHost {
         continue;
       }
       if (this.compiled.has(parsed.key) || todo.has(parsed.key)) continue;
+      const known = this.rejected.get(parsed.key);
+      if (known) {
+        failures.push({ ...known, expression: source });
+        continue;
+      }
       const inFlight = this.compiling.get(parsed.key);
       if (inFlight) {
         waits.push(inFlight);
@@ -339,12 +346,16 @@ export class ExpressionHost {
             const messages = errors.get(item.className);
             if (!messages) continue;
             const forbidden = unreferencedForbidden(messages);
-            if (forbidden.length > 0) {
-              const refused = forbidden.map((t) => `uses type ${t}, which is not allowed in API Management policy expressions`);
-              failures.push({ expression: item.source, reason: "refused", messages: refused });
-            } else {
-              failures.push({ expression: item.source, reason: "compile", messages });
-            }
+            const failure: ExpressionFailure =
+              forbidden.length > 0
+                ? {
+                    expression: item.source,
+                    reason: "refused",
+                    messages: forbidden.map((t) => `uses type ${t}, which is not allowed in API Management policy expressions`),
+                  }
+                : { expression: item.source, reason: "compile", messages };
+            failures.push(failure);
+            this.rejected.set(item.key, failure);
           }
           const unattributed = errors.get("");
           if (unattributed) {
@@ -369,7 +380,9 @@ export class ExpressionHost {
       }
       for (const r of (reply.refused as { key: string; problems: string[] }[] | undefined) ?? []) {
         const item = remaining.find((i) => i.key === r.key);
-        failures.push({ expression: item?.source ?? r.key, reason: "refused", messages: r.problems });
+        const failure: ExpressionFailure = { expression: item?.source ?? r.key, reason: "refused", messages: r.problems };
+        failures.push(failure);
+        this.rejected.set(r.key, failure);
       }
       break;
     }
