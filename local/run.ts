@@ -32,6 +32,11 @@ export interface LocalStackOptions {
   readonly ports?: { readonly gateway?: number; readonly mcp?: number; readonly entra?: number };
   /** The expression evaluator. @default a new Mono ExpressionHost (closed with the stack) */
   readonly evaluator?: ExpressionEvaluator;
+  /**
+   * More URL prefixes to point elsewhere, e.g. an https client ID metadata document host at a
+   * local http server in tests. @default none
+   */
+  readonly extraUrlRewrites?: Readonly<Record<string, string>>;
   /** Log level of the MCP server and the gateway. @default "warn" */
   readonly logLevel?: LogLevel;
 }
@@ -72,7 +77,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mcpAppUrl: `http://127.0.0.1:${ports.mcp}`,
     entraUrl: `http://127.0.0.1:${ports.entra}`,
   };
-  const values = generateLocalValues(options.tf, endpoints, options.previousValues);
+  const generated = generateLocalValues(options.tf, endpoints, options.previousValues);
+  const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...options.extraUrlRewrites } };
   const identities = localIdentities(options.tf, values);
   const config = loadGatewayConfig(options.tf, values);
   const logLevel = options.logLevel ?? "warn";

@@ -3,17 +3,28 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
+import { startBackend } from "../../test-support/local-gateway.js";
 import { browserAuthorize, CookieJar, MemoryOAuthProvider, pkcePair, postForm, synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
+/** A client ID metadata document host (https in the client_id; served locally over http). */
+const CIMD_ORIGIN = "https://cimd.client.example";
+const CIMD_CLIENT_ID = `${CIMD_ORIGIN}/oauth/client.json`;
 let stack: LocalStack;
+let cimd: Awaited<ReturnType<typeof startBackend>>;
 
 beforeAll(async () => {
+  cimd = await startBackend((req, _body, res) => {
+    if (req.url !== "/oauth/client.json") return void res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ client_id: CIMD_CLIENT_ID, client_name: "Metadata Document Client", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" }));
+  });
   const tf = await synthesizeForLocal();
-  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent" });
+  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent", extraUrlRewrites: { [CIMD_ORIGIN]: cimd.url } });
 }, 180_000);
 afterAll(async () => {
   await stack?.close();
+  await cimd?.close();
 });
 
 async function signIn(provider: MemoryOAuthProvider): Promise<void> {
@@ -137,6 +148,16 @@ describe("local stack end to end: tokens, refresh, revocation and attacks", () =
     const res = await postForm(`${gw()}/revoke`, { token: tokens.access_token as string, client_id: client });
     expect(res.status).toBe(200);
     expect((await mcpCall(tokens.access_token as string)).status).toBe(401);
+  });
+
+  it("identifies a client by its client ID metadata document (no registration) and shows its name on the consent page", async () => {
+    const p = pkcePair();
+    const r = await browserAuthorize(authorizeUrl(CIMD_CLIENT_ID, p.challenge), REDIRECT);
+    expect(await r.consentPage.text()).toContain("Metadata Document Client");
+    expect(cimd.requests.some((q) => q.url === "/oauth/client.json")).toBe(true);
+    const tokens = await exchange(CIMD_CLIENT_ID, r.finalUrl.searchParams.get("code")!, p.verifier);
+    expect(tokens.status).toBe(200);
+    expect((await mcpCall(tokens.body.access_token as string)).status).toBe(200);
   });
 
   it("refuses a replayed Entra callback (state is single use)", async () => {
