@@ -7,7 +7,7 @@
  * App Service runs it with the startup command `node server.mjs`.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -47,43 +47,60 @@ const SITE_PACKAGE_JSON = `${JSON.stringify(
   2,
 )}\n`;
 
-/** Builds `server.mjs`, `package.json` and the deterministic `mcp-app.zip` under `outDir`. */
+/**
+ * Builds `server.mjs`, `package.json` and the deterministic `mcp-app.zip` under `outDir`. Safe to run from several
+ * processes at once (tests and synth in parallel): each build is staged in its own folder and moved into place; the
+ * zip is replaced atomically, and as builds are deterministic any finished one is as good as another.
+ */
 export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<McpAppBundle> {
   const outDir = path.resolve(repoRoot, options.outDir ?? "dist/mcp-app");
   const siteDir = path.join(outDir, "site");
   const zipFile = path.join(outDir, "mcp-app.zip");
-  await rm(siteDir, { recursive: true, force: true });
-  await mkdir(siteDir, { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  const staging = await mkdtemp(path.join(outDir, ".staging-"));
+  try {
+    const stagedSite = path.join(staging, "site");
+    await mkdir(stagedSite);
+    const result = await build({
+      absWorkingDir: repoRoot,
+      entryPoints: [path.join(here, "main.ts")],
+      outfile: path.join(stagedSite, "server.mjs"),
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "esm",
+      minify: true,
+      sourcemap: false,
+      legalComments: "none",
+      logLevel: "silent",
+      // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+      banner: { js: 'import { createRequire as __mcpCreateRequire } from "node:module"; const require = __mcpCreateRequire(import.meta.url);' },
+    });
+    if (result.errors.length > 0) {
+      throw new Error(`Bundling mcp-app/main.ts failed: ${result.errors.map((e) => e.text).join("; ")}`);
+    }
+    await writeFile(path.join(stagedSite, "package.json"), SITE_PACKAGE_JSON);
 
-  const result = await build({
-    absWorkingDir: repoRoot,
-    entryPoints: [path.join(here, "main.ts")],
-    outfile: path.join(siteDir, "server.mjs"),
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    minify: true,
-    sourcemap: false,
-    legalComments: "none",
-    logLevel: "silent",
-    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-    banner: { js: 'import { createRequire as __mcpCreateRequire } from "node:module"; const require = __mcpCreateRequire(import.meta.url);' },
-    metafile: false,
-  });
-  if (result.errors.length > 0) {
-    throw new Error(`Bundling mcp-app/main.ts failed: ${result.errors.map((e) => e.text).join("; ")}`);
-  }
-  await writeFile(path.join(siteDir, "package.json"), SITE_PACKAGE_JSON);
+    const entries: Zippable = {};
+    for (const name of ["package.json", "server.mjs"].sort()) {
+      entries[name] = [new Uint8Array(await readFile(path.join(stagedSite, name))), { mtime: FIXED_MTIME, level: 9 }];
+    }
+    const zip = zipSync(entries, { mtime: FIXED_MTIME, level: 9 });
+    const stagedZip = path.join(staging, "mcp-app.zip");
+    await writeFile(stagedZip, zip);
 
-  const names = ["package.json", "server.mjs"].sort();
-  const entries: Zippable = {};
-  for (const name of names) {
-    entries[name] = [new Uint8Array(await readFile(path.join(siteDir, name))), { mtime: FIXED_MTIME, level: 9 }];
+    await rename(stagedZip, zipFile); // atomic replace
+    await rm(siteDir, { recursive: true, force: true });
+    try {
+      await rename(stagedSite, siteDir);
+    } catch (error) {
+      // A concurrent build put its (identical) site in place first.
+      if (!["ENOTEMPTY", "EEXIST", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+    }
+    return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  const zip = zipSync(entries, { mtime: FIXED_MTIME, level: 9 });
-  await writeFile(zipFile, zip);
-  return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
 }
 
 if (/(?:^|[\\/])build\.ts$/.test(process.argv[1] ?? "")) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,5 +114,15 @@ describe("buildMcpApp", () => {
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await exitOf(child)).toBe(2);
     expect(stderr).toContain('MCP_AUTH=off is refused with HOST="0.0.0.0"');
+  });
+});
+
+describe("buildMcpApp concurrency", () => {
+  it("several builds into the same folder at once all succeed with the same zip", async () => {
+    const outDir = path.join(workDir, "shared");
+    const results = await Promise.all([1, 2, 3].map(() => buildMcpApp({ outDir })));
+    expect(new Set(results.map((r) => r.sha256))).toEqual(new Set([bundle.sha256]));
+    expect(createHash("sha256").update(await readFile(path.join(outDir, "mcp-app.zip"))).digest("hex")).toBe(bundle.sha256);
+    expect((await readdir(outDir)).sort()).toEqual(["mcp-app.zip", "site"]);
   });
 });
