@@ -178,7 +178,7 @@ beforeAll(async () => {
       compile: (expressions: string[]) => host.compile(expressions),
       evaluate: async (expression: string, ctx: Parameters<ExpressionHost["evaluate"]>[1]) => {
         const result = await host.evaluate(expression, ctx);
-        resultTypes.add(result.value.type);
+        resultTypes.add(result.ok ? result.value.type : "error");
         return result;
       },
     },
