@@ -7,7 +7,8 @@
  *
  * Environment: LOCAL_GATEWAY_PORT (default 8080), LOCAL_MCP_PORT (8081), LOCAL_ENTRA_PORT (8082),
  * LOCAL_TF_JSON (default cdktf.out/stacks/mcp/cdk.tf.json), LOCAL_VALUES (default local.values.json),
- * LOCAL_LOG_LEVEL (default "info"; "debug" also logs trace policies, never values).
+ * LOCAL_LOG_LEVEL (default "info"; "debug" also logs policy errors and trace policies, never values),
+ * MCP_RESPONSE_MODE (json or sse, passed to the MCP server).
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -37,6 +38,8 @@ export interface LocalStackOptions {
    * local http server in tests. @default none
    */
   readonly extraUrlRewrites?: Readonly<Record<string, string>>;
+  /** How the MCP server answers: JSON or a text/event-stream. @default the MCP server's default */
+  readonly mcpResponseMode?: "json" | "sse";
   /** Log level of the MCP server and the gateway. @default "warn" */
   readonly logLevel?: LogLevel;
 }
@@ -107,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ENTRA_ISSUER: entra.issuer,
       ENTRA_JWKS_URI: entra.jwksUri,
       MCP_LOG_LEVEL: logLevel,
+      MCP_RESPONSE_MODE: options.mcpResponseMode,
     });
     const mcp = await startMcpServer(mcpConfig, log);
     closers.push(() => mcp.close());
@@ -175,7 +179,9 @@ async function main(): Promise<void> {
     }
   }
   const level = (process.env.LOCAL_LOG_LEVEL ?? "info") as LogLevel;
-  const stack = await startLocalStack({ tf, previousValues: previous, ports, logLevel: level });
+  const mode = process.env.MCP_RESPONSE_MODE;
+  if (mode !== undefined && mode !== "" && mode !== "json" && mode !== "sse") throw new Error(`MCP_RESPONSE_MODE=${JSON.stringify(mode)} is not valid: expected "json" or "sse"`);
+  const stack = await startLocalStack({ tf, previousValues: previous, ports, logLevel: level, mcpResponseMode: mode === "json" || mode === "sse" ? mode : undefined });
   writeFileSync(valuesPath, `${JSON.stringify(stack.values, null, 2)}\n`, { mode: 0o600 });
 
   console.log(`Entra stand-in: ${stack.entra.issuer} (test user: ${stack.entra.user.name})`);

@@ -20,7 +20,7 @@ beforeAll(async () => {
     res.end(JSON.stringify({ client_id: CIMD_CLIENT_ID, client_name: "Metadata Document Client", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" }));
   });
   const tf = await synthesizeForLocal();
-  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent", extraUrlRewrites: { [CIMD_ORIGIN]: cimd.url } });
+  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent", extraUrlRewrites: { [CIMD_ORIGIN]: cimd.url }, mcpResponseMode: "sse" });
 }, 180_000);
 afterAll(async () => {
   await stack?.close();
@@ -106,6 +106,16 @@ describe("local stack end to end: tokens, refresh, revocation and attacks", () =
     const replay = await exchange(client, c, p.verifier);
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe("invalid_grant");
+  });
+
+  it("streams the MCP server's event-stream answers through the gateway (buffer-response=false)", async () => {
+    const client = await register();
+    const p = pkcePair();
+    const tokens = (await exchange(client, (await code(client, p.challenge)).code, p.verifier)).body;
+    const res = await mcpCall(tokens.access_token as string);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toMatch(/^event: message\ndata: \{.*"tools"/m);
   });
 
   it("refuses a wrong code_verifier, another client's code and a different redirect_uri", async () => {
