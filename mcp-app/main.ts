@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { serve, type ServerType } from "@hono/node-server";
 import { ConfigError, loadConfig, type McpAppConfig } from "./config.js";
 import { createLogger, type Logger } from "./logging.js";
-import { createApp } from "./server.js";
+import { createApp, type CreateAppOptions } from "./server.js";
 
 /** Longest wait for in-flight requests on shutdown. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -20,8 +20,12 @@ export interface RunningServer {
 }
 
 /** Starts the HTTP server for `config`; resolves once it listens. */
-export function startServer(config: McpAppConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const app = createApp(config, { logger });
+export function startServer(
+  config: McpAppConfig,
+  logger: Logger = createLogger(config.logLevel),
+  appOptions: Omit<CreateAppOptions, "logger"> = {},
+): Promise<RunningServer> {
+  const app = createApp(config, { ...appOptions, logger });
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     const server: ServerType = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
@@ -34,16 +38,21 @@ export function startServer(config: McpAppConfig, logger: Logger = createLogger(
         port: info.port,
         close: () =>
           new Promise<void>((done) => {
+            const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            // Stop accepting; keep-alive connections are closed as soon as their in-flight request is answered.
+            const sweep = setInterval(() => http.closeIdleConnections?.(), 50);
             const force = setTimeout(() => {
               logger.warn("shutdown grace period over, closing remaining connections");
-              (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+              http.closeAllConnections?.();
             }, SHUTDOWN_GRACE_MS);
+            sweep.unref();
             force.unref();
             server.close(() => {
+              clearInterval(sweep);
               clearTimeout(force);
               done();
             });
-            (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            http.closeIdleConnections?.();
           }),
       });
     });

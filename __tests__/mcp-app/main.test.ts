@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import { loadConfig } from "../../mcp-app/config.js";
+import { silentLogger } from "../../mcp-app/logging.js";
+import { startServer } from "../../mcp-app/main.js";
+import { compileCatalog } from "../../mcp-app/mcp-server.js";
+import { defineTool } from "../../mcp-app/tools/tool.js";
+import { tools } from "../../mcp-app/tools/index.js";
+
+const slow = defineTool({
+  name: "slow",
+  title: "Slow",
+  description: "Answers after 400 ms",
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  inputSchema: z.object({}),
+  outputSchema: z.object({ done: z.boolean() }),
+  run: async () => {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return { structured: { done: true } };
+  },
+});
+
+describe("startServer", () => {
+  it("listens on the configured loopback host and a free port (PORT=0)", async () => {
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger);
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(running.port).toBeGreaterThan(0);
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it("shuts down gracefully: an in-flight call completes, then new connections are refused", async () => {
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow]) });
+    const inFlight = fetch(`${running.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "slow", arguments: {} } }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = running.close();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: 1, result: { structuredContent: { done: true } } });
+    await closed;
+    await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
+  });
+
+  it("fails to start when the port is taken, with the reason", async () => {
+    const first = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger);
+    try {
+      await expect(startServer(loadConfig({ MCP_AUTH: "off", PORT: String(first.port) }), silentLogger)).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+});
