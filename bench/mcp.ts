@@ -197,9 +197,9 @@ async function main(): Promise<void> {
   const phases: { kind: Kind; label: string; headers: Record<string, string>; note: string }[] = [
     { kind: "plain", label: "(a) plain Hono JSON route", headers: { "content-type": "application/json" }, note: "POST, parse body, c.json()" },
     { kind: "sdk-baseline", label: "(b) SDK stateless example pattern", headers: MCP_HEADERS, note: "new McpServer + 3 tools + transport per request, SSE (SDK default), no auth" },
-    { kind: "this-auth-sse", label: "(c) this server, token, SSE", headers: auth, note: "tools/call get_weather, valid Entra-shaped token, MCP_RESPONSE_MODE=sse" },
-    { kind: "this-noauth", label: "(c) this server, auth off, JSON", headers: MCP_HEADERS, note: "tools/call get_weather, MCP_AUTH=off" },
-    { kind: "this-auth", label: "(c) this server, token, JSON", headers: auth, note: `THE (c) FIGURE: ${calls} x tools/call get_weather, valid token, default settings` },
+    { kind: "this-auth-sse", label: "(c-sse) this server, token, SSE", headers: auth, note: "as (c) with MCP_RESPONSE_MODE=sse" },
+    { kind: "this-noauth", label: "(c-off) this server, auth off", headers: MCP_HEADERS, note: "as (c) with MCP_AUTH=off (local mode)" },
+    { kind: "this-auth", label: "(c) this server, token, defaults", headers: auth, note: `${calls} x tools/call get_weather, valid Entra-shaped token, JSON answers` },
   ];
   for (const phase of phases) {
     const child = await startChild(phase.kind, entra.env);
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   }
   await entra.close();
 
-  const baseline = rows.find((r) => r.label.startsWith("(b)"))!.load.rps;
+  const baseline = rows.find((r) => r.label.startsWith("(b) "))!.load.rps;
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines = [
     "",
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
     "",
     `heap after forced GC, last (c) server: before ${mb(heapBefore)} MB, after ${calls} calls ${mb(heapAfter)} MB (${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} %)`,
   ];
-  const c = rows[rows.length - 1]!.load;
+  const c = rows.find((r) => r.label.startsWith("(c) "))!.load;
   const targets = [
     `target (c) >= 2x (b) throughput: ${(c.rps / baseline).toFixed(2)}x ${c.rps >= 2 * baseline ? "MET" : "NOT MET"}`,
     `target heap after within 20 % of start: ${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} % ${Math.abs(heapAfter - heapBefore) <= 0.2 * heapBefore ? "MET" : "NOT MET"}`,

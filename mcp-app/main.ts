@@ -6,7 +6,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serve, type ServerType } from "@hono/node-server";
-import { ConfigError, loadConfig, type McpAppConfig } from "./config.js";
+import { ConfigError, isLoopbackHost, loadConfig, type McpAppConfig } from "./config.js";
 import { createLogger, type Logger } from "./logging.js";
 import { createApp, type CreateAppOptions } from "./server.js";
 
@@ -25,6 +25,10 @@ export function startServer(
   logger: Logger = createLogger(config.logLevel),
   appOptions: Omit<CreateAppOptions, "logger"> = {},
 ): Promise<RunningServer> {
+  if (config.auth === undefined && !isLoopbackHost(config.host)) {
+    // loadConfig already refuses this; a hand-built config must not bypass it.
+    return Promise.reject(new Error(`Refusing to serve without authentication on ${JSON.stringify(config.host)}: only loopback hosts may run with MCP_AUTH=off`));
+  }
   const app = createApp(config, { ...appOptions, logger });
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);

@@ -48,6 +48,11 @@ describe("startServer", () => {
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 
+  it("fails to serve without authentication on a non-loopback host, even with a hand-built config", async () => {
+    const config = { ...loadConfig({ MCP_AUTH: "off", PORT: "0" }), host: "0.0.0.0" };
+    await expect(startServer(config, silentLogger)).rejects.toThrow('Refusing to serve without authentication on "0.0.0.0"');
+  });
+
   it("fails to start when the port is taken, with the reason", async () => {
     const first = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger);
     try {
