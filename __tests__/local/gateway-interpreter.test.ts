@@ -520,3 +520,91 @@ describe("local gateway policy interpreter", () => {
     expect(be.requests[0]!.body.length).toBe(100_000);
   });
 });
+
+describe("local gateway policy interpreter: more paths", () => {
+  it("send-request mode=copy starts from the current request; set-backend-service picks a backend by id", async () => {
+    const side = await backend();
+    const main = await backend();
+    const gw = await gateway(
+      testConfig({
+        backends: { other: `${main.url}/v9` },
+        apis: [
+          {
+            path: "api",
+            serviceUrl: "http://127.0.0.1:9/unused",
+            operations: [{ method: "POST", urlTemplate: "/x" }],
+            policy: policies({
+              inbound: `<send-request mode="copy" response-variable-name="copy" timeout="5"><set-url>${side.url}/copied</set-url></send-request><set-backend-service backend-id="other" />`,
+            }),
+          },
+        ],
+      }),
+    );
+    const res = await fetch(`${gw.url}/api/x?q=1`, { method: "POST", headers: { "X-Client": "c" }, body: "payload" });
+    expect(res.status).toBe(200);
+    expect(side.requests[0]).toMatchObject({ method: "POST", url: "/copied", body: "payload" });
+    expect(side.requests[0]!.headers["x-client"]).toBe("c");
+    expect(main.requests[0]).toMatchObject({ method: "POST", url: "/v9/x?q=1", body: "payload" });
+  });
+
+  it("a return-response inside on-error decides the answer; an error inside on-error answers 500", async () => {
+    const gw = await gateway(
+      testConfig({
+        apis: [
+          {
+            operations: [
+              { id: "a", urlTemplate: "/a", policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<return-response><set-status code="409" /></return-response>` }) },
+              {
+                id: "b",
+                urlTemplate: "/b",
+                policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<send-request response-variable-name="r" timeout="2"><set-url>http://127.0.0.1:9/</set-url></send-request>` }),
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect((await fetch(`${gw.url}/a`)).status).toBe(409);
+    const b = await fetch(`${gw.url}/b`);
+    expect(b.status).toBe(500);
+    expect(await b.json()).toEqual({ statusCode: 500, message: "Internal server error" });
+  });
+
+  it("rate-limit-by-key does not count calls whose increment-condition is false", async () => {
+    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(false)" /><return-response />` }) }] }));
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${gw.url}/`)).status);
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+
+  it("cors ends a GET from an origin not allowed with an empty 200, and lets a POST through without CORS headers", async () => {
+    const be = await backend();
+    const gw = await gateway(
+      testConfig({
+        apis: [
+          {
+            serviceUrl: be.url,
+            operations: [{ method: "GET" }, { method: "POST" }],
+            policy: policies({ inbound: `<cors allow-credentials="true"><allowed-origins><origin>https://good.example</origin></allowed-origins></cors>` }),
+          },
+        ],
+      }),
+    );
+    const get = await fetch(`${gw.url}/`, { headers: { Origin: "https://evil.example" } });
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe("");
+    const post = await fetch(`${gw.url}/`, { method: "POST", headers: { Origin: "https://evil.example" } });
+    expect(post.headers.get("access-control-allow-origin")).toBeNull();
+    const good = await fetch(`${gw.url}/`, { headers: { Origin: "https://good.example" } });
+    expect(good.headers.get("access-control-allow-origin")).toBe("https://good.example");
+    expect(good.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(be.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("set-body with a null expression removes the body", async () => {
+    const be = await backend();
+    const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, operations: [{ method: "POST" }], policy: policies({ inbound: `<set-body>@(null)</set-body>` }) }] }));
+    await fetch(`${gw.url}/`, { method: "POST", body: "original" });
+    expect(be.requests[0]!.body).toBe("");
+  });
+});

@@ -135,8 +135,11 @@ export function createGatewayHandler(interpreter: PolicyInterpreter, config: Gat
         section: "inbound",
         signal: abort.signal,
       };
+      const started = Date.now();
       const response = await interpreter.execute(state);
       applyCors(response, state.cors);
+      // Path only: query strings carry codes and state.
+      logger.debug(`${method} ${originalUrl.pathname} -> ${response.status} (${api.name}/${operation?.operationId ?? "*"}, ${Date.now() - started} ms)`);
       writeResponse(res, response, (e) => logger.warn(`backend stream failed: ${e.message}`));
     })().catch((e: unknown) => {
       logger.warn(`gateway failure: ${(e as Error).stack ?? String(e)}`);
