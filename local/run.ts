@@ -17,6 +17,7 @@ import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues
 import { generateLocalValues, localIdentities, type LocalIdentities } from "./gateway/local-values.js";
 import { startGateway, type RunningGateway } from "./gateway/server.js";
 import type { ExpressionEvaluator } from "./gateway/expressions.js";
+import type { ValueCache } from "./gateway/runtime-services.js";
 import { startEntraStandIn, type EntraStandIn } from "./entra/stand-in.js";
 import { ExpressionHost } from "./csharp/expression-host.js";
 import { loadConfig as loadMcpConfig } from "../mcp-app/config.js";
@@ -38,6 +39,8 @@ export interface LocalStackOptions {
    * local http server in tests. @default none
    */
   readonly extraUrlRewrites?: Readonly<Record<string, string>>;
+  /** The gateway's cache (tests pass one with a controllable clock). @default a new ValueCache */
+  readonly cache?: ValueCache;
   /** How the MCP server answers: JSON or a text/event-stream. @default the MCP server's default */
   readonly mcpResponseMode?: "json" | "sse";
   /** Log level of the MCP server and the gateway. @default "warn" */
@@ -124,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const gateway = await startGateway(config, {
       evaluator,
       port: ports.gateway,
+      cache: options.cache,
       managedIdentityTokenUrl: entra.managedIdentityTokenUrl,
       logger: {
         debug: (m) => log.debug(m),

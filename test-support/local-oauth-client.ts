@@ -5,7 +5,7 @@
  * stack into a temporary folder.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
@@ -15,9 +15,12 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 export async function synthesizeForLocal(): Promise<Record<string, unknown>> {
   const { synthesize } = await import("../main.js");
   const outdir = mkdtempSync(join(tmpdir(), "local-synth-"));
-  const result = await synthesize({ env: {}, outdir, buildDir: join(outdir, "build") });
-  void result;
-  return JSON.parse(readFileSync(join(outdir, "stacks", "mcp", "cdk.tf.json"), "utf8")) as Record<string, unknown>;
+  try {
+    await synthesize({ env: {}, outdir, buildDir: join(outdir, "build") });
+    return JSON.parse(readFileSync(join(outdir, "stacks", "mcp", "cdk.tf.json"), "utf8")) as Record<string, unknown>;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 export class MemoryOAuthProvider implements OAuthClientProvider {
@@ -135,7 +138,13 @@ export interface BrowserResult {
 export async function browserAuthorize(
   authorizationUrl: URL,
   redirectUri: string,
-  options: { decision?: string; jar?: CookieJar; tamper?: (form: ConsentForm) => ConsentForm } = {},
+  options: {
+    decision?: string;
+    jar?: CookieJar;
+    tamper?: (form: ConsentForm) => ConsentForm;
+    /** Called before each redirect is followed (e.g. to let time pass before the callback). */
+    beforeHop?: (url: string) => void | Promise<void>;
+  } = {},
 ): Promise<BrowserResult> {
   const jar = options.jar ?? new CookieJar();
   const page = await fetch(authorizationUrl, { redirect: "manual" });
@@ -162,6 +171,7 @@ export async function browserAuthorize(
     if (next.toString().startsWith(redirectUri)) return { finalUrl: next, consentPage: page, form, hops: visited };
     url = next.toString();
     visited.push(url);
+    await options.beforeHop?.(url);
     const cookie = jar.header(url);
     res = await fetch(url, { redirect: "manual", headers: cookie ? { Cookie: cookie } : {} });
     jar.store(url, res);

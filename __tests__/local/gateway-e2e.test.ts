@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { startBackend } from "../../test-support/local-gateway.js";
+import { ValueCache } from "../../local/gateway/runtime-services.js";
 import { browserAuthorize, CookieJar, MemoryOAuthProvider, pkcePair, postForm, synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
@@ -11,6 +12,8 @@ const REDIRECT = "http://127.0.0.1:33418/callback";
 const CIMD_ORIGIN = "https://cimd.client.example";
 const CIMD_CLIENT_ID = `${CIMD_ORIGIN}/oauth/client.json`;
 let stack: LocalStack;
+/** Added to the gateway cache's clock: lets a test age cached state without waiting. */
+let clockOffsetMs = 0;
 let cimd: Awaited<ReturnType<typeof startBackend>>;
 
 beforeAll(async () => {
@@ -20,7 +23,7 @@ beforeAll(async () => {
     res.end(JSON.stringify({ client_id: CIMD_CLIENT_ID, client_name: "Metadata Document Client", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" }));
   });
   const tf = await synthesizeForLocal();
-  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent", extraUrlRewrites: { [CIMD_ORIGIN]: cimd.url }, mcpResponseMode: "sse" });
+  stack = await startLocalStack({ tf, logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent", extraUrlRewrites: { [CIMD_ORIGIN]: cimd.url }, mcpResponseMode: "sse", cache: new ValueCache(() => Date.now() + clockOffsetMs) });
 }, 180_000);
 afterAll(async () => {
   await stack?.close();
@@ -182,11 +185,28 @@ describe("local stack end to end: tokens, refresh, revocation and attacks", () =
     expect(replay.status).toBeLessThan(500);
   });
 
-  it("refuses an unregistered redirect URI at /authorize without redirecting to it", async () => {
+  it("refuses an expired state: the Entra callback after the pending request's lifetime issues no code", async () => {
     const client = await register();
-    const res = await fetch(authorizeUrl(client, pkcePair().challenge, { redirect_uri: "http://127.0.0.1:33418/evil" }), { redirect: "manual" });
-    expect(res.status).toBe(400);
-    expect(res.headers.get("location")).toBeNull();
+    try {
+      // The pending request is gone, so the gateway cannot know where to send an error: it shows a 400 page.
+      const run = browserAuthorize(authorizeUrl(client, pkcePair().challenge), REDIRECT, {
+        beforeHop: (url) => {
+          if (url.startsWith(`${gw()}/oauth-callback`)) clockOffsetMs = 60 * 60 * 1000;
+        },
+      });
+      await expect(run).rejects.toThrow(/the flow stopped at .*\/oauth-callback\?.* with 400/);
+    } finally {
+      clockOffsetMs = 0;
+    }
+  });
+
+  it("refuses an unregistered or extended redirect URI at /authorize without redirecting to it", async () => {
+    const client = await register();
+    for (const redirect of ["http://127.0.0.1:33418/evil", `${REDIRECT}?extra=1`, `${REDIRECT}/more`, "https://127.0.0.1:33418/callback"]) {
+      const res = await fetch(authorizeUrl(client, pkcePair().challenge, { redirect_uri: redirect }), { redirect: "manual" });
+      expect(res.status, redirect).toBe(400);
+      expect(res.headers.get("location"), redirect).toBeNull();
+    }
   });
 
   it("refuses a tampered client_id", async () => {
