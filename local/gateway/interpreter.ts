@@ -798,7 +798,8 @@ function parseBool(text: string, where: string): boolean {
   throw new PolicyLoadError(`${where}: condition ${JSON.stringify(text)} is neither a policy expression nor true/false`);
 }
 
-function applyMulti(action: string, exists: boolean, _get: () => string[], set: (v: string[]) => void, del: () => void, values: string[]): void {
+/** Applies an exists-action to a multi-valued item (header or query parameter). */
+function applyMulti(action: string, exists: boolean, get: () => string[], set: (v: string[]) => void, del: () => void, values: string[]): void {
   switch (action) {
     case "delete":
       del();
@@ -807,7 +808,7 @@ function applyMulti(action: string, exists: boolean, _get: () => string[], set: 
       if (!exists && values.length) set(values);
       return;
     case "append":
-      set([..._get(), ...values]);
+      set([...get(), ...values]);
       return;
     default:
       set(values);
