@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   readonly extraUrlRewrites?: Readonly<Record<string, string>>;
   /** The gateway's cache (tests pass one with a controllable clock). @default a new ValueCache */
   readonly cache?: ValueCache;
+  /** Lifetime of the stand-in's access tokens (short ones make the gateway refresh upstream). @default 3600 */
+  readonly entraAccessTokenLifetimeSeconds?: number;
   /** How the MCP server answers: JSON or a text/event-stream. @default the MCP server's default */
   readonly mcpResponseMode?: "json" | "sse";
   /** Log level of the MCP server and the gateway. @default "warn" */
@@ -100,6 +102,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: ports.entra,
       app: { clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName },
       managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
+      accessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
     });
     closers.push(() => entra.close());
 

@@ -270,3 +270,32 @@ describe("local stack end to end: tokens, refresh, revocation and attacks", () =
     }
   });
 });
+
+describe("local stack end to end: upstream refresh", () => {
+  let short: LocalStack;
+  beforeAll(async () => {
+    // Entra tokens that always expire within the gateway's 5-minute margin: every MCP call refreshes upstream.
+    short = await startLocalStack({ tf: await synthesizeForLocal(), logLevel: "silent", entraAccessTokenLifetimeSeconds: 120 });
+  }, 180_000);
+  afterAll(async () => {
+    await short?.close();
+  });
+
+  it("refreshes the user's Entra token with the managed-identity assertion and keeps the rotated refresh token", async () => {
+    const provider = new MemoryOAuthProvider(REDIRECT, "refresh test client");
+    const transport = new StreamableHTTPClientTransport(new URL(short.mcpEndpoint), { authProvider: provider });
+    await expect(new Client({ name: "e2e", version: "1.0.0" }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+    const { finalUrl } = await browserAuthorize(provider.lastAuthorizationUrl!, REDIRECT);
+    await transport.finishAuth(finalUrl.searchParams.get("code")!);
+    const before = short.entra.grants.refresh_token;
+    const client = new Client({ name: "e2e", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(short.mcpEndpoint), { authProvider: provider }));
+    for (let i = 0; i < 3; i++) {
+      const who = await client.callTool({ name: "whoami", arguments: {} });
+      expect(JSON.stringify(who.content)).toContain(short.entra.user.name);
+    }
+    await client.close();
+    // The stand-in refuses a used refresh token, so several successful refreshes prove each rotated one was kept.
+    expect(short.entra.grants.refresh_token - before).toBeGreaterThanOrEqual(3);
+  });
+});

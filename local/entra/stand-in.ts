@@ -62,6 +62,8 @@ export interface EntraStandIn {
   readonly managedIdentityTokenUrl: string;
   readonly tenantId: string;
   readonly user: EntraUser;
+  /** Successful token grants so far, by grant type (tests use it to see upstream refreshes). */
+  readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
   /** Issues a token as the managed identity would get it (tests use it to build assertions). */
   managedIdentityToken(resource: string): Promise<string>;
   close(): Promise<void>;
@@ -145,6 +147,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
   });
   await mock.issuer.keys.generate("RS256");
   const pending = new Map<string, PendingCode>();
+  const grants = { authorization_code: 0, refresh_token: 0, managed_identity: 0 };
   const refreshTokens = new Map<string, RefreshGrant>();
 
   // Record every code the mock issues with what it is bound to.
@@ -300,6 +303,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       const computed = createHash("sha256").update(verifier).digest("base64url");
       if (!safeEqual(computed, p.challenge)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier does not match the code_challenge supplied in the authorization request.");
       const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce);
+      grants.authorization_code++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
     }
@@ -309,6 +313,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       if (!g || g.clientId !== clientId) return aadError(res, 400, "invalid_grant", 9002313, "The refresh token is invalid or was issued to another client.");
       refreshTokens.delete(rt);
       const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined);
+      grants.refresh_token++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
     }
@@ -322,6 +327,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     if (!resource) return aadError(res, 400, "invalid_request", 0, "Required query variable 'resource' is missing.");
     if (cid && cid !== options.managedIdentity.clientId) return aadError(res, 400, "invalid_request", 0, `Identity with client_id '${cid}' not found.`);
     const accessToken = await managedIdentityToken(resource);
+    grants.managed_identity++;
     const now = Math.floor(Date.now() / 1000);
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(
@@ -386,6 +392,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     managedIdentityTokenUrl: `${baseUrl}${paths.msi}`,
     tenantId: tenant,
     user,
+    grants,
     managedIdentityToken,
     close: () =>
       new Promise<void>((resolve) => {
