@@ -1,0 +1,209 @@
+/**
+ * Runs the official MCP conformance suite (`@modelcontextprotocol/conformance`, its `conformance` CLI) against an
+ * MCP server URL, one child process per server scenario, and reads back the checks it writes (`checks.json`).
+ *
+ *   const runs = await runServerScenarios("http://127.0.0.1:8000/mcp", ["server-initialize", "ping"]);
+ *   for (const run of runs.values()) console.log(run.scenario, scenarioProblems(run));
+ *
+ * Every run is bounded: the child is killed after `timeoutMs` and the run reports the timeout. Results go to a
+ * private temporary folder that is removed afterwards. Nothing leaves the machine: the suite's client only talks
+ * to the URL it is given.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+/** One check as the suite records it (src/types.ts of the suite). */
+export interface ConformanceCheck {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly status: "SUCCESS" | "FAILURE" | "WARNING" | "SKIPPED" | "INFO";
+  readonly errorMessage?: string;
+  readonly details?: unknown;
+}
+
+export interface ScenarioRun {
+  readonly scenario: string;
+  /** The CLI's exit code (0 = no FAILURE check); `null` when it was killed. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** Checks from the suite's checks.json; empty when the CLI wrote none. */
+  readonly checks: readonly ConformanceCheck[];
+  /** The end of the CLI's stdout + stderr (for failure messages). */
+  readonly outputTail: string;
+  readonly durationMs: number;
+}
+
+export interface RunOptions {
+  /** Longest time one scenario may take before its process is killed. @default 20000 */
+  readonly timeoutMs?: number;
+  /** Most scenario processes at once (runServerScenarios). @default os.availableParallelism() */
+  readonly concurrency?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const OUTPUT_TAIL_CHARS = 2_000;
+
+/** Absolute path of the suite's CLI entry point (its package.json `bin.conformance`). */
+export function conformanceCliPath(): string {
+  const require = createRequire(import.meta.url);
+  const packageJsonPath = require.resolve("@modelcontextprotocol/conformance/package.json");
+  const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { bin?: { conformance?: string } };
+  const bin = manifest.bin?.conformance;
+  if (typeof bin !== "string") throw new Error(`${packageJsonPath} declares no "bin.conformance" entry`);
+  return join(dirname(packageJsonPath), bin);
+}
+
+/**
+ * Node options the CLI needs on this Node version. Suite 0.1.14+ imports `globSync` from `fs` at load time (only
+ * its `tier-check` command calls it); `fs.globSync` exists from Node 22, and upstream moved its own action to
+ * Node 22 (modelcontextprotocol/conformance#162). On older Node a module-resolution hook gives the suite, and only
+ * the suite, an `fs` that also exports a `globSync` that throws. Node 22+ (App Service's runtime) needs nothing.
+ */
+export function nodeCompatArgs(): string[] {
+  if (typeof (fs as { globSync?: unknown }).globSync === "function") return [];
+  const shim = [
+    'import fs from "node:fs";',
+    'export * from "node:fs";',
+    "export default fs;",
+    'export function globSync() { throw new Error("fs.globSync needs Node 22 (used only by conformance tier-check)"); }',
+  ].join("\n");
+  const hooks = [
+    "export async function resolve(specifier, context, next) {",
+    '  if ((specifier === "fs" || specifier === "node:fs") && (context.parentURL ?? "").includes("/@modelcontextprotocol/conformance/")) {',
+    `    return { url: ${JSON.stringify(`data:text/javascript,${encodeURIComponent(shim)}`)}, shortCircuit: true };`,
+    "  }",
+    "  return next(specifier, context);",
+    "}",
+  ].join("\n");
+  const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  return ["--import", `data:text/javascript,${encodeURIComponent(register)}`];
+}
+
+interface Exec {
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly output: string;
+}
+
+/** Runs the CLI with `args`, killing it after `timeoutMs`. */
+function runCli(args: readonly string[], timeoutMs: number): Promise<Exec> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeCompatArgs(), conformanceCliPath(), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-4 * OUTPUT_TAIL_CHARS);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, timedOut, output });
+    });
+  });
+}
+
+/** Server scenario names the installed suite offers (`conformance list --server`). */
+export async function listServerScenarios(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string[]> {
+  const exec = await runCli(["list", "--server"], timeoutMs);
+  if (exec.exitCode !== 0) {
+    throw new Error(`conformance list --server ${exec.timedOut ? `timed out after ${timeoutMs} ms` : `exited with ${exec.exitCode}`}: ${exec.output.slice(-OUTPUT_TAIL_CHARS)}`);
+  }
+  const names = [...exec.output.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
+  if (names.length === 0) throw new Error(`conformance list --server printed no scenarios: ${exec.output.slice(-OUTPUT_TAIL_CHARS)}`);
+  return names;
+}
+
+/** Runs one server scenario of the suite against `serverUrl`. */
+export async function runServerScenario(serverUrl: string, scenario: string, options: RunOptions = {}): Promise<ScenarioRun> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const outputDir = await mkdtemp(join(tmpdir(), "mcp-conformance-"));
+  const started = performance.now();
+  try {
+    const exec = await runCli(["server", "--url", serverUrl, "--scenario", scenario, "--output-dir", outputDir], timeoutMs);
+    const prefix = `server-${scenario}-`;
+    const resultDir = (await readdir(outputDir)).find((name) => name.startsWith(prefix));
+    let checks: ConformanceCheck[] = [];
+    if (resultDir !== undefined) {
+      try {
+        checks = JSON.parse(await readFile(join(outputDir, resultDir, "checks.json"), "utf8")) as ConformanceCheck[];
+      } catch {
+        checks = [];
+      }
+    }
+    return {
+      scenario,
+      exitCode: exec.exitCode,
+      timedOut: exec.timedOut,
+      checks,
+      outputTail: exec.output.slice(-OUTPUT_TAIL_CHARS),
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await rm(outputDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `scenarios` against `serverUrl`, one process each, at most `concurrency` at a time (each process loads the
+ * whole suite; more processes than cores only makes every one of them slower). Keyed by scenario name.
+ */
+export async function runServerScenarios(serverUrl: string, scenarios: readonly string[], options: RunOptions = {}): Promise<Map<string, ScenarioRun>> {
+  const concurrency = options.concurrency ?? availableParallelism();
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency=${concurrency} is not valid: expected an integer of at least 1`);
+  const runs = new Map<string, ScenarioRun>();
+  const queue = [...scenarios];
+  const worker = async () => {
+    for (let scenario = queue.shift(); scenario !== undefined; scenario = queue.shift()) {
+      runs.set(scenario, await runServerScenario(serverUrl, scenario, options));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  return new Map(scenarios.map((scenario) => [scenario, runs.get(scenario)!]));
+}
+
+function showDetails(details: unknown): string {
+  if (details === undefined) return "";
+  const text = JSON.stringify(details);
+  return `; details: ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`;
+}
+
+/**
+ * Why `run` does not count as a pass, one line each naming the scenario; empty when it passed. A pass is: the CLI
+ * finished in time with exit code 0, wrote at least one SUCCESS check, and no FAILURE or WARNING check.
+ */
+export function scenarioProblems(run: ScenarioRun): string[] {
+  const problems: string[] = [];
+  const name = run.scenario;
+  if (run.timedOut) problems.push(`${name}: did not finish within the time limit (killed after ${run.durationMs} ms)`);
+  for (const check of run.checks) {
+    if (check.status === "FAILURE" || check.status === "WARNING") {
+      problems.push(`${name}: ${check.status} ${check.id} (${check.description}): ${check.errorMessage ?? "no error message"}${showDetails(check.details)}`);
+    }
+  }
+  if (run.checks.length === 0) {
+    problems.push(`${name}: the suite recorded no checks; CLI output: ${run.outputTail.trim()}`);
+  } else if (problems.length === 0 && !run.checks.some((check) => check.status === "SUCCESS")) {
+    problems.push(`${name}: no SUCCESS check (statuses: ${run.checks.map((check) => `${check.id}=${check.status}`).join(", ")})`);
+  }
+  if (!run.timedOut && run.exitCode !== 0 && problems.length === 0) {
+    problems.push(`${name}: the CLI exited with ${run.exitCode}; output: ${run.outputTail.trim()}`);
+  }
+  return problems;
+}
