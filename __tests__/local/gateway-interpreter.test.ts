@@ -609,6 +609,18 @@ describe("local gateway policy interpreter: more paths", () => {
     expect(be.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
   });
 
+  it("set-variable refuses a value of a type APIM cannot store in a variable, into on-error", async () => {
+    const ev = new FakeLiteralEvaluator();
+    const odd: typeof ev.evaluate = async (expression, ctx) =>
+      expression === "@(42)"
+        ? { ok: true, value: { type: "unsupported", clrType: "System.Text.StringBuilder", value: "x" }, text: "x", requestBodyConsumed: false, responseBodyConsumed: false, variableBodiesConsumed: [], traces: [] }
+        : FakeLiteralEvaluator.prototype.evaluate.call(ev, expression, ctx);
+    ev.evaluate = odd;
+    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="v" value="@(42)" />`, onError: `<return-response><set-status code="418" /><set-body>@("probe")</set-body></return-response>` }) }] }), { evaluator: ev });
+    expect((await fetch(`${gw.url}/`)).status).toBe(418);
+    expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "set-variable", reason: "UnsupportedVariableType" });
+  });
+
   it("set-body with a null expression removes the body", async () => {
     const be = await backend();
     const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, operations: [{ method: "POST" }], policy: policies({ inbound: `<set-body>@(null)</set-body>` }) }] }));

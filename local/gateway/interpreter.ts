@@ -307,7 +307,11 @@ export class PolicyInterpreter {
         const name = literalAttr(el, "name");
         const value = attr(el, "value")!;
         return async (s) => {
-          s.variables.set(name, (await this.evalValue(value, s, el)).value);
+          const v = (await this.evalValue(value, s, el)).value;
+          if (v.type === "unsupported") {
+            throw new PolicyRuntimeError("set-variable", "UnsupportedVariableType", `${el.where}: a ${v.clrType} cannot be stored in a context variable (APIM allows only its listed types)`);
+          }
+          s.variables.set(name, v);
         };
       }
       case "choose": {
