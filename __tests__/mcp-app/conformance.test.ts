@@ -14,8 +14,10 @@ import { listServerScenarios, runServerScenario, runServerScenarios, scenarioPro
 import { APPLICABLE_SERVER_SCENARIOS, NOT_APPLICABLE_SERVER_SCENARIOS } from "../../test-support/conformance-scenarios.js";
 
 /** Per scenario process; a passing scenario takes about one second. */
-const SCENARIO_TIMEOUT_MS = 20_000;
+const SCENARIO_TIMEOUT_MS = 15_000;
 const SUITE_TIMEOUT_MS = SCENARIO_TIMEOUT_MS + 10_000;
+/** Four scenarios, two at a time: two rounds at most, plus the server start. */
+const MODE_TIMEOUT_MS = 2 * SCENARIO_TIMEOUT_MS + 10_000;
 
 describe("MCP conformance suite: scenario selection", () => {
   it("classifies every server scenario of the installed suite as run here or not applicable, with a reason", async () => {
@@ -35,8 +37,8 @@ describe.each<ResponseMode>(["json", "sse"])("MCP conformance suite against the 
 
   beforeAll(async () => {
     running = await startServer(loadConfig({ MCP_AUTH: "off", HOST: "127.0.0.1", PORT: "0", MCP_RESPONSE_MODE: responseMode }), silentLogger);
-    runs = await runServerScenarios(`${running.url}/mcp`, APPLICABLE_SERVER_SCENARIOS, { timeoutMs: SCENARIO_TIMEOUT_MS });
-  }, SUITE_TIMEOUT_MS);
+    runs = await runServerScenarios(`${running.url}/mcp`, APPLICABLE_SERVER_SCENARIOS, { timeoutMs: SCENARIO_TIMEOUT_MS, concurrency: 2 });
+  }, MODE_TIMEOUT_MS);
 
   afterAll(async () => {
     await running?.close();
