@@ -58,32 +58,6 @@ export function conformanceCliPath(): string {
   return join(dirname(packageJsonPath), bin);
 }
 
-/**
- * Node options the CLI needs on this Node version. Suite 0.1.14+ imports `globSync` from `fs` at load time (only
- * its `tier-check` command calls it); `fs.globSync` exists from Node 22, and upstream moved its own action to
- * Node 22 (modelcontextprotocol/conformance#162). On older Node a module-resolution hook gives the suite, and only
- * the suite, an `fs` that also exports a `globSync` that throws. Node 22+ (App Service's runtime) needs nothing.
- */
-export function nodeCompatArgs(): string[] {
-  if (typeof (fs as { globSync?: unknown }).globSync === "function") return [];
-  const shim = [
-    'import fs from "node:fs";',
-    'export * from "node:fs";',
-    "export default fs;",
-    'export function globSync() { throw new Error("fs.globSync needs Node 22 (used only by conformance tier-check)"); }',
-  ].join("\n");
-  const hooks = [
-    "export async function resolve(specifier, context, next) {",
-    '  if ((specifier === "fs" || specifier === "node:fs") && (context.parentURL ?? "").includes("/@modelcontextprotocol/conformance/")) {',
-    `    return { url: ${JSON.stringify(`data:text/javascript,${encodeURIComponent(shim)}`)}, shortCircuit: true };`,
-    "  }",
-    "  return next(specifier, context);",
-    "}",
-  ].join("\n");
-  const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-  return ["--import", `data:text/javascript,${encodeURIComponent(register)}`];
-}
-
 interface Exec {
   readonly exitCode: number | null;
   readonly timedOut: boolean;
@@ -93,7 +67,7 @@ interface Exec {
 /** Runs the CLI with `args`, killing it after `timeoutMs`. */
 function runCli(args: readonly string[], timeoutMs: number): Promise<Exec> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeCompatArgs(), conformanceCliPath(), ...args], {
+    const child = spawn(process.execPath, [conformanceCliPath(), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
     });
