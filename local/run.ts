@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   console.log(`MCP server:     ${stack.mcp.url}/mcp (accepts only tokens obtained through the gateway)`);
   console.log(`Gateway:        ${stack.gateway.url}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
-  console.log("Try it: npx @modelcontextprotocol/inspector, connect to the MCP endpoint (Streamable HTTP). Ctrl-C stops.");
+  console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), Streamable HTTP, the MCP endpoint above, Connect. Ctrl-C stops.");
 
   let stopping = false;
   const stop = () => {
