@@ -17,7 +17,7 @@ import {
 } from "@modelcontextprotocol/sdk/client/auth.js";
 import { OAuthMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { clip, describeError, request, timedFetch, type HttpAnswer } from "./http.js";
+import { clip, describeError, request, RequestFailure, timedFetch, type HttpAnswer } from "./http.js";
 import { CLIENT_NAME, connectWithSdk, RecordingOAuthProvider } from "./sdk-client.js";
 import { resolveTarget, VerifyUsageError, type VerifyTarget } from "./target.js";
 
@@ -95,6 +95,11 @@ function answered(a: HttpAnswer): string {
   const type = a.headers.get("content-type");
   const body = clip(a.text, 100);
   return `HTTP ${a.status}${type ? ` ${clip(type, 40)}` : ""}${body ? ` "${body}"` : ""}`;
+}
+
+/** A failure detail for `e`: a RequestFailure already names the request; anything else gets `context`. */
+function because(context: string, e: unknown): string {
+  return e instanceof RequestFailure ? e.message : `${context}: ${describeError(e)}`;
 }
 
 function random(): string {
@@ -177,11 +182,20 @@ async function mcpCors401(ctx: CheckContext): Promise<string> {
 /** The SDK's own OAuth orchestration: 401 -> resource metadata -> AS metadata -> registration -> authorization URL. */
 async function sdkSignInStart(ctx: CheckContext): Promise<string> {
   const provider = new RecordingOAuthProvider(ctx.redirectUri);
-  const attempt = await connectWithSdk(ctx.target.mcpUrl, ctx.fetch, { authProvider: provider });
+  // Discovery and registration must stay on the gateway (it is the authorization server); a
+  // document pointing elsewhere fails here instead of sending the check to another host.
+  const gatewayOnly: FetchLike = (url, init) => {
+    const u = new URL(url);
+    if (u.origin !== ctx.target.gatewayUrl) {
+      return Promise.reject(new RequestFailure(`the SDK was sent outside the gateway, to ${u.origin}${u.pathname}; expected discovery and registration at ${ctx.target.gatewayUrl}`));
+    }
+    return ctx.fetch(url, init);
+  };
+  const attempt = await connectWithSdk(ctx.target.mcpUrl, gatewayOnly, { authProvider: provider });
   if (!attempt.firstResponse) throw attempt.error;
   if (!(attempt.error instanceof UnauthorizedError)) {
     if (attempt.error === undefined) fail("the SDK client connected without signing in; expected a 401 that starts the OAuth flow");
-    fail(`expected the SDK to stop at the browser step (UnauthorizedError), got: ${describeError(attempt.error)}`);
+    fail(attempt.error instanceof RequestFailure ? attempt.error.message : `expected the SDK to stop at the browser step (UnauthorizedError), got: ${describeError(attempt.error)}`);
   }
   const url = provider.authorizationUrl;
   if (!url) fail("the SDK did not reach the authorization step (no authorization URL)");
@@ -201,11 +215,11 @@ async function sdkSignInStart(ctx: CheckContext): Promise<string> {
 // Discovery documents (SDK discovery functions)
 
 async function protectedResourceMetadata(ctx: CheckContext, url: string): Promise<string> {
-  const meta = await discoverOAuthProtectedResourceMetadata(ctx.target.mcpUrl, { resourceMetadataUrl: url }, ctx.fetch).catch((e: unknown) => fail(`GET ${url}: ${describeError(e)}`));
+  const meta = await discoverOAuthProtectedResourceMetadata(ctx.target.mcpUrl, { resourceMetadataUrl: url }, ctx.fetch).catch((e: unknown) => fail(because(`GET ${url}`, e)));
   const problems: string[] = [];
-  if (meta.resource !== ctx.target.mcpUrl) problems.push(`resource: expected ${ctx.target.mcpUrl}, got ${show(meta.resource)}`);
+  if (meta.resource !== ctx.target.mcpUrl) problems.push(`resource: expected ${show(ctx.target.mcpUrl)}, got ${show(meta.resource)}`);
   const servers = meta.authorization_servers ?? [];
-  if (servers.length !== 1 || !sameIssuer(servers[0]!, ctx.target.gatewayUrl)) problems.push(`authorization_servers: expected ["${ctx.target.gatewayUrl}"], got ${show(meta.authorization_servers)}`);
+  if (servers.length !== 1 || !sameIssuer(servers[0]!, ctx.target.gatewayUrl)) problems.push(`authorization_servers: expected ${show([ctx.target.gatewayUrl])}, got ${show(meta.authorization_servers)}`);
   if (problems.length) fail(problems.join("; "));
   return `resource ${meta.resource}, authorization_servers ${show(servers)}`;
 }
@@ -239,7 +253,7 @@ export function metadataProblems(meta: Record<string, unknown>, gatewayUrl: stri
 
 async function asMetadata(ctx: CheckContext): Promise<string> {
   const url = `${ctx.target.gatewayUrl}/.well-known/oauth-authorization-server`;
-  const meta = await discoverAuthorizationServerMetadata(ctx.target.gatewayUrl, { fetchFn: ctx.fetch }).catch((e: unknown) => fail(`discovery at ${url}: ${describeError(e)}`));
+  const meta = await discoverAuthorizationServerMetadata(ctx.target.gatewayUrl, { fetchFn: ctx.fetch }).catch((e: unknown) => fail(because(`discovery at ${url}`, e)));
   if (!meta) fail(`expected RFC 8414 metadata at ${url} (or the OpenID fallback), got none (4xx)`);
   const problems = metadataProblems(meta as Record<string, unknown>, ctx.target.gatewayUrl);
   if (problems.length) fail(problems.join("; "));
@@ -271,7 +285,7 @@ export async function registerLoopbackClient(target: VerifyTarget, fetchFn: Fetc
   const info = await registerClient(target.gatewayUrl, {
     clientMetadata: { client_name: CLIENT_NAME, redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" },
     fetchFn: recording,
-  }).catch((e: unknown) => fail(`POST ${target.gatewayUrl}/register: ${status ? `HTTP ${status}: ` : ""}${describeError(e)}`));
+  }).catch((e: unknown) => fail(because(`POST ${target.gatewayUrl}/register${status ? ` (HTTP ${status})` : ""}`, e)));
   return { clientId: info.client_id, status, redirectUris: info.redirect_uris };
 }
 

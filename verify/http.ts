@@ -29,6 +29,12 @@ export function describeError(e: unknown, timeoutMs?: number): string {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
   if (err?.name === "TimeoutError") return timeoutMs !== undefined ? `no answer within ${timeoutMs} ms` : "timed out";
   if (err?.name === "AbortError") return "request aborted";
+  const issues = (e as { issues?: { path?: PropertyKey[]; message?: string }[] } | undefined)?.issues;
+  if (err?.name === "ZodError" && Array.isArray(issues)) {
+    // A document the SDK's schema refused: name the fields, not the schema dump.
+    const list = issues.slice(0, 3).map((i) => `${(i.path ?? []).map(String).join(".") || "(document)"}: ${i.message ?? "invalid"}`);
+    return clip(`the answer does not match the expected JSON document: ${list.join("; ")}`, 240);
+  }
   const cause = err?.cause?.message ?? err?.cause?.code;
   return clip(cause ? `${err?.message ?? String(e)}: ${cause}` : (err?.message ?? String(e)), 240);
 }

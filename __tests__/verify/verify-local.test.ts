@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalStack, type LocalStack } from "../../local/run.js";
+import { synthesizeForLocal } from "../../test-support/local-oauth-client.js";
+import { runVerifyCli } from "../../test-support/verify-broken-gateway.js";
+import { CHECKS, runVerification } from "../../verify/checks.js";
+
+// The real synthesized policies on the local gateway (Mono C# expressions), the Entra stand-in and
+// the MCP server, started in this process as the end-to-end tests do.
+let stack: LocalStack;
+beforeAll(async () => {
+  const tf = await synthesizeForLocal();
+  stack = await startLocalStack({ tf, logLevel: "silent" });
+}, 180_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("post-deploy check against the local stack", () => {
+  it("passes every check when run as a function", async () => {
+    const report = await runVerification(stack.gateway.url);
+    expect(report.target).toEqual({ gatewayUrl: stack.gateway.url, mcpPath: "mcp", mcpUrl: stack.mcpEndpoint });
+    expect(report.results.map((r) => r.name)).toEqual(CHECKS.map((c) => c.name));
+    expect(report.results.filter((r) => !r.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    const detail = (name: string) => report.results.find((r) => r.name === name)?.detail;
+    expect(detail("MCP 401 without token")).toContain(`resource_metadata=${stack.gateway.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(detail("Register loopback client")).toMatch(/^201, client_id of \d+ characters$/);
+    expect(detail("Authorize: consent page")).toContain("__Host-mcp-consent");
+  });
+
+  it("passes every check as the CLI (npm run verify), exit code 0, printing no client_id or cookie value", async () => {
+    const { code, stdout, stderr } = await runVerifyCli([stack.gateway.url, "--mcp-path", "mcp"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    for (const c of CHECKS) expect(stdout).toMatch(new RegExp(`^${c.name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\s+PASS\\s+\\S`, "m"));
+    expect(stdout).not.toMatch(/FAIL/);
+    expect(stdout).toContain(`All ${CHECKS.length} checks passed.`);
+    // Registered client_ids and consent tickets are base64url JSON ("eyJ..."); none is printed.
+    expect(stdout).not.toContain("eyJ");
+    expect(stdout).not.toMatch(/__Host-mcp-consent=/);
+  }, 60_000);
+
+  it("fails the MCP and resource metadata checks, naming the URLs, when --mcp-path is not the deployed one", async () => {
+    const report = await runVerification(stack.gateway.url, { mcpPath: "not-mcp" });
+    const failed = Object.fromEntries(report.results.filter((r) => !r.ok).map((r) => [r.name, r.detail]));
+    expect(Object.keys(failed)).toEqual(expect.arrayContaining(["MCP 401 without token", "Resource metadata (path)", "Resource metadata (root)", "SDK client reaches sign-in"]));
+    expect(failed["MCP 401 without token"]).toContain(`expected HTTP 401 from POST ${stack.gateway.url}/not-mcp, got HTTP 404`);
+    expect(failed["Resource metadata (root)"]).toContain(`resource: expected "${stack.gateway.url}/not-mcp", got "${stack.mcpEndpoint}"`);
+    expect(report.results.find((r) => r.name === "Token: bogus code")?.ok).toBe(true);
+    expect(report.ok).toBe(false);
+  });
+});
