@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 import { runVerifyCli } from "../../test-support/verify-broken-gateway.js";
+import { DEFECTS, withDefect } from "../../test-support/verify-defects.js";
 import { CHECKS, runVerification } from "../../verify/checks.js";
 
 // The real synthesized policies on the local gateway (Mono C# expressions), the Entra stand-in and
@@ -47,6 +48,29 @@ describe("post-deploy check against the local stack", () => {
     expect(failed["MCP 401 without token"]).toContain(`expected HTTP 401 from POST ${stack.gateway.url}/not-mcp, got HTTP 404`);
     expect(failed["Resource metadata (root)"]).toContain(`resource: expected "${stack.gateway.url}/not-mcp", got "${stack.mcpEndpoint}"`);
     expect(report.results.find((r) => r.name === "Token: bogus code")?.ok).toBe(true);
+    expect(report.ok).toBe(false);
+  });
+});
+
+describe("post-deploy check against the local stack with one planted defect", () => {
+  const TOKEN_CHECKS = ["Token: wrong content type", "Token: malformed body", "Token: unknown grant type", "Token: bogus code", "Token: bogus refresh token"];
+  it.each<[keyof typeof DEFECTS, string[], string]>([
+    ["challengeWithoutScope", ["MCP 401 without token", "MCP 401 with bogus token"], 'expected a scope="..." in the challenge, got WWW-Authenticate: Bearer resource_metadata='],
+    ["challengeWithoutError", ["MCP 401 with bogus token"], 'expected error="invalid_token" in the challenge, got nothing'],
+    ["rootMetadataMissing", ["Resource metadata (root)"], "does not implement OAuth 2.0 Protected Resource Metadata"],
+    ["plainPkceAdvertised", ["AS metadata (RFC 8414)", "AS metadata (openid-configuration)"], 'code_challenge_methods_supported: expected ["S256"], got ["plain","S256"]'],
+    ["registration200", ["Register loopback client"], "expected HTTP 201 Created, got HTTP 200"],
+    ["authorizeErrorsRedirected", ["Authorize: unknown redirect_uri", "Authorize: tampered client_id"], "expected HTTP 400, got HTTP 302"],
+    ["consentFramable", ["Authorize: consent page"], "X-Frame-Options: expected DENY, got nothing"],
+    ["consentCookieWithoutHostPrefix", ["Authorize: consent page"], 'Set-Cookie: expected a __Host- cookie, got ["mcp-consent"]'],
+    ["tokenErrorsCacheable", TOKEN_CHECKS, "Cache-Control: expected no-store, got nothing"],
+    ["revokeUnknownRefused", ["Revoke: unknown token"], 'expected HTTP 200, got HTTP 400 application/json "{"error":"invalid_token"}"'],
+    ["preflightWithoutMcpName", ["CORS preflight /register", "CORS preflight /token", "CORS preflight /revoke", "CORS preflight MCP endpoint"], "Access-Control-Allow-Headers: missing Mcp-Name in"],
+  ])("%s fails exactly the checks covering it", async (defect, expectedFailures, detail) => {
+    const report = await runVerification(stack.gateway.url, { fetch: withDefect(DEFECTS[defect]) });
+    const failed = report.results.filter((r) => !r.ok);
+    expect(failed.map((r) => r.name)).toEqual(expectedFailures);
+    for (const r of failed) expect(r.detail).toContain(detail);
     expect(report.ok).toBe(false);
   });
 });
