@@ -42,7 +42,7 @@ export const DEFECTS = {
   /** The 401 for a presented token without error="invalid_token". */
   challengeWithoutError: on("POST", "/mcp", (a) => header(a, "www-authenticate", a.headers.get("www-authenticate")?.replace(/,\s*error="[^"]*"/, "").replace(/,\s*error_description="[^"]*"/, ""))),
   /** Root protected resource metadata missing. */
-  rootMetadataMissing: on("GET", "/.well-known/oauth-protected-resource", (a) => ({ status: 404, headers: new Headers({ "Content-Type": "application/json" }), body: '{"statusCode":404,"message":"Resource not found"}' })),
+  rootMetadataMissing: on("GET", "/.well-known/oauth-protected-resource", () => ({ status: 404, headers: new Headers({ "Content-Type": "application/json" }), body: '{"statusCode":404,"message":"Resource not found"}' })),
   /** `plain` PKCE advertised in both metadata documents. */
   plainPkceAdvertised: on("GET", /^\/\.well-known\/(oauth-authorization-server|openid-configuration)$/, (a) => ({ ...a, body: JSON.stringify({ ...(JSON.parse(a.body) as object), code_challenge_methods_supported: ["plain", "S256"] }) })),
   /** Registration answering 200 instead of 201 Created. */
@@ -57,7 +57,9 @@ export const DEFECTS = {
   /** The consent cookie without the __Host- prefix. */
   consentCookieWithoutHostPrefix: on("GET", "/authorize", (a) => {
     const headers = new Headers();
-    for (const [k, v] of a.headers) if (k !== "set-cookie") headers.append(k, v);
+    a.headers.forEach((v, k) => {
+      if (k !== "set-cookie") headers.append(k, v);
+    });
     for (const c of a.headers.getSetCookie()) headers.append("set-cookie", c.replace(/^__Host-/, ""));
     return { ...a, headers };
   }),
