@@ -92,10 +92,15 @@ function appFor(kind: Kind, env: Record<string, string>): { fetch: (request: Req
   }
 }
 
-function heapAfterGc(): number {
+/** Heap in use after forced GCs, once the load's sockets have closed (they hold ~2 MB for a few hundred ms). */
+async function heapAfterGc(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("run with node --expose-gc (npm run bench:mcp does)");
-  for (let i = 0; i < 3; i++) gc();
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  gc();
   return process.memoryUsage().heapUsed;
 }
 
@@ -103,7 +108,11 @@ function runChild(kind: Kind, env: Record<string, string>): void {
   const app = appFor(kind, env);
   const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => process.send!({ port: info.port }));
   process.on("message", (message: { cmd: string }) => {
-    if (message.cmd === "heap") process.send!({ heap: heapAfterGc() });
+    if (message.cmd === "heap") void heapAfterGc().then((heap) => process.send!({ heap }));
+    if (message.cmd === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.send!({ cpu: user + system });
+    }
     if (message.cmd === "stop") server.close(() => process.exit(0));
   });
 }
@@ -112,6 +121,8 @@ function runChild(kind: Kind, env: Record<string, string>): void {
 interface Child {
   readonly port: number;
   heap(): Promise<number>;
+  /** CPU time used by the server process so far, microseconds. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +148,11 @@ function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
       child.send({ cmd: "heap" });
       return reply;
     },
+    cpu: () => {
+      const reply = next<number>("cpu");
+      child.send({ cmd: "cpu" });
+      return reply;
+    },
     stop: () => {
       const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
       child.send({ cmd: "stop" });
@@ -150,6 +166,15 @@ interface Load {
   p99: number;
   requests: number;
   bad: number;
+  /** Server CPU time per request, microseconds (robust against a busy machine, unlike req/s). */
+  cpuPerRequest?: number;
+}
+
+async function measured(child: Child, run: () => Promise<Load>): Promise<Load> {
+  const before = await child.cpu();
+  const result = await run();
+  const after = await child.cpu();
+  return { ...result, cpuPerRequest: (after - before) / result.requests };
 }
 
 async function load(port: number, headers: Record<string, string>, bound: { duration: number } | { amount: number }, connections: number): Promise<Load> {
@@ -208,10 +233,10 @@ async function main(): Promise<void> {
       await load(child.port, phase.headers, { duration: 2 }, connections); // warm-up (JIT, JWKS cache)
       if (phase.kind === "this-auth") {
         heapBefore = await child.heap();
-        rows.push({ label: phase.label, load: await load(child.port, phase.headers, { amount: calls }, connections), note: phase.note });
+        rows.push({ label: phase.label, load: await measured(child, () => load(child.port, phase.headers, { amount: calls }, connections)), note: phase.note });
         heapAfter = await child.heap();
       } else {
-        rows.push({ label: phase.label, load: await load(child.port, phase.headers, { duration }, connections), note: phase.note });
+        rows.push({ label: phase.label, load: await measured(child, () => load(child.port, phase.headers, { duration }, connections)), note: phase.note });
       }
     } finally {
       await child.stop();
@@ -225,17 +250,20 @@ async function main(): Promise<void> {
     "",
     `MCP server benchmark: Node ${process.version}, autocannon ${connections} connections, pipelining 1, ${duration} s per phase, last row ${calls} calls`,
     "",
-    `${pad("server", 36)} ${"req/s".padStart(9)} ${"p99 ms".padStart(7)} ${"x (b)".padStart(6)} ${"requests".padStart(9)} ${"bad".padStart(4)}  what`,
+    `${pad("server", 34)} ${"req/s".padStart(7)} ${"x (b)".padStart(6)} ${"p99 ms".padStart(7)} ${"CPU us/req".padStart(11)} ${"requests".padStart(9)} ${"bad".padStart(4)}  what`,
     ...rows.map(
       (r) =>
-        `${pad(r.label, 36)} ${r.load.rps.toFixed(0).padStart(9)} ${String(r.load.p99).padStart(7)} ${(r.load.rps / baseline).toFixed(2).padStart(6)} ${String(r.load.requests).padStart(9)} ${String(r.load.bad).padStart(4)}  ${r.note}`,
+        `${pad(r.label, 34)} ${r.load.rps.toFixed(0).padStart(7)} ${(r.load.rps / baseline).toFixed(2).padStart(6)} ${String(r.load.p99).padStart(7)} ${(r.load.cpuPerRequest ?? 0).toFixed(0).padStart(11)} ${String(r.load.requests).padStart(9)} ${String(r.load.bad).padStart(4)}  ${r.note}`,
     ),
+    "",
+    "CPU us/req = server process CPU time (user+system) per request during the phase; req/s also depends on how busy the machine is.",
     "",
     `heap after forced GC, last (c) server: before ${mb(heapBefore)} MB, after ${calls} calls ${mb(heapAfter)} MB (${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} %)`,
   ];
   const c = rows.find((r) => r.label.startsWith("(c) "))!.load;
+  const b = rows.find((r) => r.label.startsWith("(b) "))!.load;
   const targets = [
-    `target (c) >= 2x (b) throughput: ${(c.rps / baseline).toFixed(2)}x ${c.rps >= 2 * baseline ? "MET" : "NOT MET"}`,
+    `target (c) >= 2x (b) throughput: ${(c.rps / baseline).toFixed(2)}x ${c.rps >= 2 * baseline ? "MET" : "NOT MET"} (server CPU per request: (b) / (c) = ${((b.cpuPerRequest ?? 0) / (c.cpuPerRequest ?? 1)).toFixed(2)}x)`,
     `target heap after within 20 % of start: ${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} % ${Math.abs(heapAfter - heapBefore) <= 0.2 * heapBefore ? "MET" : "NOT MET"}`,
     `all responses 2xx: ${rows.every((r) => r.load.bad === 0) ? "yes" : "NO"}`,
     `total time ${((Date.now() - started) / 1000).toFixed(0)} s`,

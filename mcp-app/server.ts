@@ -7,7 +7,6 @@
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
  */
 import { Hono } from "hono";
-import { readRequestBody } from "@modelcontextprotocol/sdk/server/requestBody.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { AppEnv } from "./app-env.js";
@@ -16,6 +15,7 @@ import type { McpAppConfig } from "./config.js";
 import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
 import { loopbackCors, loopbackOnly } from "./local-guard.js";
 import { createLogger, type Logger } from "./logging.js";
+import { readBody } from "./request-body.js";
 import { compileCatalog, createMcpServer, type ToolCatalog } from "./mcp-server.js";
 import { tools } from "./tools/index.js";
 
@@ -86,7 +86,7 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     // for bodies without Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
     let text: string;
     try {
-      const read = await readRequestBody(c.req.raw, config.bodyLimitBytes);
+      const read = await readBody(c.req.raw, c.env, config.bodyLimitBytes);
       if (read.tooLarge) {
         return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
       }

@@ -48,6 +48,34 @@ describe("startServer", () => {
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 
+  it("over real HTTP: reads bodies from the Node request with the same limits (declared and streamed)", async () => {
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0", MCP_BODY_LIMIT_BYTES: "2048" }), silentLogger);
+    const post = (body: BodyInit, extra: RequestInit = {}) =>
+      fetch(`${running.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body, ...extra });
+    try {
+      const declared = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { pad: "x".repeat(3000) } }));
+      expect(declared.status).toBe(413);
+      const chunks = Array.from({ length: 5 }, () => new TextEncoder().encode(" ".repeat(1000)));
+      const streamed = await post(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            const next = chunks.shift();
+            if (next) controller.enqueue(next);
+            else controller.close();
+          },
+        }),
+        { duplex: "half" } as RequestInit,
+      );
+      expect(streamed.status).toBe(413);
+      const multiByte = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "get_weather", arguments: { city: "Zürich ☀" } } }));
+      expect(await multiByte.json()).toMatchObject({ id: 2, result: { structuredContent: { city: "Zürich ☀" } } });
+      const broken = await post("{not json");
+      expect(broken.status).toBe(400);
+    } finally {
+      await running.close();
+    }
+  });
+
   it("fails to serve without authentication on a non-loopback host, even with a hand-built config", async () => {
     const config = { ...loadConfig({ MCP_AUTH: "off", PORT: "0" }), host: "0.0.0.0" };
     await expect(startServer(config, silentLogger)).rejects.toThrow('Refusing to serve without authentication on "0.0.0.0"');
