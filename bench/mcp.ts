@@ -8,8 +8,9 @@
  *                                                       locally minted Entra-shaped token (JWKS from a localhost
  *                                                       stand-in); plus two reference rows: SSE responses, auth off
  *
- * Each server runs alone in a child process (node --expose-gc) on 127.0.0.1; heap is measured there after a
- * forced GC, before and after 100,000 tools/call requests to (c). Phases are bounded, the run takes about a minute.
+ * Each server runs alone in a child process (node --expose-gc) on 127.0.0.1. Printed per row: requests/s, p99
+ * latency and the server's CPU time per request (steadier than req/s on a busy machine); heap is measured in the
+ * (c) server after forced GCs, before and after 100,000 tools/call requests. Phases are bounded: ~75 s in all.
  * Usage: npm run bench:mcp [-- --duration 8 --connections 10 --calls 100000]
  */
 import { fork, type ChildProcess } from "node:child_process";

@@ -2,7 +2,8 @@
  * The Hono app: routes, middleware order and the per-request MCP handling.
  *
  *   GET  /healthz   liveness, no auth
- *   POST /mcp       MCP streamable HTTP, stateless: auth -> media types -> body limit -> JSON / JSON-RPC checks
+ *   POST /mcp       MCP streamable HTTP, stateless: [local mode: Host/Origin guard, CORS] -> auth -> Accept and
+ *                   Content-Type -> bounded body read -> JSON (-32700) / JSON-RPC (-32600) / params (-32602) checks
  *                   -> a fresh MCP server + transport for this request only
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
  */
