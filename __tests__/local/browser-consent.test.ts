@@ -49,8 +49,7 @@ async function register(name: string): Promise<OAuthClientInformationFull> {
 }
 
 /** The authorization request an MCP client would open in the user's browser (PKCE S256, own state, resource). */
-async function authorization(client: OAuthClientInformationFull) {
-  const state = randomBytes(16).toString("base64url");
+async function authorization(client: OAuthClientInformationFull, state = randomBytes(16).toString("base64url")) {
   const { authorizationUrl, codeVerifier } = await startAuthorization(stack.gateway.url, {
     metadata: as,
     clientInformation: client,
@@ -76,9 +75,9 @@ async function freshPage(): Promise<{ page: Page; dialogs: string[] }> {
 }
 
 /** Registers a client, opens its authorization request in a fresh tab and waits for the consent page. */
-async function openConsentFor(name: string) {
+async function openConsentFor(name: string, state?: string) {
   const client = await register(name);
-  const request = await authorization(client);
+  const request = await authorization(client, state);
   const { page, dialogs } = await freshPage();
   /** Top-level navigations (method, URL without query): the path the person's browser takes. */
   const hops: string[] = [];
@@ -140,7 +139,9 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     await stack?.close();
     await redirect?.close();
     await framing?.close();
-    if (shots) rmSync(shots, { recursive: true, force: true });
+    // CONSENT_SCREENSHOTS_KEEP=1 keeps the screenshots to look at (the path is printed); otherwise they go.
+    if (shots && process.env.CONSENT_SCREENSHOTS_KEEP === "1") console.log(`consent page screenshots kept in ${shots}`);
+    else if (shots) rmSync(shots, { recursive: true, force: true });
   }, 20_000);
 
   it("a person allows: the page names the client (as text, no markup runs), the redirect host and the scope, arrives with anti-framing headers and a Secure HttpOnly SameSite __Host- cookie; Allow ends at the loopback redirect with code, state and iss; the code (PKCE) buys a token that calls whoami; re-submitting the form afterwards is refused", async () => {
@@ -213,14 +214,17 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     await page.close();
   });
 
-  it("a person denies: Deny ends at the loopback redirect with error=access_denied, the client's state and iss, and no code", async () => {
-    const { state, page, dialogs, hops } = await openConsentFor("Deny Test Client");
+  it("a person denies: Deny ends at the loopback redirect with error=access_denied, the client's state (markup in it carried as data) and iss, and no code", async () => {
+    const hostileState = `"><img src=x onerror=alert(2)>&x=1`;
+    const { state, page, dialogs, hops } = await openConsentFor("Deny Test Client", hostileState);
+    expect(await page.locator("img").count()).toBe(0);
     expect(await page.locator("p strong").first().textContent()).toBe("Deny Test Client");
     const landed = await clickAndLand(page, "Deny");
     expect(hops, "no detour to Entra").toEqual([`GET ${stack.gateway.url}/authorize`, `POST ${stack.gateway.url}/consent`, `GET ${redirect.redirectUri}`]);
     expect((await browser.context.cookies(stack.gateway.url)).map((c) => c.name)).not.toContain(CONSENT_COOKIE);
     expect(landed.searchParams.get("error")).toBe("access_denied");
-    expect(landed.searchParams.get("state")).toBe(state);
+    expect(state).toBe(hostileState);
+    expect(landed.searchParams.get("state")).toBe(hostileState);
     expect(landed.searchParams.get("iss")).toBe(stack.gateway.url);
     expect(landed.searchParams.get("code")).toBeNull();
     expect(dialogs).toEqual([]);
