@@ -90,12 +90,18 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
     await writeFile(stagedZip, zip);
 
     await rename(stagedZip, zipFile); // atomic replace
-    await rm(siteDir, { recursive: true, force: true });
+    // Only atomic renames touch the shared folder: move the old site into our staging folder, then ours into place.
+    const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? "";
+    try {
+      await rename(siteDir, path.join(staging, "previous-site"));
+    } catch (error) {
+      if (code(error) !== "ENOENT") throw error; // no previous site (or a concurrent build just moved it)
+    }
     try {
       await rename(stagedSite, siteDir);
     } catch (error) {
       // A concurrent build put its (identical) site in place first.
-      if (!["ENOTEMPTY", "EEXIST", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+      if (!["ENOTEMPTY", "EEXIST", "EPERM"].includes(code(error))) throw error;
     }
     return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
   } finally {
