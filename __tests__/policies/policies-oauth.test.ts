@@ -97,7 +97,7 @@ describe("caching: only hashes as keys, single use where it matters", () => {
   }
 
   it("keys every cache entry by a variable derived with SHA-256", () => {
-    expect([...keyVariables].sort()).toEqual(["cimd-cache-key", "code-key", "grant-key", "mcp-grant-key", "pending-key", "revoke-key", "token-lookup-key"]);
+    expect([...keyVariables].sort()).toEqual(["cimd-cache-key", "code-key", "consent-used-key", "grant-key", "mcp-grant-key", "pending-key", "revoke-key", "token-lookup-key"]);
     for (const variable of keyVariables) {
       const defs = definition(variable);
       expect(defs.length, variable).toBeGreaterThan(0);
@@ -119,6 +119,7 @@ describe("caching: only hashes as keys, single use where it matters", () => {
 
   it.each([
     ["oauth-consent.xml", "600"],
+    ["oauth-api.xml", "600"],
     ["oauth-callback.xml", "120"],
     ["oauth-authorize.xml", "3600"],
     ["oauth-token.xml", "{{oauth-refresh-token-ttl}}"],
