@@ -25,9 +25,22 @@ export async function synthesize(
 ): Promise<SynthResult> {
   // Configuration first: a bad value stops here, before anything is built or written.
   const config = loadConfig(options.env ?? process.env);
-  const bundle = await buildMcpApp({ outDir: options.buildDir });
-  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
-  const stack = new McpPlatformStack(app, STACK_NAME, { config, mcpPackageFile: bundle.zipFile });
+  const bundle = await buildMcpApp({ outDir: options.buildDir, reuseUnchanged: true });
+  // cdktf records a stack trace for every token it creates; with source maps on (tsx turns them on)
+  // each one is mapped back to TypeScript, which costs more than building the stack. Errors thrown
+  // while synthesizing still name the bad value; only their stack frames point at the JavaScript.
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
+  try {
+    return synthesizeStack(config, bundle.zipFile, options.outdir);
+  } finally {
+    process.setSourceMapsEnabled(sourceMaps);
+  }
+}
+
+function synthesizeStack(config: AppConfig, mcpPackageFile: string, outdir: string | undefined): SynthResult {
+  const app = new App({ outdir: outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
+  const stack = new McpPlatformStack(app, STACK_NAME, { config, mcpPackageFile });
   const stackDir = join(app.outdir, "stacks", STACK_NAME);
   // State stays in the project folder, next to cdktf.json, and the path is relative so the
   // synthesized JSON works unchanged with plain terraform/tofu run inside the stack folder.

@@ -1,6 +1,7 @@
 /**
  * One synth, run in a fresh process by bench/synth.ts: `full` synthesizes the whole stack as
- * `npm run synth` does (including the MCP bundle); `one` synthesizes a stack with a single
+ * `npm run synth` does (the MCP bundle is reused when its inputs are unchanged, as in a repeated
+ * `npm run synth`; bench/synth.ts's warm-up run builds it); `one` synthesizes a stack with a single
  * resource group, importing the provider the same way (deep path). Prints one JSON line.
  */
 import { mkdtempSync } from "node:fs";
@@ -12,11 +13,12 @@ const outdir = join(mkdtempSync(join(tmpdir(), `bench-synth-${kind}-`)), "cdktf.
 const started = performance.now();
 if (kind === "full") {
   const { synthesize } = await import("../main.js");
-  await synthesize({ env: {}, outdir, buildDir: join(outdir, "..", "build") });
+  await synthesize({ env: {}, outdir, buildDir: process.env.BENCH_BUILD_DIR ?? join(outdir, "..", "build") });
 } else if (kind === "one") {
   const { App, TerraformStack } = await import("cdktf");
   const { AzurermProvider } = await import("@cdktf/provider-azurerm/lib/provider");
   const { ResourceGroup } = await import("@cdktf/provider-azurerm/lib/resource-group");
+  process.setSourceMapsEnabled(false); // as synthesize() in main.ts does
   const app = new App({ outdir });
   const stack = new TerraformStack(app, "one");
   new AzurermProvider(stack, "azurerm", { features: [{}] });

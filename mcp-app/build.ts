@@ -7,7 +7,7 @@
  * App Service runs it with the startup command `node server.mjs`.
  */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -16,6 +16,12 @@ import { zipSync, type Zippable } from "fflate";
 export interface BuildMcpAppOptions {
   /** Output folder (relative paths resolve against the repository root). @default "dist/mcp-app" */
   readonly outDir?: string;
+  /**
+   * Return the existing bundle when its recorded inputs (every file under mcp-app/ and the lockfile) are unchanged,
+   * instead of running esbuild again. Deterministic builds make the reused zip identical to a fresh one.
+   * @default false
+   */
+  readonly reuseUnchanged?: boolean;
 }
 
 export interface McpAppBundle {
@@ -56,6 +62,12 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
   const outDir = path.resolve(repoRoot, options.outDir ?? "dist/mcp-app");
   const siteDir = path.join(outDir, "site");
   const zipFile = path.join(outDir, "mcp-app.zip");
+  const inputsFile = path.join(outDir, "inputs.sha256");
+  const inputs = await inputsHash();
+  if (options.reuseUnchanged ?? false) {
+    const reused = await existingBundle(zipFile, siteDir, inputsFile, inputs);
+    if (reused) return reused;
+  }
   await mkdir(outDir, { recursive: true });
   const staging = await mkdtemp(path.join(outDir, ".staging-"));
   try {
@@ -90,6 +102,9 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
     await writeFile(stagedZip, zip);
 
     await rename(stagedZip, zipFile); // atomic replace
+    const stagedInputs = path.join(staging, "inputs.sha256");
+    await writeFile(stagedInputs, `${inputs}\n`);
+    await rename(stagedInputs, inputsFile);
     // Only atomic renames touch the shared folder: move the old site into our staging folder, then ours into place.
     const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? "";
     try {
@@ -106,6 +121,30 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
     return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** SHA-256 over every file under mcp-app/ (path and content, sorted) and package-lock.json: what the bundle is made of. */
+async function inputsHash(): Promise<string> {
+  const files = (await readdir(here, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name)))
+    .concat("package-lock.json")
+    .sort();
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(`${file}\0`).update(await readFile(path.join(repoRoot, file))).update("\0");
+  return hash.digest("hex");
+}
+
+/** The bundle already in `outDir` when it was built from exactly these inputs. */
+async function existingBundle(zipFile: string, siteDir: string, inputsFile: string, inputs: string): Promise<McpAppBundle | undefined> {
+  try {
+    if ((await readFile(inputsFile, "utf8")).trim() !== inputs) return undefined;
+    await stat(path.join(siteDir, "server.mjs"));
+    const zip = await readFile(zipFile);
+    return { siteDir, zipFile, zipBytes: zip.byteLength, sha256: createHash("sha256").update(zip).digest("hex") };
+  } catch {
+    return undefined;
   }
 }
 

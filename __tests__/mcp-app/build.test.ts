@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,26 @@ describe("buildMcpApp", () => {
     expect(bundle.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("reuses an unchanged bundle when asked, and rebuilds when its recorded inputs differ", async () => {
+    const outDir = path.join(workDir, "reuse");
+    const first = await buildMcpApp({ outDir });
+    const builtAt = (await stat(first.zipFile)).mtimeMs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const reused = await buildMcpApp({ outDir, reuseUnchanged: true });
+    expect(reused).toEqual(first);
+    expect((await stat(reused.zipFile)).mtimeMs).toBe(builtAt); // not written again: esbuild did not run
+
+    await writeFile(path.join(outDir, "inputs.sha256"), "0".repeat(64)); // as if a source file had changed
+    const rebuilt = await buildMcpApp({ outDir, reuseUnchanged: true });
+    expect(rebuilt.sha256).toBe(first.sha256);
+    expect((await stat(rebuilt.zipFile)).mtimeMs).toBeGreaterThan(builtAt);
+    expect((await readFile(path.join(outDir, "inputs.sha256"), "utf8")).trim()).toMatch(/^[0-9a-f]{64}$/);
+
+    await rm(path.join(outDir, "inputs.sha256"));
+    const withoutRecord = await buildMcpApp({ outDir, reuseUnchanged: true });
+    expect(withoutRecord.sha256).toBe(first.sha256);
+  });
+
   it("the bundled server starts, answers /healthz and MCP calls, and stops cleanly on SIGTERM", async () => {
     const { child, url } = await startBundled({ MCP_AUTH: "off", PORT: "0" });
     try {
@@ -123,6 +143,6 @@ describe("buildMcpApp concurrency", () => {
     const results = await Promise.all([1, 2, 3].map(() => buildMcpApp({ outDir })));
     expect(new Set(results.map((r) => r.sha256))).toEqual(new Set([bundle.sha256]));
     expect(createHash("sha256").update(await readFile(path.join(outDir, "mcp-app.zip"))).digest("hex")).toBe(bundle.sha256);
-    expect((await readdir(outDir)).sort()).toEqual(["mcp-app.zip", "site"]);
+    expect((await readdir(outDir)).sort()).toEqual(["inputs.sha256", "mcp-app.zip", "site"]);
   });
 });
