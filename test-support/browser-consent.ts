@@ -5,11 +5,11 @@
  * tries to frame a URL.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { startBackend } from "./local-gateway.js";
 
 /** Debian's chromium package installs its launcher here. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -80,21 +80,13 @@ export interface LocalSite {
 }
 
 async function serve(handler: (url: URL, res: http.ServerResponse) => void): Promise<LocalSite> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(req.url ?? "");
-    handler(new URL(req.url ?? "/", "http://127.0.0.1"), res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const backend = await startBackend((req, _body, res) => handler(new URL(req.url ?? "/", "http://127.0.0.1"), res));
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: backend.url,
+    get requests() {
+      return backend.requests.map((r) => r.url);
+    },
+    close: () => backend.close(),
   };
 }
 

@@ -5,29 +5,20 @@ import { describe, expect, it } from "vitest";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { ApimGateway } from "../../constructs/apim-gateway.js";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
 import { McpAppService } from "../../constructs/mcp-app-service.js";
 import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
-import { Observability } from "../../constructs/observability.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
 import { runPolicyRules } from "../../constructs/policy-rules/index.js";
-import { baseStack, fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+import { gatewayStack } from "../../test-support/gateway.js";
+import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
 
 const PACKAGE = fixturePackage();
 const POLICIES = join(import.meta.dirname, "..", "..", "policies");
 
 /** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props. */
 function oauthStack(props: Partial<Omit<McpOAuthProps, "gateway" | "entra" | "app">> = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
-  const { stack, resourceGroup } = stackIn ?? baseStack();
-  const observability = new Observability(stack, "observability", { resourceGroup, namePrefix: "test" });
-  const gateway = new ApimGateway(stack, "gateway", {
-    resourceGroup,
-    name: "test-apim",
-    publisherEmail: "ops@contoso.com",
-    publisherName: "Contoso",
-    observability,
-  });
+  const { stack, resourceGroup, observability, gateway } = gatewayStack({ policiesDir: POLICIES }, stackIn);
   const entra = new EntraAppRegistration(stack, "entra", {
     displayName: "test MCP",
     tenantId: "11111111-2222-3333-4444-555555555555",
