@@ -20,3 +20,16 @@ describe("lint: provider imports", () => {
     expect(await restrictedImports('import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";\nexport { ApiManagement };\n')).toBe(0);
   });
 });
+
+describe("constructs/providers.ts", () => {
+  it("loads every provider class by the deep path of its own resource module", async () => {
+    const { readFileSync } = await import("node:fs");
+    const source = readFileSync(`${import.meta.dirname}/../constructs/providers.ts`, "utf8");
+    const loaded = [...source.matchAll(/load\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(loaded.length).toBeGreaterThan(20);
+    for (const path of loaded) {
+      expect(path).toMatch(/^@cdktf\/provider-(azurerm|azuread|random)\/lib\/[a-z0-9-]+$/);
+      expect(path).not.toMatch(/\/lib\/(index|lazy-index)$/);
+    }
+  });
+});

@@ -2,7 +2,8 @@
  * One synth, run in a fresh process by bench/synth.ts: `full` synthesizes the whole stack as
  * `npm run synth` does (the MCP bundle is reused when its inputs are unchanged, as in a repeated
  * `npm run synth`; bench/synth.ts's warm-up run builds it); `one` synthesizes a stack with a single
- * resource group, importing the provider the same way (deep path). Prints one JSON line.
+ * resource group, importing the provider the same way (deep path, CommonJS loader, as
+ * constructs/providers.ts does). Prints one JSON line.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,9 +16,12 @@ if (kind === "full") {
   const { synthesize } = await import("../main.js");
   await synthesize({ env: {}, outdir, buildDir: process.env.BENCH_BUILD_DIR ?? join(outdir, "..", "build") });
 } else if (kind === "one") {
+  // Imported as constructs/providers.ts imports them: by deep path, through the CommonJS loader.
+  const { createRequire } = await import("node:module");
+  const load = createRequire(import.meta.url);
   const { App, TerraformStack } = await import("cdktf");
-  const { AzurermProvider } = await import("@cdktf/provider-azurerm/lib/provider");
-  const { ResourceGroup } = await import("@cdktf/provider-azurerm/lib/resource-group");
+  const { AzurermProvider } = load("@cdktf/provider-azurerm/lib/provider") as typeof import("@cdktf/provider-azurerm/lib/provider");
+  const { ResourceGroup } = load("@cdktf/provider-azurerm/lib/resource-group") as typeof import("@cdktf/provider-azurerm/lib/resource-group");
   process.setSourceMapsEnabled(false); // as synthesize() in main.ts does
   const app = new App({ outdir });
   const stack = new TerraformStack(app, "one");

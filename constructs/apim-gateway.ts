@@ -9,22 +9,12 @@ import { Construct, type IConstruct } from "constructs";
 import { Aspects, type IAspect, type TerraformResource } from "cdktf";
 // Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
 import { dependable } from "cdktf/lib/tfExpression";
-import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
-import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
-import { ApiManagementApiOperation } from "@cdktf/provider-azurerm/lib/api-management-api-operation";
-import { ApiManagementApiOperationPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-operation-policy";
-import { ApiManagementApiPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-policy";
-import { ApiManagementDiagnostic } from "@cdktf/provider-azurerm/lib/api-management-diagnostic";
-import { ApiManagementLogger } from "@cdktf/provider-azurerm/lib/api-management-logger";
-import { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import { ApiManagementPolicy } from "@cdktf/provider-azurerm/lib/api-management-policy";
-import { ApiManagementPolicyFragment } from "@cdktf/provider-azurerm/lib/api-management-policy-fragment";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import type { Observability } from "./observability.js";
 import { fragmentReferences, namedValueReferences, POLICIES_DIR, readPolicyFile } from "./policy-files.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
 import { apimSkuProblem } from "./skus.js";
+import { ApiManagement, ApiManagementApi, ApiManagementApiOperation, ApiManagementApiOperationPolicy, ApiManagementApiPolicy, ApiManagementDiagnostic, ApiManagementLogger, ApiManagementNamedValue, ApiManagementPolicy, ApiManagementPolicyFragment, UserAssignedIdentity } from "./providers.js";
 
 
 export interface ApimGatewayProps {

@@ -5,14 +5,8 @@
  * gateway redeems codes with a client assertion from that identity, so no client secret exists.
  */
 import { Construct } from "constructs";
-import { ApplicationFederatedIdentityCredential } from "@cdktf/provider-azuread/lib/application-federated-identity-credential";
-import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
-import { ApplicationPermissionScope } from "@cdktf/provider-azuread/lib/application-permission-scope";
-import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
-import { ApplicationRegistration } from "@cdktf/provider-azuread/lib/application-registration";
-import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import type { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
-import { Uuid } from "@cdktf/provider-random/lib/uuid";
+import { ApplicationFederatedIdentityCredential, ApplicationIdentifierUri, ApplicationPermissionScope, ApplicationRedirectUris, ApplicationRegistration, ServicePrincipal, Uuid } from "./providers.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";

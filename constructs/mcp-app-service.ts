@@ -7,12 +7,11 @@
 import { existsSync, statSync } from "node:fs";
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
-import { LinuxWebApp } from "@cdktf/provider-azurerm/lib/linux-web-app";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { Observability } from "./observability.js";
 import { appServiceSkuProblem } from "./skus.js";
+import { LinuxWebApp, ServicePlan } from "./providers.js";
 
 export interface McpAppServiceProps {
   /** Resource group of the plan and the app; they take its location. */

@@ -11,11 +11,10 @@
 import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import { Bytes } from "@cdktf/provider-random/lib/bytes";
-import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { ApimGateway, GatewayApi } from "./apim-gateway.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { McpAppService } from "./mcp-app-service.js";
+import { Bytes, RandomProvider } from "./providers.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */

@@ -7,11 +7,6 @@
  */
 import type { Construct } from "constructs";
 import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
-import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
-import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
-import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
-import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { AppConfig } from "../config/config.js";
 import { ApimGateway } from "./apim-gateway.js";
 import { EntraAppRegistration } from "./entra-app-registration.js";
@@ -19,6 +14,7 @@ import { McpAppService } from "./mcp-app-service.js";
 import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
+import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
 
 export interface McpPlatformStackProps {
   /** Validated configuration (see config/config.ts). */

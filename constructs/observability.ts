@@ -3,9 +3,8 @@
  * API Management logger and the MCP App Service.
  */
 import { Construct } from "constructs";
-import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
-import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { ApplicationInsights, LogAnalyticsWorkspace } from "./providers.js";
 
 export interface ObservabilityProps {
   /** The resource group both resources live in; they take its location. */
