@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const worker = join(import.meta.dirname, "synth-worker.ts");
 // One MCP bundle folder for the whole run: the warm-up builds it, later full synths reuse it.
 const buildDir = mkdtempSync(join(tmpdir(), "bench-synth-build-"));
@@ -35,9 +35,7 @@ function once(kind: "full" | "one"): Sample {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function measure(kind: "full" | "one") {
-  once(kind); // warm the file system cache and tsx's transform cache
-  const samples = Array.from({ length: RUNS }, () => once(kind));
+function summarize(samples: Sample[]) {
   return {
     wallMs: median(samples.map((s) => s.wallMs)),
     synthMs: median(samples.map((s) => s.synthMs)),
@@ -45,8 +43,17 @@ function measure(kind: "full" | "one") {
   };
 }
 
-const one = measure("one");
-const full = measure("full");
+// Warm the file system cache, tsx's transform cache and the MCP bundle, then alternate the two
+// kinds so that drift in the machine's speed falls on both alike.
+once("one");
+once("full");
+const samples: Record<"one" | "full", Sample[]> = { one: [], full: [] };
+for (let i = 0; i < RUNS; i++) {
+  samples.one.push(once("one"));
+  samples.full.push(once("full"));
+}
+const one = summarize(samples.one);
+const full = summarize(samples.full);
 const ratio = full.wallMs / one.wallMs;
 const rows = [
   ["stack", "process wall (median)", "synth only (median)", "peak RSS (max)"],
@@ -54,7 +61,7 @@ const rows = [
   ["full topology", `${full.wallMs.toFixed(0)} ms`, `${full.synthMs.toFixed(0)} ms`, `${full.peakMb.toFixed(0)} MB`],
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`Synth benchmark, ${RUNS} runs each (fresh process per run, after one warm-up that also builds the MCP bundle), Node ${process.version}`);
+console.log(`Synth benchmark, ${RUNS} runs each, alternating (fresh process per run, after a warm-up that also builds the MCP bundle), Node ${process.version}`);
 for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
 const timeOk = ratio <= 2;
 const memoryOk = full.peakMb < 300;

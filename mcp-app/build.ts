@@ -10,8 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { zipSync, type Zippable } from "fflate";
+import type { Zippable } from "fflate";
 
 export interface BuildMcpAppOptions {
   /** Output folder (relative paths resolve against the repository root). @default "dist/mcp-app" */
@@ -73,6 +72,8 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
   try {
     const stagedSite = path.join(staging, "site");
     await mkdir(stagedSite);
+    // Loaded only when a build runs: a synth that reuses the bundle never needs them.
+    const [{ build }, { zipSync }] = await Promise.all([import("esbuild"), import("fflate")]);
     const result = await build({
       absWorkingDir: repoRoot,
       entryPoints: [path.join(here, "main.ts")],
