@@ -3,7 +3,8 @@
  * construct exists, so that a bad value fails `npm run synth` with one clear message and no
  * Terraform is written.
  */
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { input, output } from "zod/mini";
 import { apimSkuProblem, appServiceSkuProblem } from "../constructs/skus.js";
 
 /** Azure public-cloud regions (programmatic names) where this topology can be placed. */
@@ -35,87 +36,98 @@ const RESOURCE_GROUP_PATTERN = /^[-\w.()]{0,89}[-\w()]$/;
 /** What deploy needs that synth can do without: reported by main.ts, never fatal offline. */
 export const PLACEHOLDER_PUBLISHER_EMAIL = "apim-admin@example.com";
 
+// zod's compact "mini" API through its CommonJS build: this module is read at every synth, before anything
+// else, and the ES build's many files each pass through the TypeScript loader's hooks (see constructs/providers.ts).
+const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
+
 const quoted = (value: unknown) => JSON.stringify(value);
 
-const schema = z
-  .object({
-    AZURE_LOCATION: z
-      .string()
-      .default("westeurope")
-      .refine((v) => (AZURE_LOCATIONS as readonly string[]).includes(v), {
-        error: (iss) =>
-          `${quoted(iss.input)} is not an Azure region name; expected a programmatic region name such as westeurope, swedencentral or eastus2`,
-      }),
-    ENVIRONMENT_NAME: z
-      .string()
-      .default("mcp")
-      .refine((v) => ENVIRONMENT_NAME_PATTERN.test(v), {
-        error: (iss) =>
-          `${quoted(iss.input)} breaks Azure naming rules for this prefix; expected 1-24 characters, lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
-      }),
-    RESOURCE_GROUP_NAME: z
-      .string()
-      .optional()
-      .refine((v) => v === undefined || RESOURCE_GROUP_PATTERN.test(v), {
-        error: (iss) =>
-          `${quoted(iss.input)} is not a valid resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'`,
-      }),
-    APIM_SKU: z
-      .string()
-      .default("BasicV2_1")
-      .superRefine((v, ctx) => {
-        const problem = apimSkuProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
-    APIM_PUBLISHER_EMAIL: z
-      .string()
-      .default(PLACEHOLDER_PUBLISHER_EMAIL)
-      .refine((v) => v.length <= 100 && EMAIL_PATTERN.test(v), {
-        error: (iss) => `${quoted(iss.input)} is not an e-mail address; expected something like platform-team@contoso.com`,
-      }),
-    APIM_PUBLISHER_NAME: z
-      .string()
-      .default("MCP Platform")
-      .refine((v) => v.trim().length > 0 && v.length <= 100 && !/[<>]/.test(v), {
-        error: (iss) => `${quoted(iss.input)} is not a usable publisher name; expected 1-100 characters without '<' or '>'`,
-      }),
-    APP_SERVICE_SKU: z
-      .string()
-      .default("B1")
-      .superRefine((v, ctx) => {
-        const problem = appServiceSkuProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
-    MCP_PATH: z
-      .string()
-      .default("mcp")
-      .superRefine((v, ctx) => {
-        if (!MCP_PATH_PATTERN.test(v)) {
-          ctx.addIssue({
-            code: "custom",
-            message: `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or weather/mcp)`,
-          });
-        } else if (RESERVED_GATEWAY_PATHS.includes(v.split("/")[0])) {
-          ctx.addIssue({
-            code: "custom",
-            message: `${quoted(v)} would shadow the gateway's OAuth endpoint /${v.split("/")[0]}; choose another path (reserved: ${RESERVED_GATEWAY_PATHS.join(", ")})`,
-          });
-        }
-      }),
-    ENTRA_SCOPE_NAME: z
-      .string()
-      .default("user_impersonate")
-      .refine((v) => /^[A-Za-z0-9_.-]{1,40}$/.test(v), {
-        error: (iss) => `${quoted(iss.input)} is not a usable delegated scope name; expected 1-40 letters, digits, '_', '-' or '.'`,
-      }),
-    OAUTH_KEY_VERSION: z
-      .string()
-      .default("1")
-      .refine((v) => /^[A-Za-z0-9._-]{1,32}$/.test(v), {
-        error: (iss) => `${quoted(iss.input)} is not a usable key version; expected 1-32 letters, digits, '.', '_' or '-' (change it to rotate the gateway's signing keys)`,
-      }),
-  })
-  .transform((env) => ({
+/** A string variable: `problem` returns what is wrong with a value (naming it), or undefined. */
+function variable(problem: (value: string) => string | undefined) {
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: value });
+    }),
+  );
+}
+
+/** A variable with a default when unset. */
+const withDefault = (fallback: string, problem: (value: string) => string | undefined) => z._default(variable(problem), fallback);
+
+/** `problem` for a value that must pass `ok`, explained by `expected`. */
+const must = (ok: (value: string) => boolean, expected: (quotedValue: string) => string) => (value: string) =>
+  ok(value) ? undefined : expected(quoted(value));
+
+const variables = z.object({
+  AZURE_LOCATION: withDefault(
+    "westeurope",
+    must(
+      (v) => (AZURE_LOCATIONS as readonly string[]).includes(v),
+      (q) => `${q} is not an Azure region name; expected a programmatic region name such as westeurope, swedencentral or eastus2`,
+    ),
+  ),
+  ENVIRONMENT_NAME: withDefault(
+    "mcp",
+    must(
+      (v) => ENVIRONMENT_NAME_PATTERN.test(v),
+      (q) =>
+        `${q} breaks Azure naming rules for this prefix; expected 1-24 characters, lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
+    ),
+  ),
+  RESOURCE_GROUP_NAME: z.optional(
+    variable(
+      must(
+        (v) => RESOURCE_GROUP_PATTERN.test(v),
+        (q) => `${q} is not a valid resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'`,
+      ),
+    ),
+  ),
+  APIM_SKU: withDefault("BasicV2_1", apimSkuProblem),
+  APIM_PUBLISHER_EMAIL: withDefault(
+    PLACEHOLDER_PUBLISHER_EMAIL,
+    must(
+      (v) => v.length <= 100 && EMAIL_PATTERN.test(v),
+      (q) => `${q} is not an e-mail address; expected something like platform-team@contoso.com`,
+    ),
+  ),
+  APIM_PUBLISHER_NAME: withDefault(
+    "MCP Platform",
+    must(
+      (v) => v.trim().length > 0 && v.length <= 100 && !/[<>]/.test(v),
+      (q) => `${q} is not a usable publisher name; expected 1-100 characters without '<' or '>'`,
+    ),
+  ),
+  APP_SERVICE_SKU: withDefault("B1", appServiceSkuProblem),
+  MCP_PATH: withDefault("mcp", (v) => {
+    if (!MCP_PATH_PATTERN.test(v)) {
+      return `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or weather/mcp)`;
+    }
+    const first = v.split("/")[0];
+    if (RESERVED_GATEWAY_PATHS.includes(first)) {
+      return `${quoted(v)} would shadow the gateway's OAuth endpoint /${first}; choose another path (reserved: ${RESERVED_GATEWAY_PATHS.join(", ")})`;
+    }
+    return undefined;
+  }),
+  ENTRA_SCOPE_NAME: withDefault(
+    "user_impersonate",
+    must(
+      (v) => /^[A-Za-z0-9_.-]{1,40}$/.test(v),
+      (q) => `${q} is not a usable delegated scope name; expected 1-40 letters, digits, '_', '-' or '.'`,
+    ),
+  ),
+  OAUTH_KEY_VERSION: withDefault(
+    "1",
+    must(
+      (v) => /^[A-Za-z0-9._-]{1,32}$/.test(v),
+      (q) => `${q} is not a usable key version; expected 1-32 letters, digits, '.', '_' or '-' (change it to rotate the gateway's signing keys)`,
+    ),
+  ),
+});
+
+const schema = z.pipe(
+  variables,
+  z.transform((env) => ({
     location: env.AZURE_LOCATION,
     environmentName: env.ENVIRONMENT_NAME,
     resourceGroupName: env.RESOURCE_GROUP_NAME ?? `${env.ENVIRONMENT_NAME}-rg`,
@@ -126,13 +138,14 @@ const schema = z
     mcpPath: env.MCP_PATH,
     scopeName: env.ENTRA_SCOPE_NAME,
     keyVersion: env.OAUTH_KEY_VERSION,
-  }));
+  })),
+);
 
 /** The validated configuration the stack is built from. */
-export type AppConfig = z.output<typeof schema>;
+export type AppConfig = output<typeof schema>;
 
 /** The environment variables this app reads, for docs and tests. */
-export const CONFIG_VARIABLES = Object.keys(schema.in.shape) as (keyof z.input<typeof schema>)[];
+export const CONFIG_VARIABLES = Object.keys(variables.shape) as (keyof input<typeof variables>)[];
 
 /** Thrown for configuration a deploy could not work with; its message lists every problem. */
 export class ConfigError extends Error {
