@@ -3,7 +3,7 @@
  * the runner in index.ts runs them all.
  */
 import type { PolicyDocument, PolicySet, PolicyViolation } from "../policy-set.js";
-import { childElements, parsePolicy, type PolicyElement, type PolicyNode } from "./parse.js";
+import { childElements, parsePolicy, type PolicyElement, type PolicyExpression, type PolicyNode } from "./parse.js";
 
 export interface PolicyRule {
   /** Stable id used in messages and in `PolicyViolation.rule` (kebab-case). */
@@ -17,6 +17,8 @@ export interface PolicyRule {
 export interface WellFormedDocument {
   readonly doc: PolicyDocument;
   readonly root: PolicyElement;
+  /** Its policy expressions (`@(...)`, `@{...}`) in document order. */
+  readonly expressions: readonly PolicyExpression[];
 }
 
 /** The documents of a set that parse, with their trees. */
@@ -24,7 +26,7 @@ export function wellFormedDocuments(set: PolicySet): WellFormedDocument[] {
   const out: WellFormedDocument[] = [];
   for (const doc of set.documents) {
     const parsed = parsePolicy(doc);
-    if (parsed.ok) out.push({ doc, root: parsed.root });
+    if (parsed.ok) out.push({ doc, root: parsed.root, expressions: parsed.expressions });
   }
   return out;
 }

@@ -1,6 +1,5 @@
-import { parsePolicy } from "../parse.js";
 import { memberAllowed, typeReferences } from "../csharp-types.js";
-import { violation, type PolicyRule } from "../rule.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 /**
  * C# in policy expressions names only types on API Management's allow-list
@@ -13,10 +12,8 @@ export const csharpAllowedTypes: PolicyRule = {
   description: "Policy expressions use only .NET types on API Management's expression allow-list.",
   check(set) {
     const out = [];
-    for (const doc of set.documents) {
-      const parsed = parsePolicy(doc);
-      if (!parsed.ok) continue;
-      for (const expr of parsed.expressions) {
+    for (const { doc, expressions } of wellFormedDocuments(set)) {
+      for (const expr of expressions) {
         const reported = new Set<string>();
         for (const ref of typeReferences(expr.tokens)) {
           if (ref.allowed && ref.member !== undefined && !memberAllowed(ref.name, ref.member)) {

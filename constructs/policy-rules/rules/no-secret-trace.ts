@@ -1,6 +1,6 @@
 import type { PolicySet, PolicyViolation } from "../../policy-set.js";
-import { childElements, ownText, parsePolicy, walkElements, type PolicyElement } from "../parse.js";
-import { at, violation, words, type PolicyRule } from "../rule.js";
+import { childElements, ownText, walkElements, type PolicyElement } from "../parse.js";
+import { at, violation, wellFormedDocuments, words, type PolicyRule } from "../rule.js";
 
 const ID = "no-secret-trace";
 
@@ -57,10 +57,8 @@ export function sensitiveReason(
 export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySet<string>): Map<string, string> {
   const assignments: { name: string; value: string }[] = [];
   const sensitive = new Map<string, string>();
-  for (const doc of set.documents) {
-    const parsed = parsePolicy(doc);
-    if (!parsed.ok) continue;
-    for (const { element } of walkElements(parsed.root)) {
+  for (const { root } of wellFormedDocuments(set)) {
+    for (const { element } of walkElements(root)) {
       if (element.name === "set-variable" && element.attributes["name"]) {
         assignments.push({ name: element.attributes["name"], value: element.attributes["value"] ?? ownText(element) });
       }
@@ -122,10 +120,8 @@ export const noSecretTrace: PolicyRule = {
     const secrets = new Set(set.namedValues.filter((n) => n.secret).map((n) => n.name));
     const variables = sensitiveVariables(set, secrets);
     const out: PolicyViolation[] = [];
-    for (const doc of set.documents) {
-      const parsed = parsePolicy(doc);
-      if (!parsed.ok) continue;
-      for (const { element } of walkElements(parsed.root)) {
+    for (const { doc, root, expressions } of wellFormedDocuments(set)) {
+      for (const { element } of walkElements(root)) {
         if (element.name !== "trace" && element.name !== "log-to-eventhub") continue;
         for (const content of loggedContent(element)) {
           const reason = sensitiveReason(content, secrets, variables);
@@ -135,7 +131,7 @@ export const noSecretTrace: PolicyRule = {
           }
         }
       }
-      for (const expr of parsed.expressions) {
+      for (const expr of expressions) {
         for (const args of traceCalls(expr.code)) {
           const reason = sensitiveReason(args, secrets, variables);
           if (reason) {

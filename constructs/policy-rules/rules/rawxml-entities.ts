@@ -1,5 +1,4 @@
-import { parsePolicy } from "../parse.js";
-import { violation, type PolicyRule } from "../rule.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 const ENTITY = /&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/g;
 
@@ -14,10 +13,8 @@ export const rawxmlExpressionEntities: PolicyRule = {
   description: "Policy expressions hold raw C# (rawxml): no XML entities in their code outside string literals.",
   check(set) {
     const out = [];
-    for (const doc of set.documents) {
-      const parsed = parsePolicy(doc);
-      if (!parsed.ok) continue;
-      for (const expr of parsed.expressions) {
+    for (const { doc, expressions } of wellFormedDocuments(set)) {
+      for (const expr of expressions) {
         // Blank out string and char literals, keep offsets.
         let code = expr.code;
         for (const t of expr.tokens) {
