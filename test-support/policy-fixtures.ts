@@ -52,7 +52,7 @@ const HASH_FRAGMENT = fragmentXml(
     `      return BitConverter.ToString(hmac.ComputeHash(bytes)).Replace("-", "").ToLowerInvariant();`,
     `    }`,
     `  }" />`,
-    `  <cache-lookup-value key="@("at-" + (string)context.Variables["token-hash"])" variable-name="grant" />`,
+    `  <cache-lookup-value key="@("at-" + (string)context.Variables["token-hash"])" default-value="none" variable-name="grant" />`,
   ].join("\n"),
   "hash the presented bearer token and look its grant up",
 );

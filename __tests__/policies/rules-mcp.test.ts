@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cacheStoreValueOncePerSection, mcpStreaming, noSecretTrace } from "../../constructs/policy-rules/index.js";
+import { cacheValues, mcpStreaming, noSecretTrace } from "../../constructs/policy-rules/index.js";
 import { sensitiveReason } from "../../constructs/policy-rules/rules/no-secret-trace.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
@@ -137,33 +137,23 @@ describe("rule no-secret-trace", () => {
   });
 });
 
-describe("rule cache-store-value-once-per-section", () => {
-  it("passes the clean set (one cache-store-value in the token inbound)", () => {
-    expect(cacheStoreValueOncePerSection.check(cleanPolicySet())).toEqual([]);
+describe("rule cache-values", () => {
+  const store = `<cache-store-value key="a" value="b" duration="60" />`;
+  const lookup = (attrs: string) => `<cache-lookup-value key="a" ${attrs}variable-name="v" />`;
+
+  it("passes the clean set", () => {
+    expect(cacheValues.check(cleanPolicySet())).toEqual([]);
   });
 
-  it("fails two cache-store-value in one section, naming the section", () => {
-    const store = `<cache-store-value key="a" value="b" duration="60" />`;
-    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<choose><when condition="@(true)">${store}</when><otherwise>${store}</otherwise></choose>`, outbound: store }));
-    expect(cacheStoreValueOncePerSection.check(set)).toEqual([
-      {
-        rule: "cache-store-value-once-per-section",
-        document: "global",
-        message: `section <inbound> has 2 <cache-store-value> policies (included fragments counted in); a policy section may hold only one`,
-      },
+  it("allows several cache policies in one section", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup(`default-value="none" `) + lookup(`default-value="none" `) + store + store }));
+    expect(cacheValues.check(set)).toEqual([]);
+  });
+
+  it("fails a cache-lookup-value without default-value, naming where", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup("") }));
+    expect(cacheValues.check(set)).toEqual([
+      { rule: "cache-values", document: "global", message: expect.stringMatching(/^<cache-lookup-value> at line 3, column \d+ has no default-value/) },
     ]);
-  });
-
-  it("counts cache-store-value in included fragments", () => {
-    const store = `<cache-store-value key="a" value="b" duration="60" />`;
-    let set = withXml(cleanPolicySet(), "oauth-cors", fragmentXml(store));
-    set = withXml(set, "global", policiesXml({ inbound: `${store}<include-fragment fragment-id="oauth-cors" />` }));
-    expect(cacheStoreValueOncePerSection.check(set).map((v) => v.message.split(" has ")[0])).toEqual(["section <inbound>"]);
-  });
-
-  it("fails a fragment with two cache-store-value, and the section including it", () => {
-    const store = `<cache-store-value key="a" value="b" duration="60" />`;
-    const set = withXml(cleanPolicySet(), "oauth-cors", fragmentXml(store + store));
-    expect(cacheStoreValueOncePerSection.check(set).map((v) => v.document)).toEqual(["mcp", "oauth-cors"]);
   });
 });

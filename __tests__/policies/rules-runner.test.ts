@@ -31,7 +31,7 @@ describe("policyRules", () => {
       "csharp-allowed-types",
       "mcp-streaming",
       "no-secret-trace",
-      "cache-store-value-once-per-section",
+      "cache-values",
     ]);
   });
 });

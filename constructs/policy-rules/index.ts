@@ -9,7 +9,7 @@
  */
 import type { PolicySet, PolicyViolation } from "../policy-set.js";
 import type { PolicyRule } from "./rule.js";
-import { cacheStoreValueOncePerSection } from "./rules/cache-store-once.js";
+import { cacheValues } from "./rules/cache-values.js";
 import { csharpAllowedTypes } from "./rules/csharp-types.js";
 import { includeFragmentDefined } from "./rules/include-fragment.js";
 import { knownPolicyElements } from "./rules/known-elements.js";
@@ -25,7 +25,7 @@ import { xmlWellFormed } from "./rules/well-formed.js";
 
 export type { PolicyRule } from "./rule.js";
 export type { PolicySet, PolicyViolation, PolicyDocument, NamedValueInfo } from "../policy-set.js";
-export { cacheStoreValueOncePerSection } from "./rules/cache-store-once.js";
+export { cacheValues } from "./rules/cache-values.js";
 export { csharpAllowedTypes } from "./rules/csharp-types.js";
 export { includeFragmentDefined } from "./rules/include-fragment.js";
 export { knownPolicyElements } from "./rules/known-elements.js";
@@ -56,7 +56,7 @@ export const policyRules: readonly PolicyRule[] = [
   csharpAllowedTypes,
   mcpStreaming,
   noSecretTrace,
-  cacheStoreValueOncePerSection,
+  cacheValues,
 ];
 
 /** Runs the rules over a policy set and returns every violation, in rule order (empty when the set is clean). */
