@@ -1,0 +1,226 @@
+/**
+ * The attacker's (and the honest user's) toolkit against the local stack: the real synthesized
+ * policies on the local gateway (Mono C#), the Entra stand-in and the MCP server, all on 127.0.0.1.
+ * Raw HTTP only (no SDK), so every parameter, header and cookie is the test's to choose.
+ *
+ *   const env = await startAttackStack();
+ *   const victim = new Browser();
+ *   const flow = await env.signIn({ browser: victim });   // register, consent, Entra, callback, token
+ *   await env.mcp(flow.tokens.access_token);              // 200
+ *
+ * A `Browser` keeps cookies per origin like a browser (the `__Host-` consent cookie included) and
+ * never follows redirects by itself, so a test sees every hop.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { startLocalStack, type LocalStack } from "../local/run.js";
+import { ValueCache } from "../local/gateway/runtime-services.js";
+import { startBackend } from "./local-gateway.js";
+import { CookieJar, parseConsentForm, synthesizeForLocal, type ConsentForm } from "./local-oauth-client.js";
+
+export const ATTACK_REDIRECT = "http://127.0.0.1:33418/callback";
+/** The https origin of locally served client ID metadata documents (rewritten to a local server). */
+export const CIMD_ORIGIN = "https://cimd.attack.example";
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The Location header resolved against the request URL, when there is one. */
+  readonly location?: URL;
+}
+
+export function json(reply: Reply): Record<string, unknown> {
+  try {
+    return JSON.parse(reply.text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`expected JSON, got ${reply.status}: ${reply.text.slice(0, 300)}`);
+  }
+}
+
+/** A browser: cookies per origin, manual redirects. */
+export class Browser {
+  readonly jar = new CookieJar();
+
+  async request(method: string, url: string | URL, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const target = url.toString();
+    const cookie = this.jar.header(target);
+    const res = await fetch(target, { method, body: init.body, redirect: "manual", headers: { ...(cookie ? { Cookie: cookie } : {}), ...init.headers } });
+    this.jar.store(target, res);
+    const location = res.headers.get("location");
+    return { status: res.status, headers: res.headers, text: await res.text(), location: location ? new URL(location, target) : undefined };
+  }
+
+  get(url: string | URL): Promise<Reply> {
+    return this.request("GET", url);
+  }
+
+  postForm(url: string | URL, fields: Record<string, string>): Promise<Reply> {
+    return this.request("POST", url, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+  }
+}
+
+/** A plain HTTP call without cookies. */
+export function call(method: string, url: string | URL, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Browser().request(method, url, init);
+}
+
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+export interface AuthorizeParams {
+  readonly clientId: string;
+  readonly challenge: string;
+  /** @default ATTACK_REDIRECT */
+  readonly redirectUri?: string;
+  /** @default "client-state" */
+  readonly state?: string;
+  /** @default the stack's MCP resource */
+  readonly resource?: string;
+  /** Extra or replacing query parameters (raw, appended after the others). */
+  readonly extra?: Record<string, string>;
+}
+
+export interface SignedIn {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly verifier: string;
+  readonly code: string;
+  readonly tokens: { access_token: string; refresh_token: string; expires_in: number; scope: string };
+}
+
+export interface AttackEnv {
+  readonly stack: LocalStack;
+  /** Gateway origin, e.g. http://127.0.0.1:40123 */
+  readonly base: string;
+  /** The MCP resource (RFC 8707) and endpoint. */
+  readonly resource: string;
+  /** Serves client ID metadata documents at CIMD_ORIGIN + path. */
+  serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
+  /** Moves the gateway cache's clock forward. */
+  advance(ms: number): void;
+  register(redirectUris?: string[], metadata?: Record<string, unknown>): Promise<string>;
+  authorizeUrl(params: AuthorizeParams): URL;
+  /** Opens /authorize in `browser`, posts the consent form; returns the reply to the consent post (302 to Entra when approved). */
+  consent(browser: Browser, url: URL, options?: { decision?: string; tamper?: (form: ConsentForm) => ConsentForm }): Promise<{ page: Reply; form: ConsentForm; reply: Reply }>;
+  /** Follows redirects in `browser` from `from` until one leaves for `redirectUri` (returned), or a non-redirect (thrown unless `allowStop`). */
+  follow(browser: Browser, from: URL, redirectUri: string): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
+  /** The whole honest flow in one browser: register (unless clientId), consent, Entra, callback, token. */
+  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string }): Promise<SignedIn>;
+  token(fields: Record<string, string>): Promise<Reply>;
+  refresh(clientId: string, refreshToken: string): Promise<Reply>;
+  revoke(fields: Record<string, string>): Promise<Reply>;
+  /** A tools/list call to the MCP endpoint with this bearer token. */
+  mcp(accessToken: string, body?: unknown): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** Starts the local stack from the real synthesized configuration, with a document server for CIMD tests. */
+export async function startAttackStack(options: { entraAccessTokenLifetimeSeconds?: number } = {}): Promise<AttackEnv> {
+  const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
+  const docs = await startBackend((req, _body, res) => {
+    const doc = documents.get(req.url ?? "");
+    if (!doc) return void res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": "application/json", ...doc.headers });
+    res.end(typeof doc.body === "string" ? doc.body : JSON.stringify(doc.body));
+  });
+  let offset = 0;
+  const tf = await synthesizeForLocal();
+  const stack = await startLocalStack({
+    tf,
+    logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
+    extraUrlRewrites: { [CIMD_ORIGIN]: docs.url },
+    cache: new ValueCache(() => Date.now() + offset),
+    entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
+  });
+  const base = stack.gateway.url;
+  const resource = stack.mcpEndpoint;
+
+  const env: AttackEnv = {
+    stack,
+    base,
+    resource,
+    serveDocument(path, body, headers = {}) {
+      documents.set(path, { body, headers });
+    },
+    advance(ms) {
+      offset += ms;
+    },
+    async register(redirectUris = [ATTACK_REDIRECT], metadata = {}) {
+      const reply = await call("POST", `${base}/register`, { body: JSON.stringify({ redirect_uris: redirectUris, client_name: "Attack test client", ...metadata }), headers: { "Content-Type": "application/json" } });
+      if (reply.status !== 201) throw new Error(`registration answered ${reply.status}: ${reply.text.slice(0, 300)}`);
+      return json(reply).client_id as string;
+    },
+    authorizeUrl(p) {
+      const url = new URL(`${base}/authorize`);
+      const q: Record<string, string> = {
+        response_type: "code",
+        client_id: p.clientId,
+        redirect_uri: p.redirectUri ?? ATTACK_REDIRECT,
+        state: p.state ?? "client-state",
+        code_challenge: p.challenge,
+        code_challenge_method: "S256",
+        resource: p.resource ?? resource,
+      };
+      for (const [k, v] of Object.entries(q)) if (!(p.extra && k in p.extra)) url.searchParams.append(k, v);
+      for (const [k, v] of Object.entries(p.extra ?? {})) url.searchParams.append(k, v);
+      return url;
+    },
+    async consent(browser, url, opts = {}) {
+      const page = await browser.get(url);
+      if (page.status !== 200) throw new Error(`authorize answered ${page.status}: ${page.text.slice(0, 300)}`);
+      let form = parseConsentForm(page.text, url.toString());
+      if (opts.tamper) form = opts.tamper(form);
+      const reply = await browser.postForm(form.action, { ...form.fields, decision: opts.decision ?? "approve" });
+      return { page, form, reply };
+    },
+    async follow(browser, from, redirectUri) {
+      const hops: string[] = [];
+      let next: URL | undefined = from;
+      for (let i = 0; i < 10 && next; i++) {
+        if (next.toString().startsWith(redirectUri)) return { final: next, hops };
+        hops.push(next.toString());
+        const reply = await browser.get(next);
+        if (reply.status < 300 || reply.status >= 400 || !reply.location) return { stopped: reply, hops };
+        next = reply.location;
+      }
+      throw new Error(`too many redirects: ${hops.join(" -> ")}`);
+    },
+    async signIn(opts = {}) {
+      const browser = opts.browser ?? new Browser();
+      const redirectUri = opts.redirectUri ?? ATTACK_REDIRECT;
+      const clientId = opts.clientId ?? (await env.register([redirectUri]));
+      const { verifier, challenge } = pkce();
+      const { reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state }));
+      if (reply.status !== 302 || !reply.location) throw new Error(`consent answered ${reply.status}: ${reply.text.slice(0, 300)}`);
+      const { final, stopped } = await env.follow(browser, reply.location, redirectUri);
+      if (!final) throw new Error(`sign-in stopped with ${stopped?.status}: ${stopped?.text.slice(0, 300)}`);
+      const code = final.searchParams.get("code");
+      if (!code) throw new Error(`no code in ${final.toString()}`);
+      const tokenReply = await env.token({ grant_type: "authorization_code", code, client_id: clientId, redirect_uri: redirectUri, code_verifier: verifier, resource });
+      if (tokenReply.status !== 200) throw new Error(`token answered ${tokenReply.status}: ${tokenReply.text}`);
+      return { clientId, redirectUri, verifier, code, tokens: json(tokenReply) as unknown as SignedIn["tokens"] };
+    },
+    token(fields) {
+      return call("POST", `${base}/token`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    },
+    refresh(clientId, refreshToken) {
+      return env.token({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId });
+    },
+    revoke(fields) {
+      return call("POST", `${base}/revoke`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    },
+    mcp(accessToken, body = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }) {
+      return call("POST", resource, {
+        body: JSON.stringify(body),
+        headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
+      });
+    },
+    async close() {
+      await stack.close();
+      await docs.close();
+    },
+  };
+  return env;
+}
