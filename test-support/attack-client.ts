@@ -12,6 +12,8 @@
  * never follows redirects by itself, so a test sees every hop.
  */
 import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { startLocalStack, type LocalStack } from "../local/run.js";
 import { ValueCache } from "../local/gateway/runtime-services.js";
 import { startBackend } from "./local-gateway.js";
@@ -111,13 +113,18 @@ export interface AttackEnv {
   token(fields: Record<string, string>): Promise<Reply>;
   refresh(clientId: string, refreshToken: string): Promise<Reply>;
   revoke(fields: Record<string, string>): Promise<Reply>;
+  /**
+   * Holds the gateway's next upstream refresh (POST /token grant_type=refresh_token at Entra) until
+   * `release()`; `reached` resolves when the gateway has sent it. Needs `gateUpstream: true`.
+   */
+  holdUpstreamRefresh(): { reached: Promise<void>; release(): void };
   /** A tools/list call to the MCP endpoint with this bearer token. */
   mcp(accessToken: string, body?: unknown): Promise<Reply>;
   close(): Promise<void>;
 }
 
 /** Starts the local stack from the real synthesized configuration, with a document server for CIMD tests. */
-export async function startAttackStack(options: { entraAccessTokenLifetimeSeconds?: number } = {}): Promise<AttackEnv> {
+export async function startAttackStack(options: { entraAccessTokenLifetimeSeconds?: number; gateUpstream?: boolean } = {}): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
   const docs = await startBackend((req, _body, res) => {
     const doc = documents.get(req.url ?? "");
@@ -126,16 +133,18 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
     res.end(typeof doc.body === "string" ? doc.body : JSON.stringify(doc.body));
   });
   let offset = 0;
+  const gate = options.gateUpstream ? await startGate() : undefined;
   const tf = await synthesizeForLocal();
   const stack = await startLocalStack({
     tf,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
-    extraUrlRewrites: { [CIMD_ORIGIN]: docs.url },
+    extraUrlRewrites: { [CIMD_ORIGIN]: docs.url, ...(gate ? { "https://login.microsoftonline.com": gate.url } : {}) },
     cache: new ValueCache(() => Date.now() + offset),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
   });
   const base = stack.gateway.url;
   const resource = stack.mcpEndpoint;
+  gate?.target(stack.entra.baseUrl);
 
   const env: AttackEnv = {
     stack,
@@ -211,6 +220,10 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
     revoke(fields) {
       return call("POST", `${base}/revoke`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
     },
+    holdUpstreamRefresh() {
+      if (!gate) throw new Error("startAttackStack({ gateUpstream: true }) is needed to hold upstream refreshes");
+      return gate.hold();
+    },
     mcp(accessToken, body = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }) {
       return call("POST", resource, {
         body: JSON.stringify(body),
@@ -220,7 +233,57 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
     async close() {
       await stack.close();
       await docs.close();
+      await gate?.close();
     },
   };
   return env;
+}
+
+/**
+ * A proxy in front of the Entra stand-in (the gateway's rewrite of login.microsoftonline.com points
+ * here) that can hold upstream refresh-token grants, so a test can act while one is in flight.
+ */
+async function startGate(): Promise<{ url: string; target(url: string): void; hold(): { reached: Promise<void>; release(): void }; close(): Promise<void> }> {
+  let upstream = "";
+  let held: { reach: () => void; released: Promise<void> } | undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const isRefresh = req.method === "POST" && /\/token$/.test(req.url ?? "") && new URLSearchParams(body.toString("utf8")).get("grant_type") === "refresh_token";
+      const hold = isRefresh ? held : undefined;
+      if (hold) held = undefined;
+      hold?.reach();
+      void (hold?.released ?? Promise.resolve()).then(async () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === "string" && k !== "host" && k !== "content-length")) as Record<string, string>;
+        const reply = await fetch(upstream + (req.url ?? "/"), { method: req.method, headers, body: req.method === "GET" || req.method === "HEAD" ? undefined : body, redirect: "manual" });
+        const out: Record<string, string> = {};
+        reply.headers.forEach((v, k) => {
+          if (k !== "content-encoding" && k !== "content-length" && k !== "transfer-encoding") out[k] = v;
+        });
+        res.writeHead(reply.status, out).end(Buffer.from(await reply.arrayBuffer()));
+      }).catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    target(url) {
+      upstream = url;
+    },
+    hold() {
+      let release!: () => void;
+      let reach!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const reached = new Promise<void>((resolve) => (reach = resolve));
+      held = { reach, released };
+      return { reached, release };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

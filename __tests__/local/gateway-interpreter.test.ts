@@ -499,14 +499,6 @@ describe("local gateway policy interpreter", () => {
       await expect(load(testConfig({ apis: [{ name: "broken", policy: "<policies><inbound></policies>" }] }))).rejects.toThrow(/policy api broken: not well-formed/);
     });
 
-    it("fails on two cache-store-value in one section, counting included fragments, as APIM refuses it", async () => {
-      const cfg = testConfig({
-        fragments: { store: `<fragment><cache-store-value key="a" value="b" duration="5" /></fragment>` },
-        apis: [{ policy: policies({ inbound: `<choose><when condition="@(true)"><cache-store-value key="a" value="b" duration="5" /></when></choose><include-fragment fragment-id="store" />` }) }],
-      });
-      await expect(load(cfg)).rejects.toThrow(/2 <cache-store-value> policies in one section/);
-    });
-
     it("fails on a liquid template, which is not implemented", async () => {
       await expect(load(testConfig({ apis: [{ policy: policies({ outbound: "<set-body template='liquid'>x</set-body>" }) }] }))).rejects.toThrow(/template="liquid" is not implemented/);
     });

@@ -91,13 +91,16 @@ async function consentPage(url: string): Promise<{ fields: Record<string, string
   return { fields, cookie: (page.headers.get("set-cookie") ?? "").split(";")[0], page };
 }
 
+/** The browser-binding cookie the approved consent sets for the callback (`name=value`). */
+const bindingCookie = (approved: Reply): string => (approved.headers.get("set-cookie") ?? "").split(";")[0];
+
 /** Runs authorize, consent, Entra and callback; returns the client's redirect. */
 async function signIn(clientId: string, challenge: string, extra: Record<string, string> = {}): Promise<URL> {
   const { fields, cookie } = await consentPage(authorizeUrl(clientId, challenge, extra));
   const approved = await call("POST", "/consent", { body: form({ ...fields, decision: "approve" }), headers: { ...FORM, Cookie: cookie } });
   expect(approved.status).toBe(302);
   const entraBack = location(await call("GET", location(approved).toString()));
-  const callback = await call("GET", entraBack.pathname + entraBack.search);
+  const callback = await call("GET", entraBack.pathname + entraBack.search, { headers: { Cookie: bindingCookie(approved) } });
   expect(callback.status).toBe(302);
   return location(callback);
 }
@@ -246,16 +249,22 @@ describe("the whole flow", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.headers.get("cache-control")).toBe("no-store");
     const next = json(rotated) as { access_token: string; refresh_token: string };
-    const replay = await call("POST", "/token", { body: form({ grant_type: "refresh_token", refresh_token: issued.refresh_token, client_id: clientId }), headers: FORM });
-    expect(json(replay).error).toBe("invalid_grant");
     expect((await mcpCall(issued.access_token)).status).toBe(401);
     expect((await mcpCall(next.access_token)).status).toBe(200);
 
-    expect((await call("POST", "/revoke", { body: form({ token: next.access_token }), headers: FORM })).status).toBe(200);
+    expect((await call("POST", "/revoke", { body: form({ token: next.access_token, client_id: clientId }), headers: FORM })).status).toBe(200);
     const revoked = await mcpCall(next.access_token);
     expect(revoked.status).toBe(401);
     expect(revoked.headers.get("www-authenticate")).toContain('error="invalid_token"');
     expect(json(await call("POST", "/token", { body: form({ grant_type: "refresh_token", refresh_token: next.refresh_token, client_id: clientId }), headers: FORM })).error).toBe("invalid_grant");
+
+    // Reuse of a rotated refresh token revokes the family (RFC 9700 section 4.14.2).
+    const other = await tokens(clientId);
+    const successor = json(await call("POST", "/token", { body: form({ grant_type: "refresh_token", refresh_token: other.refresh_token, client_id: clientId }), headers: FORM })) as { access_token: string };
+    expect((await mcpCall(successor.access_token)).status).toBe(200);
+    const replay = await call("POST", "/token", { body: form({ grant_type: "refresh_token", refresh_token: other.refresh_token, client_id: clientId }), headers: FORM });
+    expect(json(replay).error).toBe("invalid_grant");
+    expect((await mcpCall(successor.access_token)).status).toBe(401);
   });
 
   it("redeems the Entra code with the managed identity's assertion and the gateway's own PKCE, never the client's", async () => {
@@ -275,15 +284,19 @@ describe("the whole flow", () => {
 });
 
 describe("attacks at /authorize and /consent", () => {
-  it("refuses plain PKCE and a foreign resource at the verified redirect URI, with state and iss", async () => {
+  it("refuses plain PKCE and a foreign resource at the verified redirect URI with a page linking back with state and iss, not a redirect", async () => {
     const clientId = await register();
-    const plain = location(await call("GET", authorizeUrl(clientId, "x".repeat(43), { code_challenge_method: "plain" })));
-    expect(`${plain.origin}${plain.pathname}`).toBe(REDIRECT);
-    expect(plain.searchParams.get("error")).toBe("invalid_request");
-    expect(plain.searchParams.get("state")).toBe("client-state");
-    expect(plain.searchParams.get("iss")).toBe(base);
-    const resource = location(await call("GET", authorizeUrl(clientId, pkce().challenge, { resource: "https://elsewhere.example/mcp" })));
-    expect(resource.searchParams.get("error")).toBe("invalid_target");
+    const plain = await call("GET", authorizeUrl(clientId, "x".repeat(43), { code_challenge_method: "plain" }));
+    expect(plain.status).toBe(400);
+    expect(plain.headers.get("location")).toBeNull();
+    const link = new URL(/<a href="([^"]+)"/.exec(plain.text)![1]!.replace(/&amp;/g, "&"));
+    expect(`${link.origin}${link.pathname}`).toBe(REDIRECT);
+    expect(link.searchParams.get("error")).toBe("invalid_request");
+    expect(link.searchParams.get("state")).toBe("client-state");
+    expect(link.searchParams.get("iss")).toBe(base);
+    const resource = await call("GET", authorizeUrl(clientId, pkce().challenge, { resource: "https://elsewhere.example/mcp" }));
+    expect(resource.status).toBe(400);
+    expect(resource.text).toContain("invalid_target");
   });
 
   it("answers a 400 page, not a redirect, for a tampered client_id or an unregistered redirect URI", async () => {
@@ -336,8 +349,9 @@ describe("attacks at /oauth-callback and /token", () => {
     const { fields, cookie } = await consentPage(authorizeUrl(clientId, pkce().challenge));
     const approved = await call("POST", "/consent", { body: form({ ...fields, decision: "approve" }), headers: { ...FORM, Cookie: cookie } });
     const entraBack = location(await call("GET", location(approved).toString()));
-    expect((await call("GET", entraBack.pathname + entraBack.search)).status).toBe(302);
-    const replay = await call("GET", entraBack.pathname + entraBack.search);
+    const binding = { headers: { Cookie: bindingCookie(approved) } };
+    expect((await call("GET", entraBack.pathname + entraBack.search, binding)).status).toBe(302);
+    const replay = await call("GET", entraBack.pathname + entraBack.search, binding);
     expect(replay.status).toBe(400);
     expect(replay.text).toContain("already completed");
     expect((await call("GET", "/oauth-callback?code=x")).status).toBe(400);
@@ -436,7 +450,7 @@ describe("values held in variables", () => {
     const clientId = await register();
     const issued = await tokens(clientId);
     expect((await mcpCall(issued.access_token)).status).toBe(200);
-    expect((await call("POST", "/revoke", { body: form({ token: issued.refresh_token }), headers: FORM })).status).toBe(200);
+    expect((await call("POST", "/revoke", { body: form({ token: issued.refresh_token, client_id: clientId }), headers: FORM })).status).toBe(200);
     expect(resultTypes.has("string")).toBe(true);
     expect([...resultTypes].filter((t) => !["string", "int", "long", "bool", "null"].includes(t))).toEqual([]);
   });

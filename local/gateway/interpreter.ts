@@ -243,21 +243,9 @@ export class PolicyInterpreter {
       return map;
     };
     const global = sectionsOf(this.config.globalPolicyXml ?? DEFAULT_GLOBAL_POLICY, "global")!;
-    const countStores = (el: PolicyElement, seen: readonly string[]): number =>
-      el.children.reduce((n, c) => {
-        if (c.name === "cache-store-value") return n + 1;
-        const id = c.name === "include-fragment" ? c.attributes.get("fragment-id") : undefined;
-        if (id?.kind === "literal") {
-          const frag = seen.includes(id.text) ? undefined : fragments.get(id.text);
-          return n + (frag ? countStores(frag, [...seen, id.text]) : 0);
-        }
-        return n + countStores(c, seen);
-      }, 0);
     const compileScope = (doc: Map<Section, PolicyElement> | undefined, section: Section, base: Step[] | undefined, apiScopeKey: string): Step[] => {
       const el = doc?.get(section);
       if (!el) return base ?? [];
-      const stores = countStores(el, []);
-      if (stores > 1) throw new PolicyLoadError(`${el.where}: ${stores} <cache-store-value> policies in one section (fragments included); API Management allows one per section`);
       return this.compileStatements(el.children, "request-or-response", { fragments, section, base, fragmentStack: [], apiScopeKey, topLevel: true });
     };
     const globalSteps = Object.fromEntries(SECTIONS.map((s) => [s, compileScope(global, s, undefined, "global")])) as Record<Section, Step[]>;
