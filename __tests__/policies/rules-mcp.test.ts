@@ -150,6 +150,16 @@ describe("rule cache-values", () => {
     expect(cacheValues.check(set)).toEqual([]);
   });
 
+  it.each([["60"], ["{{oauth-refresh-token-ttl}}"], ["@((int)context.Variables[\"s\"])"]])("accepts the int duration %s", (duration) => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<cache-store-value key="a" value="b" duration="${duration.replace(/"/g, "&quot;")}" />` }));
+    expect(cacheValues.check(set)).toEqual([]);
+  });
+
+  it.each([["@((long)context.Variables[\"s\"])"], ["1.5"], ["@(60L)"]])("fails the duration %s, which is not int seconds", (duration) => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<cache-store-value key="a" value="b" duration="${duration.replace(/"/g, "&quot;")}" />` }));
+    expect(cacheValues.check(set).map((v) => v.message)).toEqual([expect.stringContaining("expected whole seconds")]);
+  });
+
   it("fails a cache-lookup-value without default-value, naming where", () => {
     const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup("") }));
     expect(cacheValues.check(set)).toEqual([
