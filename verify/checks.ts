@@ -331,25 +331,31 @@ async function clientFor(ctx: CheckContext): Promise<RegisteredClient> {
 }
 
 /** The error must go back to the (verified) redirect URI with error, state and iss (RFC 6749 §4.1.2.1, RFC 9207). */
-async function authorizeRedirectsError(ctx: CheckContext, params: Record<string, string | undefined>, expectedError: string, what: string): Promise<string> {
+/**
+ * An invalid request from a self-registered client is not redirected, not even to its verified
+ * redirect URI (RFC 9700 §4.11.2: only trusted URIs get automatic redirects): a page names the
+ * client's host and links back with error, state and iss (RFC 9207).
+ */
+async function authorizeShowsErrorPage(ctx: CheckContext, params: Record<string, string | undefined>, expectedError: string, what: string): Promise<string> {
   const { clientId } = await clientFor(ctx);
   const a = await request(ctx.fetch, authorizeUrl(ctx, clientId, params));
-  expectStatus(a, [302, 303], `${what}: an error redirect to the client`);
-  const location = a.headers.get("location");
+  expectStatus(a, [400], `${what}: an error page, not a redirect`);
+  if (a.headers.get("location")) fail(`${what}: expected no redirect (RFC 9700 §4.11.2), got Location ${show(a.headers.get("location"))}`);
+  const href = /<a href="([^"]+)"/.exec(a.text)?.[1]?.replace(/&amp;/g, "&");
   let target: URL;
   try {
-    target = new URL(location ?? "");
+    target = new URL(href ?? "");
   } catch {
-    fail(`${what}: expected a Location to ${ctx.redirectUri}, got ${show(location)}`);
+    fail(`${what}: expected a link back to ${ctx.redirectUri} on the error page, got ${show(href ?? null)}`);
   }
   const q = target.searchParams;
   const problems: string[] = [];
-  if (`${target.origin}${target.pathname}` !== ctx.redirectUri) problems.push(`Location: expected ${ctx.redirectUri}?..., got ${target.origin}${target.pathname}`);
+  if (`${target.origin}${target.pathname}` !== ctx.redirectUri) problems.push(`link: expected ${ctx.redirectUri}?..., got ${target.origin}${target.pathname}`);
   if (q.get("error") !== expectedError) problems.push(`error: expected ${expectedError}, got ${show(q.get("error"))}`);
   if (q.get("state") !== "mcp-verify-state") problems.push(`state: expected the client's state back, got ${show(q.get("state"))}`);
   if (q.get("iss") === null || !sameIssuer(q.get("iss")!, ctx.target.gatewayUrl)) problems.push(`iss: expected ${ctx.target.gatewayUrl} (RFC 9207), got ${show(q.get("iss"))}`);
   if (problems.length) fail(`${what}: ${problems.join("; ")}`);
-  return `${a.status} to the redirect URI with error=${expectedError}, state, iss`;
+  return `400 page linking back with error=${expectedError}, state, iss`;
 }
 
 /** Before the redirect URI is verified, an error is shown, never redirected (RFC 6749 §4.1.2.1). */
@@ -360,8 +366,8 @@ async function authorizeRefusesWithoutRedirect(ctx: CheckContext, url: string, w
   return "400, no redirect";
 }
 
-const authorizeNoPkce = (ctx: CheckContext) => authorizeRedirectsError(ctx, {}, "invalid_request", "no code_challenge");
-const authorizePlainPkce = (ctx: CheckContext) => authorizeRedirectsError(ctx, { code_challenge: pkce().verifier, code_challenge_method: "plain" }, "invalid_request", "code_challenge_method=plain");
+const authorizeNoPkce = (ctx: CheckContext) => authorizeShowsErrorPage(ctx, {}, "invalid_request", "no code_challenge");
+const authorizePlainPkce = (ctx: CheckContext) => authorizeShowsErrorPage(ctx, { code_challenge: pkce().verifier, code_challenge_method: "plain" }, "invalid_request", "code_challenge_method=plain");
 
 async function authorizeUnknownRedirect(ctx: CheckContext): Promise<string> {
   const { clientId } = await clientFor(ctx);

@@ -60,7 +60,7 @@ describe("post-deploy check against the local stack with one planted defect", ()
     ["rootMetadataMissing", ["Resource metadata (root)"], "does not implement OAuth 2.0 Protected Resource Metadata"],
     ["plainPkceAdvertised", ["AS metadata (RFC 8414)", "AS metadata (openid-configuration)"], 'code_challenge_methods_supported: expected ["S256"], got ["plain","S256"]'],
     ["registration200", ["Register loopback client"], "expected HTTP 201 Created, got HTTP 200"],
-    ["authorizeErrorsRedirected", ["Authorize: unknown redirect_uri", "Authorize: tampered client_id"], "expected HTTP 400, got HTTP 302"],
+    ["authorizeErrorsRedirected", ["Authorize: no PKCE", "Authorize: plain PKCE", "Authorize: unknown redirect_uri", "Authorize: tampered client_id"], "got HTTP 302"],
     ["consentFramable", ["Authorize: consent page"], "X-Frame-Options: expected DENY, got nothing"],
     ["consentCookieWithoutHostPrefix", ["Authorize: consent page"], 'Set-Cookie: expected a __Host- cookie, got ["mcp-consent"]'],
     ["tokenErrorsCacheable", TOKEN_CHECKS, "Cache-Control: expected no-store, got nothing"],
