@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../config/config.js";
+import { defaultPlatform, loadPlatformConfig } from "../config/platform.js";
+
+const dir = mkdtempSync(join(tmpdir(), "platform-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** Writes `content` (JSON unless a string) to a new file and loads it. */
+function load(content: unknown): ReturnType<typeof loadPlatformConfig> {
+  const file = join(dir, `p${++n}.json`);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return loadPlatformConfig(file);
+}
+
+/** The problems of a bad file, without the file name. */
+function problems(content: unknown): string[] {
+  try {
+    load(content);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems.map((p) => p.replace(/^MCP_PLATFORM_CONFIG \S+: /, ""));
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+const sample = { name: "weather", path: "mcp", backend: { kind: "sample" } };
+writeFileSync(join(dir, "reports.zip"), "PK");
+
+describe("platform configuration file", () => {
+  it("defaults to the sample server at the MCP path", () => {
+    expect(defaultPlatform("tools/mcp")).toEqual({ servers: [{ name: "weather", path: "tools/mcp", title: "Weather", backend: { kind: "sample" } }] });
+  });
+
+  it("loads the shape of the issue: three backends, an existing API Management, a custom domain, remote state, client policy", () => {
+    const config = load({
+      servers: [
+        sample,
+        { name: "tickets", path: "tickets/mcp", title: "Tickets", backend: { kind: "url", url: "https://tickets.contoso.com/mcp" }, backendAuth: "entra-user", timeoutSeconds: 30 },
+        { name: "reports", path: "reports/mcp", backend: { kind: "app-service", package: "reports.zip", runtime: "python:3.12", startupCommand: "python -m reports" }, scopes: ["reports.read"], tools: [{ name: "export", scope: "reports.read", appRole: "Reports.Export" }] },
+      ],
+      apim: { existing: { name: "contoso-apim", resourceGroupName: "shared-rg" } },
+      gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/mcp-cert" },
+      clients: { registration: false, metadataDocuments: { allow: ["https://vscode.dev/oauth/client-metadata.json", "https://claude.ai/*"] }, static: [{ client_id: "corp-cli", client_name: "Corp CLI", redirect_uris: ["http://127.0.0.1/callback"] }] },
+      state: { backend: "azurerm", resourceGroupName: "tfstate-rg", storageAccountName: "contosotfstate", containerName: "tfstate", key: "mcp.tfstate" },
+    });
+    expect(config.servers.map((s) => s.backend.kind)).toEqual(["sample", "url", "app-service"]);
+    expect(config.clients?.registration).toBe(false);
+    expect(config.state).toMatchObject({ backend: "azurerm", key: "mcp.tfstate" });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["invalid JSON", "{ servers: [", "is not valid JSON"],
+    ["an unknown top-level key", { servers: [sample], server: [] }, `(top level): unknown key "server"`],
+    ["an unknown server key", { servers: [{ ...sample, port: 1 }] }, `servers[0]: unknown key "port"`],
+    ["an unknown backend kind", { servers: [{ ...sample, backend: { kind: "lambda" } }] }, `servers[0].backend.kind: unknown backend kind; expected "sample", "url" or "app-service" (got "lambda")`],
+    ["a bad name", { servers: [{ ...sample, name: "Weather_1" }] }, `servers[0].name: "Weather_1" is not a server name`],
+    ["a path shadowing an OAuth endpoint", { servers: [{ ...sample, path: "oauth-callback/mcp" }] }, `servers[0].path: "oauth-callback/mcp" would shadow the gateway's OAuth endpoint /oauth-callback`],
+    ["a path with a leading slash", { servers: [{ ...sample, path: "/mcp" }] }, `servers[0].path: "/mcp" is not a usable API path`],
+    ["a non-https url backend", { servers: [{ ...sample, backend: { kind: "url", url: "http://tickets.contoso.com/mcp" } }] }, `servers[0].backend.url: "http://tickets.contoso.com/mcp" is not https`],
+    ["a url backend with user info", { servers: [{ ...sample, backend: { kind: "url", url: "https://u:p@tickets.contoso.com/mcp" } }] }, `servers[0].backend.url: "https://u:p@tickets.contoso.com/mcp" has user info or a fragment`],
+    ["a missing package", { servers: [{ ...sample, backend: { kind: "app-service", package: "nope.zip", runtime: "node:22-lts" } }] }, `servers[0].backend.package: "nope.zip" does not exist`],
+    ["an unsupported runtime", { servers: [{ ...sample, backend: { kind: "app-service", package: "reports.zip", runtime: "java:17" } }] }, `servers[0].backend.runtime: "java:17" is not a supported runtime`],
+    ["a bad backendAuth", { servers: [{ ...sample, backendAuth: "passthrough" }] }, `servers[0].backendAuth:`],
+    ["a timeout out of range", { servers: [{ ...sample, timeoutSeconds: 600 }] }, `servers[0].timeoutSeconds: 600 is not a whole number of seconds from 1 to 240`],
+    ["no servers", { servers: [] }, `servers:`],
+    ["a duplicate name", { servers: [sample, { ...sample, path: "other" }] }, `servers[1].name: "weather" is already the name of servers[0]`],
+    ["a duplicate path", { servers: [sample, { ...sample, name: "other" }] }, `servers[1].path: "mcp" is already the path of servers[0]`],
+    ["nesting paths", { servers: [sample, { ...sample, name: "other", path: "mcp/other" }] }, `servers[1].path: "mcp/other" and servers[0].path "mcp" nest`],
+    ["a tool scope the server does not expose", { servers: [{ ...sample, tools: [{ name: "x", scope: "admin" }] }] }, `servers[0].tools[0].scope: "admin" is not a scope of this server`],
+    ["a certificate without a host name", { servers: [sample], gateway: { keyVaultCertificateId: "https://kv.vault.azure.net/secrets/c" } }, `gateway.keyVaultCertificateId: is set without gateway.hostName`],
+    ["a host name that is not one", { servers: [sample], gateway: { hostName: "https://mcp.contoso.com" } }, `gateway.hostName: "https://mcp.contoso.com" is not a DNS host name`],
+    ["a metadata document pattern with an inner *", { servers: [sample], clients: { metadataDocuments: { allow: ["https://*.claude.ai/x"] } } }, `clients.metadataDocuments.allow[0]: "https://*.claude.ai/x" has a '*' before its end`],
+    ["a duplicate static client", { servers: [sample], clients: { static: [{ client_id: "a", client_name: "A", redirect_uris: ["http://127.0.0.1/cb"] }, { client_id: "a", client_name: "B", redirect_uris: ["http://127.0.0.1/cb"] }] } }, `clients.static[1].client_id: "a" is already the client_id of clients.static[0]`],
+    ["a static client redirect URI with a space", { servers: [sample], clients: { static: [{ client_id: "a", client_name: "A", redirect_uris: ["http://127.0.0.1/c b"] }] } }, `clients.static[0].redirect_uris[0]: "http://127.0.0.1/c b" is not a usable redirect URI`],
+    ["an unknown state backend", { servers: [sample], state: { backend: "s3" } }, `state.backend: unknown state backend; expected "local" or "azurerm" (got "s3")`],
+    ["an incomplete azurerm state", { servers: [sample], state: { backend: "azurerm", resourceGroupName: "rg" } }, `state.storageAccountName:`],
+  ])("fails %s, naming the key path and the value", (_what, content, expected) => {
+    expect(problems(content).join("\n")).toContain(expected);
+  });
+
+  it("fails a missing file, naming it", () => {
+    expect(() => loadPlatformConfig(join(dir, "missing.json"))).toThrow(/MCP_PLATFORM_CONFIG .*missing\.json: cannot be read \(ENOENT\)/);
+  });
+});

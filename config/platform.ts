@@ -1,0 +1,257 @@
+/**
+ * The platform configuration file: the structure of a deployment (which MCP servers, where their
+ * backends run, which API Management instance, the gateway's host name, which MCP clients may sign
+ * in, where Terraform keeps its state). JSON, validated with zod, its path in MCP_PLATFORM_CONFIG.
+ * Without it the stack is one sample server at MCP_PATH (`defaultPlatform`).
+ *
+ * A bad file fails synth with one message per problem naming the file, the key path and the value;
+ * nothing is written. Documented in README.md ("Platform configuration file") and examples/.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { output } from "zod/mini";
+import { ConfigError, RESERVED_GATEWAY_PATHS } from "./config.js";
+
+const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
+
+/** A server name: a DNS label (it names Azure resources and Entra applications). */
+const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$/;
+/** An API path at the gateway: lowercase segments without leading or trailing '/'. */
+const PATH = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
+const SCOPE = /^[A-Za-z0-9_.-]{1,40}$/;
+const TOOL = /^[A-Za-z0-9_.-]{1,64}$/;
+const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/;
+/** App Service Linux runtimes for prebuilt packages (`<stack>:<version>`, as in linuxFxVersion). */
+export const APP_SERVICE_RUNTIMES = ["node:22-lts", "node:20-lts", "python:3.13", "python:3.12", "python:3.11"] as const;
+
+const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+/** A string checked by `problem` (which names the value in its message, or returns undefined). */
+function text(problem: (value: string) => string | undefined) {
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: value });
+    }),
+  );
+}
+
+const matches = (re: RegExp, expected: string) => (v: string) => (re.test(v) ? undefined : `${quoted(v)} is not ${expected}`);
+
+function httpsUrl(what: string, extra?: (url: URL, raw: string) => string | undefined) {
+  return text((v) => {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      return `${quoted(v)} is not a URL; expected ${what}`;
+    }
+    if (url.protocol !== "https:") return `${quoted(v)} is not https; expected ${what}`;
+    if (url.username || url.password || url.hash || v.includes("#")) return `${quoted(v)} has user info or a fragment; expected ${what}`;
+    return extra?.(url, v);
+  });
+}
+
+const int = (min: number, max: number, unit: string) =>
+  z.number().check(
+    z.superRefine((value, ctx) => {
+      if (!Number.isInteger(value) || value < min || value > max) ctx.addIssue({ code: "custom", message: `${quoted(value)} is not a whole number of ${unit} from ${min} to ${max}`, input: value });
+    }),
+  );
+
+const tool = z.strictObject({
+  /** The tool's name as the MCP server lists it. */
+  name: text(matches(TOOL, "a tool name (1-64 letters, digits, '_', '-', '.')")),
+  /** A delegated scope (of this server's `scopes`, or the base scope) the tool needs. @default the base scope */
+  scope: z.optional(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')"))),
+  /** An Entra app role the caller must hold (checked by the server). @default none */
+  appRole: z.optional(text(matches(SCOPE, "an app role value (1-40 letters, digits, '_', '-', '.')"))),
+});
+
+const backend = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("sample") }),
+  z.strictObject({
+    kind: z.literal("url"),
+    /** The MCP endpoint of an existing server (Container Apps, Functions, AKS, a vendor's). */
+    url: httpsUrl("the https URL of an existing MCP endpoint, e.g. https://tickets.contoso.com/mcp"),
+  }),
+  z.strictObject({
+    kind: z.literal("app-service"),
+    /** A prebuilt zip (relative to the configuration file), deployed content-hashed. */
+    package: text((v) => (/\.zip$/i.test(v) ? undefined : `${quoted(v)} is not a .zip package; expected the path of a prebuilt zip, e.g. dist/reports.zip`)),
+    runtime: text((v) => ((APP_SERVICE_RUNTIMES as readonly string[]).includes(v) ? undefined : `${quoted(v)} is not a supported runtime; expected one of ${APP_SERVICE_RUNTIMES.join(", ")}`)),
+    /** App Service startup command. @default the runtime's default (npm start, or gunicorn for Python) */
+    startupCommand: z.optional(text((v) => (v.length > 0 && v.length <= 512 && !/[\r\n]/.test(v) ? undefined : `${quoted(v)} is not a usable startup command; expected one line of at most 512 characters`))),
+  }),
+]);
+
+const server = z.strictObject({
+  name: text(matches(NAME, "a server name; expected a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter")),
+  path: text((v) => {
+    if (!PATH.test(v)) return `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or tickets/mcp)`;
+    const first = v.split("/")[0]!;
+    if (RESERVED_GATEWAY_PATHS.includes(first)) return `${quoted(v)} would shadow the gateway's OAuth endpoint /${first} (reserved: ${RESERVED_GATEWAY_PATHS.join(", ")})`;
+    return undefined;
+  }),
+  /** Shown on consent pages and in API Management. @default the name */
+  title: z.optional(text((v) => (v.trim().length > 0 && v.length <= 100 && !/[<>\p{Cc}]/u.test(v) ? undefined : `${quoted(v)} is not a usable title; expected 1-100 characters without '<', '>' or control characters`))),
+  backend,
+  /** `entra-user`: the backend receives the user's Entra token for this server's own application; `none`: nothing is forwarded. @default "entra-user" */
+  backendAuth: z.optional(z.enum(["entra-user", "none"])),
+  /** Seconds the gateway waits for the backend to start answering. @default 120 */
+  timeoutSeconds: z.optional(int(1, 240, "seconds")),
+  /** Delegated scopes the server's Entra application exposes besides the base scope. @default none */
+  scopes: z.optional(z.array(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
+  /** Tools that need more than the base scope, or an app role. @default none */
+  tools: z.optional(z.array(tool)),
+  /** Calls per client per period. @default { calls: 120, renewalPeriod: 60 } */
+  rateLimit: z.optional(z.strictObject({ calls: int(1, 1000000, "calls"), renewalPeriod: int(1, 300, "seconds") })),
+});
+
+const staticClient = z.strictObject({
+  client_id: text(matches(/^[A-Za-z0-9._~-]{1,64}$/, "a static client_id; expected 1-64 letters, digits, '.', '_', '~' or '-'")),
+  client_name: text((v) => (v.trim().length > 0 && v.length <= 100 && !/[\p{Cc}\p{Cf}]/u.test(v) ? undefined : `${quoted(v)} is not a usable client name; expected 1-100 characters without control or formatting characters`)),
+  redirect_uris: z.array(text((v) => (v.length > 0 && v.length <= 2000 && /^[\x21-\x7e]+$/.test(v) && !v.includes("#") ? undefined : `${quoted(v)} is not a usable redirect URI; expected printable ASCII without spaces or '#'`))).check(z.minLength(1), z.maxLength(10)),
+  /** `native` (loopback any port, private-use schemes) or `web` (https only). @default "native" */
+  application_type: z.optional(z.enum(["native", "web"])),
+});
+
+const platform = z.strictObject({
+  servers: z.array(server).check(z.minLength(1), z.maxLength(50)),
+  apim: z.optional(z.strictObject({
+    /** Deploy into this existing API Management instance instead of creating one. */
+    existing: z.optional(z.strictObject({
+      name: text(matches(/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/, "an API Management service name (1-50 letters, digits and single hyphens, starting with a letter)")),
+      resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
+    })),
+  })),
+  gateway: z.optional(z.strictObject({
+    /** Custom domain of the gateway: issuer, resource URIs, metadata and the Entra redirect URI use it. */
+    hostName: z.optional(text(matches(HOST, "a DNS host name such as mcp.contoso.com"))),
+    /** Key Vault secret id of its TLS certificate (API Management reads it with its managed identity). */
+    keyVaultCertificateId: z.optional(httpsUrl("a Key Vault secret id such as https://contoso-kv.vault.azure.net/secrets/mcp-cert", (url, raw) =>
+      /\.vault\.azure\.net$/.test(url.hostname) && /^\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/.test(url.pathname) ? undefined : `${quoted(raw)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`)),
+  })),
+  clients: z.optional(z.strictObject({
+    /** Dynamic client registration (POST /register). @default true */
+    registration: z.optional(z.boolean()),
+    metadataDocuments: z.optional(z.strictObject({
+      /** Exact https URLs, or prefixes ending in `*`. @default any https document */
+      allow: z.optional(z.array(httpsUrl("an https URL, or a prefix ending in *", (_url, raw) => (raw.indexOf("*") === -1 || raw.indexOf("*") === raw.length - 1 ? undefined : `${quoted(raw)} has a '*' before its end; expected an exact URL or a prefix ending in *`)))),
+    })),
+    static: z.optional(z.array(staticClient)),
+  })),
+  state: z.optional(z.discriminatedUnion("backend", [
+    z.strictObject({ backend: z.literal("local") }),
+    z.strictObject({
+      backend: z.literal("azurerm"),
+      resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name")),
+      storageAccountName: text(matches(/^[a-z0-9]{3,24}$/, "a storage account name (3-24 lowercase letters and digits)")),
+      containerName: text(matches(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a blob container name (3-63 lowercase letters, digits and single hyphens)")),
+      key: text(matches(/^[A-Za-z0-9._/-]{1,256}$/, "a state blob name such as mcp.tfstate")),
+      /** @default the subscription of the deployment */
+      subscriptionId: z.optional(text(matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a subscription id (GUID)"))),
+    }),
+  ])),
+});
+
+export type PlatformConfig = output<typeof platform>;
+export type ServerConfig = PlatformConfig["servers"][number];
+
+/** The stack without a configuration file: the sample server at `mcpPath`. */
+export function defaultPlatform(mcpPath: string): PlatformConfig {
+  return { servers: [{ name: "weather", path: mcpPath, title: "Weather", backend: { kind: "sample" } }] };
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const key of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+const keyPath = (path: readonly PropertyKey[]): string =>
+  path.length === 0 ? "(top level)" : path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
+
+/** Cross-field rules zod's per-field checks cannot see. */
+function relations(config: PlatformConfig, baseDir: string): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const names = new Map<string, number>();
+  const paths = new Map<string, number>();
+  config.servers.forEach((s, i) => {
+    const n = names.get(s.name);
+    if (n !== undefined) out.push({ path: ["servers", i, "name"], message: `${quoted(s.name)} is already the name of servers[${n}]; server names must be unique` });
+    else names.set(s.name, i);
+    for (const [other, j] of paths) {
+      if (other === s.path) out.push({ path: ["servers", i, "path"], message: `${quoted(s.path)} is already the path of servers[${j}]; paths must be unique` });
+      else if (s.path.startsWith(`${other}/`) || other.startsWith(`${s.path}/`)) {
+        out.push({ path: ["servers", i, "path"], message: `${quoted(s.path)} and servers[${j}].path ${quoted(other)} nest; one server's path may not shadow another's` });
+      }
+    }
+    paths.set(s.path, i);
+    if (s.backend.kind === "app-service") {
+      const file = isAbsolute(s.backend.package) ? s.backend.package : resolve(baseDir, s.backend.package);
+      if (!existsSync(file) || !statSync(file).isFile()) out.push({ path: ["servers", i, "backend", "package"], message: `${quoted(s.backend.package)} does not exist (looked for ${file}); expected a prebuilt zip` });
+    }
+    const scopes = new Set(["user_impersonate", ...(s.scopes ?? [])]);
+    (s.tools ?? []).forEach((t, k) => {
+      if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected user_impersonate or one of its scopes ${quoted(s.scopes ?? [])}` });
+    });
+  });
+  const ids = new Map<string, number>();
+  (config.clients?.static ?? []).forEach((c, i) => {
+    const j = ids.get(c.client_id);
+    if (j !== undefined) out.push({ path: ["clients", "static", i, "client_id"], message: `${quoted(c.client_id)} is already the client_id of clients.static[${j}]` });
+    else ids.set(c.client_id, i);
+  });
+  if (config.gateway?.keyVaultCertificateId && !config.gateway.hostName) {
+    out.push({ path: ["gateway", "keyVaultCertificateId"], message: "is set without gateway.hostName; expected both, or neither" });
+  }
+  if (config.gateway?.hostName && !config.gateway.keyVaultCertificateId && !config.apim?.existing) {
+    out.push({ path: ["gateway", "hostName"], message: `${quoted(config.gateway.hostName)} needs gateway.keyVaultCertificateId (the TLS certificate for it)` });
+  }
+  return out;
+}
+
+/**
+ * Reads and validates a platform configuration file.
+ * @throws ConfigError with one problem per bad key: `<file>: <key path>: <what is wrong, naming the value>`.
+ */
+export function loadPlatformConfig(file: string): PlatformConfig {
+  const where = `MCP_PLATFORM_CONFIG ${file}`;
+  let raw: string;
+  try {
+    raw = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError([`${where}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected the path of a JSON file`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new ConfigError([`${where}: is not valid JSON (${(e as Error).message})`]);
+  }
+  const result = platform.safeParse(json);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const path = issue.path as PropertyKey[];
+        if (issue.code === "unrecognized_keys") {
+          return `${where}: ${keyPath(path)}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map(quoted).join(", ")}`;
+        }
+        if (issue.code === "custom") return `${where}: ${keyPath(path)}: ${issue.message}`;
+        const value = valueAt(json, path);
+        const last = path[path.length - 1];
+        const expected =
+          last === "kind" ? "unknown backend kind; expected \"sample\", \"url\" or \"app-service\""
+          : last === "backend" && path[0] === "state" ? "unknown state backend; expected \"local\" or \"azurerm\""
+          : issue.message;
+        return `${where}: ${keyPath(path)}: ${expected}${value === undefined ? " (missing)" : ` (got ${quoted(value)})`}`;
+      }),
+    );
+  }
+  const problems = relations(result.data, dirname(resolve(file)));
+  if (problems.length) throw new ConfigError(problems.map((p) => `${where}: ${keyPath(p.path)}: ${p.message}`));
+  return result.data;
+}
