@@ -98,6 +98,8 @@ export interface AttackEnv {
   readonly resource: string;
   /** Serves client ID metadata documents at CIMD_ORIGIN + path. */
   serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
+  /** Paths (with query) the document server was asked for, in order: shows whether the gateway fetched a URL. */
+  readonly documentRequests: readonly string[];
   /** Moves the gateway cache's clock forward. */
   advance(ms: number): void;
   register(redirectUris?: string[], metadata?: Record<string, unknown>): Promise<string>;
@@ -117,7 +119,13 @@ export interface AttackEnv {
 }
 
 /** Starts the local stack from the real synthesized configuration, with a document server for CIMD tests. */
-export async function startAttackStack(options: { entraAccessTokenLifetimeSeconds?: number } = {}): Promise<AttackEnv> {
+export async function startAttackStack(
+  options: {
+    entraAccessTokenLifetimeSeconds?: number;
+    /** More https origins to serve from the document server (e.g. hosts the gateway must never fetch). */
+    documentOrigins?: readonly string[];
+  } = {},
+): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
   const docs = await startBackend((req, _body, res) => {
     const doc = documents.get(req.url ?? "");
@@ -130,7 +138,7 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
   const stack = await startLocalStack({
     tf,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
-    extraUrlRewrites: { [CIMD_ORIGIN]: docs.url },
+    extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
     cache: new ValueCache(() => Date.now() + offset),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
   });
@@ -143,6 +151,9 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
     resource,
     serveDocument(path, body, headers = {}) {
       documents.set(path, { body, headers });
+    },
+    get documentRequests() {
+      return docs.requests.map((r) => r.url);
     },
     advance(ms) {
       offset += ms;
