@@ -44,11 +44,13 @@ const HIDDEN: [string, string][] = [
   ["\u0085", "U+0085"],
   ["\u2028", "U+2028"],
   ["\udb40\udc41", "U+E0041"],
-  ["\ud800", "U+D800"],
+  // Json.NET reads a lone surrogate as U+FFFD, the replacement character, which no honest name holds.
+  ["\ud800", "U+FFFD"],
+  ["\ufffd", "U+FFFD"],
 ];
 
 /** Bidi controls, format characters, controls, separators and tag characters. */
-const DANGEROUS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/;
+const DANGEROUS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ufffd]|\udb40[\udc00-\udc7f]/;
 
 describe("client names at registration", () => {
   it("refuses a client_name with bidi controls, invisible format or control characters, naming the character", async () => {
