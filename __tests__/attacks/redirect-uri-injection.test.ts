@@ -49,7 +49,8 @@ const BAD_REDIRECT_URIS: [string, string][] = [
   ["a fragment", "https://client.example/cb#frag"],
 ];
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** True when the text holds a C0 or C1 control character or DEL. */
+const hasControl = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
 
 describe("redirect URIs at registration", () => {
   it("refuses every redirect URI with control, space, non-ASCII or normalisable characters (invalid_redirect_uri)", async () => {
@@ -61,7 +62,7 @@ describe("redirect URIs at registration", () => {
       else {
         const description = String(json(reply).error_description);
         expect(description, why).toMatch(/^redirect_uris\[1\] /);
-        expect(description, why).not.toMatch(CONTROL);
+        expect(hasControl(description), why).toBe(false);
       }
     }
     expect(accepted).toEqual([]);
