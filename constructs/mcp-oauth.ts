@@ -33,13 +33,13 @@ export interface McpOAuthProps {
   /** Path of the MCP endpoint at the gateway, without slashes at either end, e.g. `mcp`. */
   readonly mcpPath: string;
   /**
-   * Lifetime of the gateway's access tokens, in seconds (60 to 3600).
+   * Lifetime of the gateway's access tokens, in seconds (5 to 86400).
    * @default 3600
    */
   readonly tokenLifetimeSeconds?: number;
   /**
    * Lifetime of a refresh token (and of the grant behind it), in seconds; each refresh starts a new
-   * lifetime (rotation). At least the access token lifetime, at most 90 days.
+   * lifetime (rotation). More than the access token lifetime, at most 90 days.
    * @default 604800 (7 days)
    */
   readonly refreshTokenLifetimeSeconds?: number;
@@ -148,8 +148,8 @@ export class McpOAuth extends Construct {
     if (!NO_SLASH_AT_ENDS.test(mcpPath) || mcpPath.startsWith(".well-known")) {
       throw new Error(`McpOAuth: mcpPath ${JSON.stringify(mcpPath)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`);
     }
-    requireInteger("tokenLifetimeSeconds", tokenLifetime, 60, 3600, "seconds");
-    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime, 7776000, "seconds (at least tokenLifetimeSeconds)");
+    requireInteger("tokenLifetimeSeconds", tokenLifetime, 5, 86400, "seconds");
+    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime + 1, 7776000, "seconds (more than tokenLifetimeSeconds)");
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
       throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
     }
