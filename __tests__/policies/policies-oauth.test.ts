@@ -258,7 +258,7 @@ describe("POST /token", () => {
 
   it("verifies PKCE S256 against the stored challenge, with a 43-128 character verifier", () => {
     const problem = definition("code-grant-problem")[0];
-    expect(problem).toContain('Regex.IsMatch(verifier, "^[A-Za-z0-9._~-]{43,128}$")');
+    expect(problem).toContain('Regex.IsMatch(verifier, "^[A-Za-z0-9._~-]{43,128}\\\\z")');
     expect(problem).toContain("SHA256.Create().ComputeHash(Encoding.ASCII.GetBytes(verifier))");
     expect(problem).toContain('challenge == (string)record["cc"]');
     expect(problem).toContain('(string)record["cid"] != (string)context.Variables["tk-client-id"]');
