@@ -53,9 +53,9 @@ describe("repeated /authorize parameters", () => {
     expect(through).toEqual([]);
   });
 
-  it("refuses a repeat hidden by percent-encoding the name or by an empty value", async () => {
+  it("refuses a repeat hidden by percent-encoding the name, another letter case or an empty value", async () => {
     const through: string[] = [];
-    for (const raw of ["&st%61te=other", "&%73tate=other", "&state=", "&state"]) {
+    for (const raw of ["&st%61te=other", "&%73tate=other", "&state=", "&state", "&State=other", "&CLIENT_ID=other"]) {
       const reply = await authorize(honest(), raw);
       if (reply.status !== 400 || reply.headers.get("location") !== null) through.push(`${raw}: ${reply.status}`);
     }
