@@ -24,6 +24,8 @@ describe("loadConfig", () => {
       mcpPath: "mcp",
       scopeName: "user_impersonate",
       keyVersion: "1",
+      accessTokenLifetimeSeconds: 3600,
+      refreshTokenLifetimeSeconds: 604800,
     });
   });
 
@@ -40,6 +42,8 @@ describe("loadConfig", () => {
         MCP_PATH: "weather/mcp",
         ENTRA_SCOPE_NAME: "mcp.tools",
         OAUTH_KEY_VERSION: "2026-11",
+        OAUTH_ACCESS_TOKEN_LIFETIME: "900",
+        OAUTH_REFRESH_TOKEN_LIFETIME: "86400",
       }),
     ).toEqual({
       location: "swedencentral",
@@ -52,6 +56,8 @@ describe("loadConfig", () => {
       mcpPath: "weather/mcp",
       scopeName: "mcp.tools",
       keyVersion: "2026-11",
+      accessTokenLifetimeSeconds: 900,
+      refreshTokenLifetimeSeconds: 86400,
     });
   });
 
@@ -115,6 +121,34 @@ describe("loadConfig", () => {
     expect(problems({ RESOURCE_GROUP_NAME: "rg." })[0]).toMatch(/^RESOURCE_GROUP_NAME: "rg." is not a valid resource group name/);
     expect(problems({ ENTRA_SCOPE_NAME: "a b" })[0]).toMatch(/^ENTRA_SCOPE_NAME: "a b" is not a usable delegated scope name/);
     expect(problems({ OAUTH_KEY_VERSION: "v 2" })[0]).toMatch(/^OAUTH_KEY_VERSION: "v 2" is not a usable key version/);
+  });
+
+  it("accepts token lifetimes at the ends of their ranges", () => {
+    expect(loadConfig({ OAUTH_ACCESS_TOKEN_LIFETIME: "5", OAUTH_REFRESH_TOKEN_LIFETIME: "6" })).toMatchObject({ accessTokenLifetimeSeconds: 5, refreshTokenLifetimeSeconds: 6 });
+    expect(loadConfig({ OAUTH_ACCESS_TOKEN_LIFETIME: "86400", OAUTH_REFRESH_TOKEN_LIFETIME: "7776000" })).toMatchObject({ accessTokenLifetimeSeconds: 86400, refreshTokenLifetimeSeconds: 7776000 });
+    // The refresh default (7 days) outlives the longest access token.
+    expect(loadConfig({ OAUTH_ACCESS_TOKEN_LIFETIME: "86400" }).refreshTokenLifetimeSeconds).toBe(604800);
+  });
+
+  it.each(["4", "86401", "0", "60s", "1.5", "-5", " 60"])("fails for OAUTH_ACCESS_TOKEN_LIFETIME %j, naming it and the range", (value) => {
+    expect(problems({ OAUTH_ACCESS_TOKEN_LIFETIME: value })).toEqual([
+      `OAUTH_ACCESS_TOKEN_LIFETIME: ${JSON.stringify(value)} is not a usable access token lifetime; expected a whole number of seconds from 5 to 86400`,
+    ]);
+  });
+
+  it.each(["7776001", "5", "1w"])("fails for OAUTH_REFRESH_TOKEN_LIFETIME %j, naming it and the range", (value) => {
+    expect(problems({ OAUTH_REFRESH_TOKEN_LIFETIME: value })).toEqual([
+      `OAUTH_REFRESH_TOKEN_LIFETIME: ${JSON.stringify(value)} is not a usable refresh token lifetime; expected a whole number of seconds from 6 to 7776000`,
+    ]);
+  });
+
+  it("fails for a refresh token lifetime that does not exceed the access token lifetime", () => {
+    for (const refresh of ["3600", "600"]) {
+      expect(problems({ OAUTH_ACCESS_TOKEN_LIFETIME: "3600", OAUTH_REFRESH_TOKEN_LIFETIME: refresh })).toEqual([
+        `OAUTH_REFRESH_TOKEN_LIFETIME: "${refresh}" must exceed OAUTH_ACCESS_TOKEN_LIFETIME (3600 seconds): a refresh token outlives the access tokens it renews`,
+      ]);
+    }
+    expect(problems({ OAUTH_ACCESS_TOKEN_LIFETIME: "86400", OAUTH_REFRESH_TOKEN_LIFETIME: "86400" })[0]).toMatch(/^OAUTH_REFRESH_TOKEN_LIFETIME: "86400" must exceed OAUTH_ACCESS_TOKEN_LIFETIME \(86400 seconds\)/);
   });
 
   it("reports every bad variable at once, in one message", () => {

@@ -59,6 +59,20 @@ const withDefault = (fallback: string, problem: (value: string) => string | unde
 const must = (ok: (value: string) => boolean, expected: (quotedValue: string) => string) => (value: string) =>
   ok(value) ? undefined : expected(quoted(value));
 
+/** A whole number of seconds from `min` to `max`, as a problem function for `variable`. */
+const seconds = (min: number, max: number, what: string) =>
+  must(
+    (v) => /^[0-9]{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max,
+    (q) => `${q} is not a usable ${what}; expected a whole number of seconds from ${min} to ${max}`,
+  );
+
+/** Gateway token lifetimes (McpOAuth accepts the same ranges). */
+export const ACCESS_TOKEN_LIFETIME = { min: 5, max: 86400, default: 3600 } as const;
+export const REFRESH_TOKEN_LIFETIME = { max: 7776000, default: 604800 } as const;
+
+const accessLifetimeProblem = seconds(ACCESS_TOKEN_LIFETIME.min, ACCESS_TOKEN_LIFETIME.max, "access token lifetime");
+const refreshLifetimeProblem = seconds(ACCESS_TOKEN_LIFETIME.min + 1, REFRESH_TOKEN_LIFETIME.max, "refresh token lifetime");
+
 const variables = z.object({
   AZURE_LOCATION: withDefault(
     "westeurope",
@@ -123,10 +137,28 @@ const variables = z.object({
       (q) => `${q} is not a usable key version; expected 1-32 letters, digits, '.', '_' or '-' (change it to rotate the gateway's signing keys)`,
     ),
   ),
+  OAUTH_ACCESS_TOKEN_LIFETIME: withDefault(String(ACCESS_TOKEN_LIFETIME.default), accessLifetimeProblem),
+  OAUTH_REFRESH_TOKEN_LIFETIME: withDefault(String(REFRESH_TOKEN_LIFETIME.default), refreshLifetimeProblem),
 });
 
+/** Settings that depend on each other, checked once each is valid on its own. */
+const consistent = variables.check(
+  z.superRefine((env, ctx) => {
+    // Only once both are valid on their own (their own problems are already reported).
+    if (accessLifetimeProblem(env.OAUTH_ACCESS_TOKEN_LIFETIME) || refreshLifetimeProblem(env.OAUTH_REFRESH_TOKEN_LIFETIME)) return;
+    if (Number(env.OAUTH_REFRESH_TOKEN_LIFETIME) <= Number(env.OAUTH_ACCESS_TOKEN_LIFETIME)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OAUTH_REFRESH_TOKEN_LIFETIME"],
+        input: env.OAUTH_REFRESH_TOKEN_LIFETIME,
+        message: `${quoted(env.OAUTH_REFRESH_TOKEN_LIFETIME)} must exceed OAUTH_ACCESS_TOKEN_LIFETIME (${env.OAUTH_ACCESS_TOKEN_LIFETIME} seconds): a refresh token outlives the access tokens it renews`,
+      });
+    }
+  }),
+);
+
 const schema = z.pipe(
-  variables,
+  consistent,
   z.transform((env) => ({
     location: env.AZURE_LOCATION,
     environmentName: env.ENVIRONMENT_NAME,
@@ -138,6 +170,8 @@ const schema = z.pipe(
     mcpPath: env.MCP_PATH,
     scopeName: env.ENTRA_SCOPE_NAME,
     keyVersion: env.OAUTH_KEY_VERSION,
+    accessTokenLifetimeSeconds: Number(env.OAUTH_ACCESS_TOKEN_LIFETIME),
+    refreshTokenLifetimeSeconds: Number(env.OAUTH_REFRESH_TOKEN_LIFETIME),
   })),
 );
 

@@ -33,13 +33,13 @@ export interface McpOAuthProps {
   /** Path of the MCP endpoint at the gateway, without slashes at either end, e.g. `mcp`. */
   readonly mcpPath: string;
   /**
-   * Lifetime of the gateway's access tokens, in seconds (60 to 3600).
+   * Lifetime of the gateway's access tokens, in seconds (5 to 86400).
    * @default 3600
    */
   readonly tokenLifetimeSeconds?: number;
   /**
    * Lifetime of a refresh token (and of the grant behind it), in seconds; each refresh starts a new
-   * lifetime (rotation). At least the access token lifetime, at most 90 days.
+   * lifetime (rotation). More than the access token lifetime, at most 90 days.
    * @default 604800 (7 days)
    */
   readonly refreshTokenLifetimeSeconds?: number;
@@ -75,13 +75,14 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-form-parse", description: "Parses an x-www-form-urlencoded body; wrong type, size or repeats are invalid_request." },
   { name: "oauth-metadata-prm", description: "RFC 9728 protected resource metadata of the MCP endpoint." },
   { name: "oauth-metadata-as", description: "RFC 8414 authorization server metadata (only implemented features)." },
-  { name: "oauth-register-request", description: "RFC 7591 registration request checks." },
-  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, https or loopback http, no fragment." },
-  { name: "oauth-register-issue", description: "Issues the self-contained HMAC-protected client_id (201)." },
-  { name: "oauth-client-id", description: "Classifies client_id: registration or client ID metadata document URL." },
+  { name: "oauth-query-budget", description: "Shares the 2,048-byte /authorize query between state, scope, client_id and redirect_uri." },
+  { name: "oauth-register-request", description: "RFC 7591 registration request checks; refuses names with bidi or invisible characters." },
+  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, printable ASCII in normalised form, https or loopback http." },
+  { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
+  { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id; SSRF-safe metadata document URLs." },
   { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
-  { name: "oauth-client-resolve", description: "Verifies the registration HMAC or the metadata document; yields redirect URIs and name." },
-  { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, response_type." },
+  { name: "oauth-client-resolve", description: "Verifies the registration HMAC or the metadata document; yields redirect URIs and a safe name." },
+  { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
   { name: "oauth-consent-page", description: "Consent page with CSRF token and signed __Host- cookie ticket." },
   { name: "oauth-consent-verify", description: "Verifies the consent cookie signature, expiry, binding and CSRF token." },
   { name: "oauth-upstream-authorize", description: "Fresh server state and gateway PKCE; redirect to Entra ID." },
@@ -147,8 +148,8 @@ export class McpOAuth extends Construct {
     if (!NO_SLASH_AT_ENDS.test(mcpPath) || mcpPath.startsWith(".well-known")) {
       throw new Error(`McpOAuth: mcpPath ${JSON.stringify(mcpPath)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`);
     }
-    requireInteger("tokenLifetimeSeconds", tokenLifetime, 60, 3600, "seconds");
-    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime, 7776000, "seconds (at least tokenLifetimeSeconds)");
+    requireInteger("tokenLifetimeSeconds", tokenLifetime, 5, 86400, "seconds");
+    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime + 1, 7776000, "seconds (more than tokenLifetimeSeconds)");
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
       throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
     }

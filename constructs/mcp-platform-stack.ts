@@ -111,6 +111,8 @@ export class McpPlatformStack extends TerraformStack {
       app: this.app,
       mcpPath: config.mcpPath,
       keyVersion: config.keyVersion,
+      tokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
+      refreshTokenLifetimeSeconds: config.refreshTokenLifetimeSeconds,
     });
     // Every policy, fragment and named value is checked at synth: a violation is an error
     // annotation and cdktf refuses to write the Terraform JSON.

@@ -5,10 +5,14 @@
  * stand-in's JWKS exactly as against Entra's), the C# expression host and the local gateway, then
  * prints `MCP endpoint: <url>` on a line of its own. Ctrl-C stops everything.
  *
- * Environment: LOCAL_GATEWAY_PORT (default 8080), LOCAL_MCP_PORT (8081), LOCAL_ENTRA_PORT (8082),
- * LOCAL_TF_JSON (default cdktf.out/stacks/mcp/cdk.tf.json), LOCAL_VALUES (default local.values.json),
- * LOCAL_LOG_LEVEL (default "info"; "debug" also logs policy errors and trace policies, never values),
- * MCP_RESPONSE_MODE (json or sse, passed to the MCP server).
+ * Environment (read and checked by localSettings; README "npm run local settings"): LOCAL_GATEWAY_PORT
+ * (default 8080), LOCAL_MCP_PORT (8081), LOCAL_ENTRA_PORT (8082), LOCAL_TF_JSON (default
+ * cdktf.out/stacks/mcp/cdk.tf.json), LOCAL_VALUES (default local.values.json), LOCAL_LOG_LEVEL (default
+ * "info"; "debug" also logs policy errors and trace policies, never values), MCP_RESPONSE_MODE (json or
+ * sse, passed to the MCP server), LOCAL_URL_REWRITES (JSON object from https origins to local http
+ * loopback origins, merged with the generated rewrites: serve client ID metadata documents or
+ * backends locally), LOCAL_ENTRA_TOKEN_LIFETIME (seconds, lifetime of the Entra stand-in's access
+ * tokens: a short one makes the gateway refresh upstream).
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -39,6 +43,11 @@ export interface LocalStackOptions {
    * local http server in tests. @default none
    */
   readonly extraUrlRewrites?: Readonly<Record<string, string>>;
+  /**
+   * Rewrites that replace generated ones, e.g. a proxy in front of the Entra stand-in in tests.
+   * @default none
+   */
+  readonly overrideUrlRewrites?: Readonly<Record<string, string>>;
   /** The gateway's cache (tests pass one with a controllable clock). @default a new ValueCache */
   readonly cache?: ValueCache;
   /** Lifetime of the stand-in's access tokens (short ones make the gateway refresh upstream). @default 3600 */
@@ -57,6 +66,92 @@ export interface LocalStack {
   readonly values: LocalValues;
   readonly identities: LocalIdentities;
   close(): Promise<void>;
+}
+
+/** What `npm run local` reads from the environment, checked. */
+export interface LocalSettings {
+  readonly ports: { readonly gateway: number; readonly mcp: number; readonly entra: number };
+  readonly logLevel: LogLevel;
+  readonly mcpResponseMode?: "json" | "sse";
+  /** LOCAL_URL_REWRITES, e.g. `{ "https://cimd.example.test": "http://127.0.0.1:9000" }`. */
+  readonly urlRewrites: Readonly<Record<string, string>>;
+  /** LOCAL_ENTRA_TOKEN_LIFETIME in seconds, when set. */
+  readonly entraAccessTokenLifetimeSeconds?: number;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+const LOOPBACK_HOSTS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
+
+/** The origin `text` names exactly (scheme, host, optional port; no path, query or trailing slash), or undefined. */
+function exactOrigin(text: string, protocol: "https:" | "http:"): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === protocol && url.origin === text ? url : undefined;
+}
+
+/**
+ * Parses LOCAL_URL_REWRITES: a JSON object from https origins (what the configuration or a client
+ * names) to http origins on this machine's loopback interface (where the local server listens).
+ * @throws Error naming the variable and the bad value.
+ */
+export function parseUrlRewrites(raw: string): Record<string, string> {
+  const expected = `expected a JSON object from https origins to local http origins, e.g. {"https://cimd.example.test":"http://127.0.0.1:9000"}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`LOCAL_URL_REWRITES=${JSON.stringify(raw)} is not valid JSON (${(e as Error).message}); ${expected}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`LOCAL_URL_REWRITES=${JSON.stringify(raw)} is not a JSON object; ${expected}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [from, to] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!exactOrigin(from, "https:")) {
+      throw new Error(`LOCAL_URL_REWRITES key ${JSON.stringify(from)} is not an https origin; expected https://host or https://host:port, lower case, without a path or trailing slash`);
+    }
+    const target = typeof to === "string" ? exactOrigin(to, "http:") : undefined;
+    if (!target || !LOOPBACK_HOSTS.test(target.hostname)) {
+      throw new Error(`LOCAL_URL_REWRITES value ${JSON.stringify(to)} (for ${from}) is not a local http origin; expected http://127.0.0.1:port, http://[::1]:port or http://localhost:port without a path`);
+    }
+    out[from] = to as string;
+  }
+  return out;
+}
+
+/**
+ * Reads `npm run local`'s settings from the environment. Empty values count as unset.
+ * @throws Error naming the first bad variable and its value.
+ */
+export function localSettings(env: Record<string, string | undefined> = process.env): LocalSettings {
+  const get = (name: string): string | undefined => (env[name] === undefined || env[name] === "" ? undefined : env[name]);
+  const port = (name: string, def: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not valid: expected a port number 0-65535`);
+    return Number(raw);
+  };
+  const ports = { gateway: port("LOCAL_GATEWAY_PORT", 8080), mcp: port("LOCAL_MCP_PORT", 8081), entra: port("LOCAL_ENTRA_PORT", 8082) };
+  const level = get("LOCAL_LOG_LEVEL") ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`LOCAL_LOG_LEVEL=${JSON.stringify(level)} is not valid: expected one of ${LOG_LEVELS.join(", ")}`);
+  const mode = get("MCP_RESPONSE_MODE");
+  if (mode !== undefined && mode !== "json" && mode !== "sse") throw new Error(`MCP_RESPONSE_MODE=${JSON.stringify(mode)} is not valid: expected "json" or "sse"`);
+  const rewrites = get("LOCAL_URL_REWRITES");
+  const lifetime = get("LOCAL_ENTRA_TOKEN_LIFETIME");
+  if (lifetime !== undefined && (!/^\d{1,5}$/.test(lifetime) || Number(lifetime) < 1 || Number(lifetime) > 86400)) {
+    throw new Error(`LOCAL_ENTRA_TOKEN_LIFETIME=${JSON.stringify(lifetime)} is not valid: expected a whole number of seconds from 1 to 86400 (the Entra stand-in's access token lifetime)`);
+  }
+  return {
+    ports,
+    logLevel: level as LogLevel,
+    mcpResponseMode: mode,
+    urlRewrites: rewrites === undefined ? {} : parseUrlRewrites(rewrites),
+    entraAccessTokenLifetimeSeconds: lifetime === undefined ? undefined : Number(lifetime),
+  };
 }
 
 /** Finds a free loopback port when `port` is 0; otherwise checks that `port` is free. */
@@ -86,7 +181,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     entraUrl: `http://127.0.0.1:${ports.entra}`,
   };
   const generated = generateLocalValues(options.tf, endpoints, options.previousValues);
-  const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...options.extraUrlRewrites } };
+  for (const origin of Object.keys(options.extraUrlRewrites ?? {})) {
+    if (generated.urlRewrites && origin in generated.urlRewrites) {
+      throw new Error(`URL rewrite for ${origin} (LOCAL_URL_REWRITES) collides with one npm run local makes itself (to ${generated.urlRewrites[origin]}); choose another origin`);
+    }
+  }
+  const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...options.extraUrlRewrites, ...options.overrideUrlRewrites } };
   const identities = localIdentities(options.tf, values);
   const config = loadGatewayConfig(options.tf, values);
   const logLevel = options.logLevel ?? "warn";
@@ -161,15 +261,9 @@ function newestMtime(path: string): number {
 }
 
 async function main(): Promise<void> {
+  const settings = localSettings(process.env);
   const tfPath = resolve(process.env.LOCAL_TF_JSON ?? DEFAULT_TF_JSON);
   const valuesPath = resolve(process.env.LOCAL_VALUES ?? "local.values.json");
-  const port = (name: string, def: number): number => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === "") return def;
-    if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not valid: expected a port number 0-65535`);
-    return Number(raw);
-  };
-  const ports = { gateway: port("LOCAL_GATEWAY_PORT", 8080), mcp: port("LOCAL_MCP_PORT", 8081), entra: port("LOCAL_ENTRA_PORT", 8082) };
 
   if (!process.env.LOCAL_TF_JSON && (!existsSync(tfPath) || statSync(tfPath).mtimeMs < Math.max(...SOURCES.map((s) => newestMtime(s))))) {
     console.log(existsSync(tfPath) ? "Sources changed since the last synth; synthesizing..." : "No synthesized config yet; synthesizing...");
@@ -185,10 +279,15 @@ async function main(): Promise<void> {
       throw new Error(`${valuesPath} is not valid JSON; delete it and run again to regenerate it`);
     }
   }
-  const level = (process.env.LOCAL_LOG_LEVEL ?? "info") as LogLevel;
-  const mode = process.env.MCP_RESPONSE_MODE;
-  if (mode !== undefined && mode !== "" && mode !== "json" && mode !== "sse") throw new Error(`MCP_RESPONSE_MODE=${JSON.stringify(mode)} is not valid: expected "json" or "sse"`);
-  const stack = await startLocalStack({ tf, previousValues: previous, ports, logLevel: level, mcpResponseMode: mode === "json" || mode === "sse" ? mode : undefined });
+  const stack = await startLocalStack({
+    tf,
+    previousValues: previous,
+    ports: settings.ports,
+    logLevel: settings.logLevel,
+    mcpResponseMode: settings.mcpResponseMode,
+    extraUrlRewrites: settings.urlRewrites,
+    entraAccessTokenLifetimeSeconds: settings.entraAccessTokenLifetimeSeconds,
+  });
   writeFileSync(valuesPath, `${JSON.stringify(stack.values, null, 2)}\n`, { mode: 0o600 });
 
   console.log(`Entra stand-in: ${stack.entra.issuer} (test user: ${stack.entra.user.name})`);

@@ -100,6 +100,8 @@ export interface AttackEnv {
   readonly resource: string;
   /** Serves client ID metadata documents at CIMD_ORIGIN + path. */
   serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
+  /** Paths (with query) the document server was asked for, in order: shows whether the gateway fetched a URL. */
+  readonly documentRequests: readonly string[];
   /** Moves the gateway cache's clock forward. */
   advance(ms: number): void;
   register(redirectUris?: string[], metadata?: Record<string, unknown>): Promise<string>;
@@ -124,7 +126,15 @@ export interface AttackEnv {
 }
 
 /** Starts the local stack from the real synthesized configuration, with a document server for CIMD tests. */
-export async function startAttackStack(options: { entraAccessTokenLifetimeSeconds?: number; gateUpstream?: boolean } = {}): Promise<AttackEnv> {
+export async function startAttackStack(
+  options: {
+    entraAccessTokenLifetimeSeconds?: number;
+    /** More https origins to serve from the document server (e.g. hosts the gateway must never fetch). */
+    documentOrigins?: readonly string[];
+    /** Put a proxy in front of the Entra stand-in so a test can hold upstream refreshes (`holdUpstreamRefresh`). */
+    gateUpstream?: boolean;
+  } = {},
+): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
   const docs = await startBackend((req, _body, res) => {
     const doc = documents.get(req.url ?? "");
@@ -138,7 +148,8 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
   const stack = await startLocalStack({
     tf,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
-    extraUrlRewrites: { [CIMD_ORIGIN]: docs.url, ...(gate ? { "https://login.microsoftonline.com": gate.url } : {}) },
+    extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
+    overrideUrlRewrites: gate ? { "https://login.microsoftonline.com": gate.url } : undefined,
     cache: new ValueCache(() => Date.now() + offset),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
   });
@@ -152,6 +163,9 @@ export async function startAttackStack(options: { entraAccessTokenLifetimeSecond
     resource,
     serveDocument(path, body, headers = {}) {
       documents.set(path, { body, headers });
+    },
+    get documentRequests() {
+      return docs.requests.map((r) => r.url);
     },
     advance(ms) {
       offset += ms;

@@ -244,13 +244,22 @@ describe("McpOAuth", () => {
     expect(() => oauthStack({ mcpPath })).toThrow(`mcpPath ${JSON.stringify(mcpPath)} is invalid; expected URL path segments`);
   });
 
-  it.each([0, 59, 3601, 1.5])("fails on tokenLifetimeSeconds %j", (tokenLifetimeSeconds) => {
-    expect(() => oauthStack({ tokenLifetimeSeconds })).toThrow(`tokenLifetimeSeconds ${tokenLifetimeSeconds} is invalid; expected a whole number of seconds from 60 to 3600`);
+  it.each([
+    [5, 6],
+    [86400, 86401],
+  ])("accepts tokenLifetimeSeconds %j (the ends of its range) with a refresh lifetime of %j", (tokenLifetimeSeconds, refreshTokenLifetimeSeconds) => {
+    const values = namedValues(synthJson(oauthStack({ tokenLifetimeSeconds, refreshTokenLifetimeSeconds }).stack));
+    expect(values["oauth-access-token-ttl"].value).toBe(String(tokenLifetimeSeconds));
+    expect(values["oauth-refresh-token-ttl"].value).toBe(String(refreshTokenLifetimeSeconds));
   });
 
-  it("fails when the refresh lifetime is shorter than the access token lifetime", () => {
-    expect(() => oauthStack({ tokenLifetimeSeconds: 3600, refreshTokenLifetimeSeconds: 600 })).toThrow(
-      "refreshTokenLifetimeSeconds 600 is invalid; expected a whole number of seconds (at least tokenLifetimeSeconds) from 3600 to 7776000",
+  it.each([0, 4, 86401, 1.5])("fails on tokenLifetimeSeconds %j", (tokenLifetimeSeconds) => {
+    expect(() => oauthStack({ tokenLifetimeSeconds })).toThrow(`tokenLifetimeSeconds ${tokenLifetimeSeconds} is invalid; expected a whole number of seconds from 5 to 86400`);
+  });
+
+  it.each([600, 3600])("fails when the refresh lifetime %j is not longer than the access token lifetime", (refreshTokenLifetimeSeconds) => {
+    expect(() => oauthStack({ tokenLifetimeSeconds: 3600, refreshTokenLifetimeSeconds })).toThrow(
+      `refreshTokenLifetimeSeconds ${refreshTokenLifetimeSeconds} is invalid; expected a whole number of seconds (more than tokenLifetimeSeconds) from 3601 to 7776000`,
     );
   });
 

@@ -32,6 +32,7 @@ describe("policyRules", () => {
       "mcp-streaming",
       "no-secret-trace",
       "cache-values",
+      "regex-anchors",
     ]);
   });
 });

@@ -17,6 +17,7 @@ import { mcpStreaming } from "./rules/mcp-streaming.js";
 import { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 import { noSecretTrace } from "./rules/no-secret-trace.js";
 import { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
+import { regexAnchors } from "./rules/regex-anchors.js";
 import { sizeLimits } from "./rules/size-limits.js";
 import { fragmentStructure, policyStructure } from "./rules/structure.js";
 import { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
@@ -33,6 +34,7 @@ export { mcpStreaming } from "./rules/mcp-streaming.js";
 export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 export { noSecretTrace } from "./rules/no-secret-trace.js";
 export { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
+export { regexAnchors } from "./rules/regex-anchors.js";
 export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
 export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
@@ -57,6 +59,7 @@ export const policyRules: readonly PolicyRule[] = [
   mcpStreaming,
   noSecretTrace,
   cacheValues,
+  regexAnchors,
 ];
 
 /** Runs the rules over a policy set and returns every violation, in rule order (empty when the set is clean). */
