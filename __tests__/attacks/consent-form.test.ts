@@ -4,7 +4,7 @@
  * submitted many times in parallel.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { ATTACK_REDIRECT, Browser, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
 beforeAll(async () => {
@@ -15,21 +15,32 @@ afterAll(async () => {
 });
 
 describe("the consent ticket binds each field on its own", () => {
-  it("refuses a form whose state newline moves resource and scope (the old \\n-joined binding accepted it)", async () => {
+  it("refuses a state with a newline at /authorize (the old \\n-joined binding let such a state move resource and scope)", async () => {
     const clientId = await env.register();
-    const browser = new Browser();
-    const state = `s\nhttps://other.example/mcp`;
-    const { reply, form } = await env.consent(browser, env.authorizeUrl({ clientId, challenge: pkce().challenge, state }), {
-      tamper: (f) => ({ ...f, fields: { ...f.fields, state: "s", resource: "https://other.example/mcp", scope: `${f.fields.resource}\n${f.fields.scope}` } }),
-    });
-    expect(form.fields.state).toBe("s");
+    const reply = await call("GET", env.authorizeUrl({ clientId, challenge: pkce().challenge, state: `s\nhttps://other.example/mcp` }));
     expect(reply.status).toBe(400);
-    expect(reply.location).toBeUndefined();
+    expect(reply.headers.get("location")).toBeNull();
   });
 
-  it("accepts the untampered form with the same newline state, and returns that state to the client", async () => {
-    const flow = await env.signIn({ state: "line one\nline two" });
-    expect(flow.tokens.access_token).toBeTruthy();
+  it("refuses a form whose resource was moved into state, and one whose scope was moved into resource", async () => {
+    const clientId = await env.register();
+    for (const tamper of [
+      (f: Record<string, string>) => ({ ...f, state: `${f.state} ${f.resource}`, resource: "" }),
+      (f: Record<string, string>) => ({ ...f, resource: `${f.resource} ${f.scope}`, scope: "" }),
+    ]) {
+      const { reply } = await env.consent(new Browser(), env.authorizeUrl({ clientId, challenge: pkce().challenge, state: "s" }), { tamper: (form) => ({ ...form, fields: tamper(form.fields) }) });
+      expect(reply.status).toBe(400);
+      expect(reply.location).toBeUndefined();
+    }
+  });
+
+  it("accepts a state of every printable ASCII character and returns it unchanged", async () => {
+    const state = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
+    const browser = new Browser();
+    const clientId = await env.register();
+    const { reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge: pkce().challenge, state }));
+    const { final } = await env.follow(browser, reply.location!, ATTACK_REDIRECT);
+    expect(final!.searchParams.get("state")).toBe(state);
   });
 });
 
