@@ -24,6 +24,8 @@ describe("loadConfig", () => {
       mcpPath: "mcp",
       scopeName: "user_impersonate",
       keyVersion: "1",
+      entraAdminConsent: true,
+      apimCache: "builtin",
     });
   });
 
@@ -40,6 +42,8 @@ describe("loadConfig", () => {
         MCP_PATH: "weather/mcp",
         ENTRA_SCOPE_NAME: "mcp.tools",
         OAUTH_KEY_VERSION: "2026-11",
+        ENTRA_ADMIN_CONSENT: "false",
+        APIM_CACHE: "redis",
       }),
     ).toEqual({
       location: "swedencentral",
@@ -52,6 +56,8 @@ describe("loadConfig", () => {
       mcpPath: "weather/mcp",
       scopeName: "mcp.tools",
       keyVersion: "2026-11",
+      entraAdminConsent: false,
+      apimCache: "redis",
     });
   });
 
@@ -115,6 +121,17 @@ describe("loadConfig", () => {
     expect(problems({ RESOURCE_GROUP_NAME: "rg." })[0]).toMatch(/^RESOURCE_GROUP_NAME: "rg." is not a valid resource group name/);
     expect(problems({ ENTRA_SCOPE_NAME: "a b" })[0]).toMatch(/^ENTRA_SCOPE_NAME: "a b" is not a usable delegated scope name/);
     expect(problems({ OAUTH_KEY_VERSION: "v 2" })[0]).toMatch(/^OAUTH_KEY_VERSION: "v 2" is not a usable key version/);
+  });
+
+  it("fails for an ENTRA_ADMIN_CONSENT that is not true or false", () => {
+    for (const bad of ["yes", "TRUE", "1", "False"]) {
+      expect(problems({ ENTRA_ADMIN_CONSENT: bad }), bad).toEqual([expect.stringMatching(new RegExp(`^ENTRA_ADMIN_CONSENT: "${bad}" is not a boolean; expected true .* or false`))]);
+    }
+  });
+
+  it("fails for an unknown APIM_CACHE", () => {
+    expect(problems({ APIM_CACHE: "memcached" })).toEqual([expect.stringMatching(/^APIM_CACHE: "memcached" is not a cache kind; expected builtin .* or redis/)]);
+    expect(problems({ APIM_CACHE: "Redis" })[0]).toMatch(/^APIM_CACHE: "Redis" is not a cache kind/);
   });
 
   it("reports every bad variable at once, in one message", () => {

@@ -333,7 +333,7 @@ export class ApimGateway extends Construct {
     // Bodies are never logged: MCP responses stream (SSE) and OAuth bodies carry codes and tokens.
     // No header is logged either; secrets in URLs (the callback's code and state, ...) are masked.
     const masking = (queryParams: readonly string[], headers: readonly string[]) => ({
-      queryParams: queryParams.map((value) => ({ mode: "Mask", value })),
+      ...(queryParams.length > 0 ? { queryParams: queryParams.map((value) => ({ mode: "Mask", value })) } : {}),
       headers: headers.map((value) => ({ mode: "Mask", value })),
     });
     const request = { bodyBytes: 0, headersToLog: [], dataMasking: masking(MASKED_QUERY_PARAMETERS, MASKED_REQUEST_HEADERS) };

@@ -120,7 +120,7 @@ export function joinCSharpLines(expression: string, where: string): string {
       if (c === "/" && next === "*") {
         const end = expression.indexOf("*/", i + 2);
         if (end === -1) fail("a /* comment does not end");
-        out.push(expression.slice(i, end + 2).replace(/[\t\r\n]+/g, " "));
+        out.push(expression.slice(i, end + 2).replace(/\s*[\t\r\n]\s*/g, " "));
         i = end + 2;
         continue;
       }
