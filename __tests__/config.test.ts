@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../config/config.js";
 
@@ -59,6 +61,12 @@ describe("loadConfig", () => {
       entraAdminConsent: false,
       apimCache: "redis",
     });
+  });
+
+  it("lists every variable in the README's configuration table", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+    expect(CONFIG_VARIABLES.filter((name) => !table.includes(`| \`${name}\` |`))).toEqual([]);
   });
 
   it("treats empty variables as unset", () => {
