@@ -61,7 +61,7 @@ export function synthWarnings(root: IConstruct): string[] {
   return [...warnings];
 }
 
-export function summary({ config, stackDir, stack }: SynthResult): string {
+function summary({ config, stackDir, stack }: SynthResult): string {
   const entraRights = config.entraAdminConsent
     ? "rights in Entra ID to create an application and to grant it admin consent (Cloud Application Administrator, Application Administrator or Privileged Role Administrator; or set ENTRA_ADMIN_CONSENT=false)"
     : "rights in Entra ID to create an application (an administrator grants consent afterwards: see the warning below)";

@@ -163,7 +163,15 @@ export function joinAttributeLines(xml: string, file: string): string {
   let i = 0;
   let copyFrom = 0;
   while (i < xml.length) {
-    if (xml[i] !== "<") {
+    if (xml[i] === "@" && (xml[i + 1] === "(" || xml[i + 1] === "{")) {
+      // A policy expression in text: raw C# whose `<` and quotes are not markup; left as it is.
+      try {
+        i = lexCSharp(xml, i + 1, true).end;
+      } catch (e) {
+        if (!(e instanceof CSharpLexError)) throw e;
+        i++;
+      }
+    } else if (xml[i] !== "<") {
       i++;
     } else if (xml.startsWith("<!--", i)) {
       const end = xml.indexOf("-->", i + 4);

@@ -49,6 +49,11 @@ describe("shapeFragmentXml", () => {
     expect(shapeFragmentXml(FRAGMENT, "f.xml")).toContain("<value>@{\n\t\t\treturn (string)context.Variables[\"greeting\"];\n\t\t}</value>");
   });
 
+  it("leaves C# in text alone even where it looks like markup (a < then a verbatim string across lines)", () => {
+    const xml = '<fragment>\n\t<set-body>@{\n\t\tvar i = 0; if (i < 1) { }\n\t\tvar s = @"line1\nline2";\n\t\treturn s;\n\t}</set-body>\n</fragment>\n';
+    expect(shapeFragmentXml(xml, "f.xml")).toBe(xml);
+  });
+
   it("moves a trailing comment inside before </fragment> and drops an XML declaration and a byte order mark", () => {
     const shaped = shapeFragmentXml('\uFEFF<?xml version="1.0"?>\n<!-- a -->\n<fragment>\n\t<base-like />\n</fragment>\n<!-- b -->\n', "f.xml");
     expect(shaped).toBe("<fragment>\n\t<!-- a -->\n\t<base-like />\n\t<!-- b -->\n</fragment>\n");
