@@ -24,7 +24,6 @@
  * Nothing else changes: the result parses to the same elements, attributes (modulo that
  * whitespace), texts and C# tokens as the file (tested for every policy and fragment).
  */
-import { lexCSharp, CSharpLexError } from "./policy-rules/csharp.js";
 
 /** A policy file that cannot be put in the shape, with the file and line. */
 export class PolicyShapeError extends Error {
@@ -41,13 +40,13 @@ function lineOf(xml: string, offset: number): number {
  * Joins one C# expression (`@(...)`/`@{...}` as written) onto a single line without changing its
  * tokens. `where` names the place for errors.
  */
-export function joinCSharpLines(expression: string, where: string): string {
+export function joinCSharpLines(expression: string, where: string | (() => string)): string {
   const out: string[] = [];
   let i = 0;
   const n = expression.length;
 
   const fail = (what: string): never => {
-    throw new PolicyShapeError(`${where}: ${what}`);
+    throw new PolicyShapeError(`${typeof where === "string" ? where : where()}: ${what}`);
   };
 
   /** Copies a regular ("...") or verbatim (@"...") string literal starting at i (at its quote). */
@@ -124,7 +123,7 @@ export function joinCSharpLines(expression: string, where: string): string {
         i = end + 2;
         continue;
       }
-      const prefix = /^(\$@|@\$|\$|@)?"/.exec(expression.slice(i, i + 3));
+      const prefix = c === '"' || c === "$" || c === "@" ? /^(\$@|@\$|\$|@)?"/.exec(expression.slice(i, i + 3)) : null;
       if (prefix) {
         out.push(expression.slice(i, i + prefix[0].length - 1));
         i += prefix[0].length - 1;
@@ -154,6 +153,70 @@ export function joinCSharpLines(expression: string, where: string): string {
 }
 
 /**
+ * Offset just past the C# expression whose `@` is at `at` (`@(...)` or `@{...}`): brackets
+ * balanced, string, char and interpolated literals and comments skipped. Same grammar as the static
+ * checks' lexer (constructs/policy-rules/csharp.ts), without building tokens: the shaping runs on
+ * every synth. Throws PolicyShapeError when the expression does not end.
+ */
+export function expressionEnd(src: string, at: number, where: () => string): number {
+  const n = src.length;
+  const unterminated = (what: string): never => {
+    throw new PolicyShapeError(`${where()}: the policy expression does not end (${what})`);
+  };
+  /** From i (at an opening bracket) past its closing bracket. */
+  const code = (start: number): number => {
+    let depth = 0;
+    let i = start;
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      if (c === 0x22 /* " */) i = string(i, false, false);
+      else if ((c === 0x40 /* @ */ || c === 0x24) /* $ */ && (src[i + 1] === '"' || ((src[i + 1] === "@" || src[i + 1] === "$") && src[i + 2] === '"'))) {
+        const q = src[i + 1] === '"' ? i + 1 : i + 2;
+        const prefix = src.slice(i, q);
+        i = string(q, prefix.includes("@"), prefix.includes("$"));
+      } else if (c === 0x27 /* ' */) {
+        let j = i + 1;
+        while (j < n && src[j] !== "'") j += src[j] === "\\" ? 2 : 1;
+        if (j >= n) unterminated("a char literal");
+        i = j + 1;
+      } else if (c === 0x2f /* / */ && src[i + 1] === "/") {
+        const nl = src.indexOf("\n", i);
+        i = nl === -1 ? n : nl + 1;
+      } else if (c === 0x2f && src[i + 1] === "*") {
+        const e = src.indexOf("*/", i + 2);
+        if (e === -1) unterminated("a /* comment");
+        i = e + 2;
+      } else if (c === 0x28 || c === 0x5b || c === 0x7b /* ( [ { */) {
+        depth++;
+        i++;
+      } else if (c === 0x29 || c === 0x5d || c === 0x7d /* ) ] } */) {
+        depth--;
+        i++;
+        if (depth === 0) return i;
+      } else i++;
+    }
+    return unterminated("a bracket is never closed");
+  };
+  /** From i (at the opening quote) past the closing quote. */
+  const string = (start: number, verbatim: boolean, interpolated: boolean): number => {
+    let i = start + 1;
+    while (i < n) {
+      const c = src[i]!;
+      if (!verbatim && c === "\\") i += 2;
+      else if (c === '"') {
+        if (verbatim && src[i + 1] === '"') i += 2;
+        else return i + 1;
+      } else if (interpolated && c === "{") {
+        if (src[i + 1] === "{") i += 2;
+        else i = code(i);
+      } else i++;
+    }
+    return unterminated("a string literal");
+  };
+  return code(at + 1);
+}
+
+/**
  * Puts every attribute value on one line (see the module comment); the line breaks removed are
  * re-inserted after the value's closing quote. Comments, CDATA sections and processing
  * instructions are left alone; so is element text (API Management keeps line breaks in text).
@@ -165,12 +228,8 @@ export function joinAttributeLines(xml: string, file: string): string {
   while (i < xml.length) {
     if (xml[i] === "@" && (xml[i + 1] === "(" || xml[i + 1] === "{")) {
       // A policy expression in text: raw C# whose `<` and quotes are not markup; left as it is.
-      try {
-        i = lexCSharp(xml, i + 1, true).end;
-      } catch (e) {
-        if (!(e instanceof CSharpLexError)) throw e;
-        i++;
-      }
+      const at = i;
+      i = expressionEnd(xml, at, () => `${file} line ${lineOf(xml, at)}`);
     } else if (xml[i] !== "<") {
       i++;
     } else if (xml.startsWith("<!--", i)) {
@@ -194,24 +253,18 @@ export function joinAttributeLines(xml: string, file: string): string {
         const valueStart = i + 1;
         let valueEnd: number;
         let joined: string | undefined;
-        const where = `${file} line ${lineOf(xml, valueStart)}`;
+        const where = () => `${file} line ${lineOf(xml, valueStart)}`;
         if (xml[valueStart] === "@" && (xml[valueStart + 1] === "(" || xml[valueStart + 1] === "{")) {
-          let end: number;
-          try {
-            end = lexCSharp(xml, valueStart + 1, true).end;
-          } catch (e) {
-            if (e instanceof CSharpLexError) throw new PolicyShapeError(`${where}: the policy expression does not end: ${e.message}`);
-            throw e;
-          }
+          const end = expressionEnd(xml, valueStart, where);
           valueEnd = xml.indexOf(quote, end);
-          if (valueEnd === -1) throw new PolicyShapeError(`${where}: the attribute value does not end`);
+          if (valueEnd === -1) throw new PolicyShapeError(`${where()}: the attribute value does not end`);
           const expression = xml.slice(valueStart, end);
           if (/[\t\r\n]/.test(xml.slice(valueStart, valueEnd))) {
             joined = joinCSharpLines(expression, where) + xml.slice(end, valueEnd).replace(/[\t\r\n]/g, " ");
           }
         } else {
           valueEnd = xml.indexOf(quote, valueStart);
-          if (valueEnd === -1) throw new PolicyShapeError(`${where}: the attribute value does not end`);
+          if (valueEnd === -1) throw new PolicyShapeError(`${where()}: the attribute value does not end`);
           // XML attribute-value normalization: a tab or line break in a value means a space.
           if (/[\t\r\n]/.test(xml.slice(valueStart, valueEnd))) joined = xml.slice(valueStart, valueEnd).replace(/\r\n|[\t\r\n]/g, " ");
         }
