@@ -4,7 +4,8 @@
  * `cdktf synth|deploy|destroy` (see cdktf.json) and the tests.
  */
 import { join, relative } from "node:path";
-import { App, LocalBackend } from "cdktf";
+import { AnnotationMetadataEntryType, App, LocalBackend } from "cdktf";
+import type { IConstruct } from "constructs";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
 import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
 import { buildMcpApp } from "./mcp-app/build.js";
@@ -49,12 +50,26 @@ function synthesizeStack(config: AppConfig, mcpPackageFile: string, outdir: stri
   return { config, stack, stackDir: relative(process.cwd(), stackDir) || "." };
 }
 
-function summary({ config, stackDir }: SynthResult): string {
+/** The warning annotations of a construct tree (what a deploy needs someone to do), each once, in tree order. */
+export function synthWarnings(root: IConstruct): string[] {
+  const warnings = new Set<string>();
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type === AnnotationMetadataEntryType.WARN) warnings.add(String(entry.data));
+    }
+  }
+  return [...warnings];
+}
+
+function summary({ config, stackDir, stack }: SynthResult): string {
+  const entraRights = config.entraAdminConsent
+    ? "rights in Entra ID to create an application and to grant it admin consent (Cloud Application Administrator, Application Administrator or Privileged Role Administrator; or set ENTRA_ADMIN_CONSENT=false)"
+    : "rights in Entra ID to create an application (an administrator grants consent afterwards: see the warning below)";
   const lines = [
-    `Terraform JSON written to ${stackDir}/cdk.tf.json (stack "${STACK_NAME}", ${config.location}, API Management ${config.apimSku}, App Service ${config.appServiceSku}).`,
+    `Terraform JSON written to ${stackDir}/cdk.tf.json (stack "${STACK_NAME}", ${config.location}, API Management ${config.apimSku}, App Service ${config.appServiceSku}, cache ${config.apimCache === "redis" ? "Azure Managed Redis" : "built-in"}).`,
     "",
-    "To deploy you need:",
-    "  - an Azure subscription where you may create resources and role assignments, and rights in Entra ID to create an application;",
+    "To deploy you need (README: Deployment prerequisites):",
+    `  - an Azure subscription where you may create resources (Contributor), and ${entraRights};`,
     "  - credentials: `az login` (and `az account set -s <subscription>`), or ARM_SUBSCRIPTION_ID/ARM_TENANT_ID with OIDC or a service principal;",
     "  - network access to the Terraform registry for the azurerm, azuread and random providers.",
     "Then: npx cdktf deploy mcp   (or: cd " + stackDir + " && terraform init && terraform apply)",
@@ -62,6 +77,7 @@ function summary({ config, stackDir }: SynthResult): string {
   if (config.publisherEmail === PLACEHOLDER_PUBLISHER_EMAIL) {
     lines.push("", `Note: APIM_PUBLISHER_EMAIL is the placeholder ${PLACEHOLDER_PUBLISHER_EMAIL}; set it to a real address before deploying.`);
   }
+  for (const warning of synthWarnings(stack)) lines.push("", `Warning: ${warning}`);
   return lines.join("\n");
 }
 

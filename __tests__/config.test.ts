@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../config/config.js";
 
@@ -26,6 +28,8 @@ describe("loadConfig", () => {
       keyVersion: "1",
       accessTokenLifetimeSeconds: 3600,
       refreshTokenLifetimeSeconds: 604800,
+      entraAdminConsent: true,
+      apimCache: "builtin",
     });
   });
 
@@ -44,6 +48,8 @@ describe("loadConfig", () => {
         OAUTH_KEY_VERSION: "2026-11",
         OAUTH_ACCESS_TOKEN_LIFETIME: "900",
         OAUTH_REFRESH_TOKEN_LIFETIME: "86400",
+        ENTRA_ADMIN_CONSENT: "false",
+        APIM_CACHE: "redis",
       }),
     ).toEqual({
       location: "swedencentral",
@@ -58,7 +64,15 @@ describe("loadConfig", () => {
       keyVersion: "2026-11",
       accessTokenLifetimeSeconds: 900,
       refreshTokenLifetimeSeconds: 86400,
+      entraAdminConsent: false,
+      apimCache: "redis",
     });
+  });
+
+  it("lists every variable in the README's configuration table", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+    expect(CONFIG_VARIABLES.filter((name) => !table.includes(`| \`${name}\` |`))).toEqual([]);
   });
 
   it("treats empty variables as unset", () => {
@@ -149,6 +163,17 @@ describe("loadConfig", () => {
       ]);
     }
     expect(problems({ OAUTH_ACCESS_TOKEN_LIFETIME: "86400", OAUTH_REFRESH_TOKEN_LIFETIME: "86400" })[0]).toMatch(/^OAUTH_REFRESH_TOKEN_LIFETIME: "86400" must exceed OAUTH_ACCESS_TOKEN_LIFETIME \(86400 seconds\)/);
+  });
+
+  it("fails for an ENTRA_ADMIN_CONSENT that is not true or false", () => {
+    for (const bad of ["yes", "TRUE", "1", "False"]) {
+      expect(problems({ ENTRA_ADMIN_CONSENT: bad }), bad).toEqual([expect.stringMatching(new RegExp(`^ENTRA_ADMIN_CONSENT: "${bad}" is not a boolean; expected true .* or false`))]);
+    }
+  });
+
+  it("fails for an unknown APIM_CACHE", () => {
+    expect(problems({ APIM_CACHE: "memcached" })).toEqual([expect.stringMatching(/^APIM_CACHE: "memcached" is not a cache kind; expected builtin .* or redis/)]);
+    expect(problems({ APIM_CACHE: "Redis" })[0]).toMatch(/^APIM_CACHE: "Redis" is not a cache kind/);
   });
 
   it("reports every bad variable at once, in one message", () => {

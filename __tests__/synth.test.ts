@@ -56,4 +56,24 @@ describe("npm run synth", () => {
     expect(run.stderr).toContain('APIM_PUBLISHER_EMAIL: "not-an-email" is not an e-mail address');
     expect(existsSync(run.outdir)).toBe(false);
   });
+
+  it("fails for a bad APIM_CACHE or ENTRA_ADMIN_CONSENT, naming the variable and value, and writes nothing", () => {
+    const run = runSynth({ APIM_CACHE: "memcached", ENTRA_ADMIN_CONSENT: "maybe" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('APIM_CACHE: "memcached" is not a cache kind');
+    expect(run.stderr).toContain('ENTRA_ADMIN_CONSENT: "maybe" is not a boolean');
+    expect(run.stderr).toContain("Nothing was written");
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+
+  it("prints what an administrator must do, naming the application, when ENTRA_ADMIN_CONSENT=false", () => {
+    const run = runSynth({ ENTRA_ADMIN_CONSENT: "false", ENVIRONMENT_NAME: "contoso" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Warning: Admin consent is not part of this deployment .*the Entra application "contoso MCP server" stops at "Need admin approval"/);
+    expect(run.stdout).toContain("az ad app permission admin-consent --id");
+    const granted = runSynth({ ENVIRONMENT_NAME: "contoso" });
+    expect(granted.status).toBe(0);
+    expect(granted.stdout).not.toContain("Warning: Admin consent");
+    expect(granted.stdout).toContain("grant it admin consent (Cloud Application Administrator");
+  }, 120_000);
 });

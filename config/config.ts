@@ -33,6 +33,10 @@ const MCP_PATH_PATTERN = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
 const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const RESOURCE_GROUP_PATTERN = /^[-\w.()]{0,89}[-\w()]$/;
 
+/** Where API Management keeps the OAuth state (codes, grants, pending sign-ins): `APIM_CACHE`. */
+export const APIM_CACHE_KINDS = ["builtin", "redis"] as const;
+export type ApimCacheKind = (typeof APIM_CACHE_KINDS)[number];
+
 /** What deploy needs that synth can do without: reported by main.ts, never fatal offline. */
 export const PLACEHOLDER_PUBLISHER_EMAIL = "apim-admin@example.com";
 
@@ -130,6 +134,20 @@ const variables = z.object({
       (q) => `${q} is not a usable delegated scope name; expected 1-40 letters, digits, '_', '-' or '.'`,
     ),
   ),
+  ENTRA_ADMIN_CONSENT: withDefault(
+    "true",
+    must(
+      (v) => v === "true" || v === "false",
+      (q) => `${q} is not a boolean; expected true (Terraform grants tenant-wide consent: needs an Entra admin role) or false (an administrator consents after deploy)`,
+    ),
+  ),
+  APIM_CACHE: withDefault(
+    "builtin",
+    must(
+      (v) => (APIM_CACHE_KINDS as readonly string[]).includes(v),
+      (q) => `${q} is not a cache kind; expected builtin (API Management's own cache, volatile) or redis (an Azure Managed Redis attached as external cache: grants survive platform updates)`,
+    ),
+  ),
   OAUTH_KEY_VERSION: withDefault(
     "1",
     must(
@@ -172,6 +190,8 @@ const schema = z.pipe(
     keyVersion: env.OAUTH_KEY_VERSION,
     accessTokenLifetimeSeconds: Number(env.OAUTH_ACCESS_TOKEN_LIFETIME),
     refreshTokenLifetimeSeconds: Number(env.OAUTH_REFRESH_TOKEN_LIFETIME),
+    entraAdminConsent: env.ENTRA_ADMIN_CONSENT === "true",
+    apimCache: env.APIM_CACHE as ApimCacheKind,
   })),
 );
 

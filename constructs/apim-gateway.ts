@@ -2,8 +2,11 @@
  * Azure API Management as the MCP gateway: the service with a user-assigned managed identity,
  * named values, policy fragments loaded from `policies/`, APIs and operations with policies, and an
  * Application Insights logger whose diagnostics never log bodies (streaming stays intact, no token
- * or code reaches telemetry). Policies depend on every named value and fragment they reference, so
- * Terraform creates those first.
+ * or code reaches telemetry) and mask every secret a logged URL or header could carry. Policies
+ * depend on every named value and fragment they reference, so Terraform creates those first.
+ * Policy XML is sent in the shape API Management hands back (constructs/policy-shape.ts), so a plan
+ * after an apply shows no change. Protocol and cipher settings are set only on the classic tiers
+ * (the v2 tiers do not take them).
  */
 import { Construct, type IConstruct } from "constructs";
 import { Aspects, type IAspect, type TerraformResource } from "cdktf";
@@ -13,7 +16,8 @@ import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
 import { fragmentReferences, namedValueReferences, POLICIES_DIR, readPolicyFile } from "./policy-files.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
-import { apimSkuProblem } from "./skus.js";
+import { PolicyShapeError, shapeFragmentXml, shapePolicyXml } from "./policy-shape.js";
+import { apimSkuProblem, apimSkuTakesProtocolSettings } from "./skus.js";
 import { ApiManagement, ApiManagementApi, ApiManagementApiOperation, ApiManagementApiOperationPolicy, ApiManagementApiPolicy, ApiManagementDiagnostic, ApiManagementLogger, ApiManagementNamedValue, ApiManagementPolicy, ApiManagementPolicyFragment, UserAssignedIdentity } from "./providers.js";
 
 
@@ -112,6 +116,39 @@ export interface OperationOptions {
    */
   readonly description?: string;
 }
+
+/**
+ * Query parameters whose values Application Insights never sees: the diagnostics mask them (`***`)
+ * in every logged frontend and backend request URL. Authorization codes and states of the OAuth
+ * callbacks, PKCE verifiers, tokens of any kind, client credentials and assertions, API keys, and
+ * the login hint (an e-mail address).
+ */
+export const MASKED_QUERY_PARAMETERS: readonly string[] = [
+  "code",
+  "state",
+  "session_state",
+  "code_verifier",
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "id_token_hint",
+  "token",
+  "client_secret",
+  "client_assertion",
+  "assertion",
+  "subject_token",
+  "actor_token",
+  "password",
+  "subscription-key",
+  "api-key",
+  "login_hint",
+];
+
+/** Request headers masked should a diagnostic ever log headers (none is logged: headers_to_log is empty). */
+export const MASKED_REQUEST_HEADERS: readonly string[] = ["Authorization", "Cookie", "Proxy-Authorization", "Ocp-Apim-Subscription-Key"];
+
+/** Response headers masked likewise: consent cookies and the like. */
+export const MASKED_RESPONSE_HEADERS: readonly string[] = ["Set-Cookie"];
 
 const NAMED_VALUE_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const FRAGMENT_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -281,7 +318,10 @@ export class ApimGateway extends Construct {
       publisherName: props.publisherName,
       skuName: sku,
       identity: { type: "UserAssigned", identityIds: [this.identity.id] },
-      protocols: { http2Enabled: true },
+      // Classic tiers: HTTP/2 on, TLS below 1.2, SSL 3.0, 3DES and the CBC ciphers off (the provider
+      // defaults, stated so that a default change cannot weaken the gateway). The v2 tiers take none
+      // of these settings (TLS 1.2+ only) and would show a diff on every plan or fail the apply.
+      ...(apimSkuTakesProtocolSettings(sku) ? { protocols: { http2Enabled: true }, security: SECURE_PROTOCOLS } : {}),
     });
     this.logger = new ApiManagementLogger(this, "logger", {
       name: "appinsights",
@@ -291,7 +331,13 @@ export class ApimGateway extends Construct {
       applicationInsights: { connectionString: props.observability.connectionString },
     });
     // Bodies are never logged: MCP responses stream (SSE) and OAuth bodies carry codes and tokens.
-    const noBodies = { bodyBytes: 0, headersToLog: [] };
+    // No header is logged either; secrets in URLs (the callback's code and state, ...) are masked.
+    const masking = (queryParams: readonly string[], headers: readonly string[]) => ({
+      ...(queryParams.length > 0 ? { queryParams: queryParams.map((value) => ({ mode: "Mask", value })) } : {}),
+      headers: headers.map((value) => ({ mode: "Mask", value })),
+    });
+    const request = { bodyBytes: 0, headersToLog: [], dataMasking: masking(MASKED_QUERY_PARAMETERS, MASKED_REQUEST_HEADERS) };
+    const response = { bodyBytes: 0, headersToLog: [], dataMasking: masking([], MASKED_RESPONSE_HEADERS) };
     new ApiManagementDiagnostic(this, "diagnostic", {
       identifier: "applicationinsights",
       apiManagementName: this.service.name,
@@ -302,10 +348,10 @@ export class ApimGateway extends Construct {
       logClientIp: true,
       verbosity: "information",
       httpCorrelationProtocol: "W3C",
-      frontendRequest: noBodies,
-      frontendResponse: noBodies,
-      backendRequest: noBodies,
-      backendResponse: noBodies,
+      frontendRequest: request,
+      frontendResponse: response,
+      backendRequest: request,
+      backendResponse: response,
     });
 
     Aspects.of(this).add(new PolicyDependencies(this));
@@ -343,7 +389,8 @@ export class ApimGateway extends Construct {
     if (this.fragments.has(options.name)) {
       throw new Error(`ApimGateway: fragment ${JSON.stringify(options.name)} is defined twice; fragment ids must be unique`);
     }
-    const { xml, path } = this.readPolicy(options.file);
+    const { xml: source, path } = readPolicyFile(options.file, this.policiesDir);
+    const xml = shaped(() => shapeFragmentXml(source, path));
     const resource = new ApiManagementPolicyFragment(this, id, {
       name: options.name,
       apiManagementId: this.service.id,
@@ -389,9 +436,10 @@ export class ApimGateway extends Construct {
     };
   }
 
-  /** @internal Reads a policy file relative to this gateway's policies folder. */
+  /** @internal Reads a policy file relative to this gateway's policies folder, in the shape it is sent in. */
   public readPolicy(file: string): { xml: string; path: string } {
-    return readPolicyFile(file, this.policiesDir);
+    const { xml, path } = readPolicyFile(file, this.policiesDir);
+    return { xml: shaped(() => shapePolicyXml(xml, path)), path };
   }
 
   /** @internal Records a policy resource so its dependencies and checks are known. */
@@ -417,6 +465,37 @@ export class ApimGateway extends Construct {
       unique.sort((a, b) => address(a).localeCompare(address(b)));
       entry.resource.dependsOn = [...(entry.resource.dependsOn ?? []), ...unique.map((t) => dependable(t))];
     }
+  }
+}
+
+/** Protocol and cipher settings of the classic tiers: everything below TLS 1.2 and every weak cipher off. */
+const SECURE_PROTOCOLS = {
+  backendSsl30Enabled: false,
+  backendTls10Enabled: false,
+  backendTls11Enabled: false,
+  frontendSsl30Enabled: false,
+  frontendTls10Enabled: false,
+  frontendTls11Enabled: false,
+  tripleDesCiphersEnabled: false,
+  tlsEcdheEcdsaWithAes128CbcShaCiphersEnabled: false,
+  tlsEcdheEcdsaWithAes256CbcShaCiphersEnabled: false,
+  tlsEcdheRsaWithAes128CbcShaCiphersEnabled: false,
+  tlsEcdheRsaWithAes256CbcShaCiphersEnabled: false,
+  tlsRsaWithAes128CbcSha256CiphersEnabled: false,
+  tlsRsaWithAes128CbcShaCiphersEnabled: false,
+  tlsRsaWithAes128GcmSha256CiphersEnabled: false,
+  tlsRsaWithAes256CbcSha256CiphersEnabled: false,
+  tlsRsaWithAes256CbcShaCiphersEnabled: false,
+  tlsRsaWithAes256GcmSha384CiphersEnabled: false,
+};
+
+/** Runs a shaping step, naming the construct in its error. */
+function shaped(shape: () => string): string {
+  try {
+    return shape();
+  } catch (e) {
+    if (e instanceof PolicyShapeError) throw new Error(`ApimGateway: ${e.message}`);
+    throw e;
   }
 }
 

@@ -1,15 +1,43 @@
 /**
- * The Microsoft Entra ID application that represents the MCP server: an identifier URI, one
+ * The Microsoft Entra ID application that represents one MCP server: an identifier URI, one
  * delegated scope, the gateway's OAuth callback as its Web redirect URI, a service principal, and
  * a federated identity credential that trusts API Management's user-assigned managed identity. The
  * gateway redeems codes with a client assertion from that identity, so no client secret exists.
+ *
+ * The gateway signs users in as this application itself and asks Entra for the application's own
+ * scope plus Microsoft Graph `openid profile offline_access`. The application declares exactly those
+ * permissions (API permissions in the portal), so that one admin consent covers them; with
+ * `adminConsent` Terraform grants that consent tenant-wide (two delegated permission grants, one per
+ * resource), otherwise synth warns with what an administrator must do. One instance per MCP server:
+ * each has its own grants; the Microsoft Graph service principal is looked up once per stack.
  */
+import { Annotations, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
-import { ApplicationFederatedIdentityCredential, ApplicationIdentifierUri, ApplicationPermissionScope, ApplicationRedirectUris, ApplicationRegistration, ServicePrincipal, Uuid } from "./providers.js";
+import {
+  ApplicationApiAccess,
+  ApplicationFederatedIdentityCredential,
+  ApplicationIdentifierUri,
+  ApplicationPermissionScope,
+  ApplicationRedirectUris,
+  ApplicationRegistration,
+  DataAzureadServicePrincipal,
+  ServicePrincipal,
+  ServicePrincipalDelegatedPermissionGrant,
+  Uuid,
+} from "./providers.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Microsoft Graph's application (client) id, the same in every tenant. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/** The Microsoft Graph delegated permissions the gateway asks Entra for next to the server's scope. */
+export const GRAPH_SIGN_IN_SCOPES: readonly string[] = ["openid", "profile", "offline_access"];
+
+/** Id of the stack-wide Microsoft Graph service principal data source (one per stack, shared by every application). */
+const GRAPH_DATA_ID = "microsoft_graph_service_principal";
 
 export interface EntraAppRegistrationProps {
   /** Display name of the application in Entra ID. */
@@ -30,6 +58,16 @@ export interface EntraAppRegistrationProps {
    * @default "AzureADMyOrg" (single tenant)
    */
   readonly signInAudience?: "AzureADMyOrg" | "AzureADMultipleOrgs";
+  /**
+   * Grant tenant-wide (admin) consent to the application for its own scope and Microsoft Graph
+   * `openid profile offline_access`, so no user sees "Need admin approval". The deploying principal
+   * needs Cloud Application Administrator, Application Administrator or Privileged Role
+   * Administrator (the azuread provider documents Global Administrator; a service principal needs
+   * `DelegatedPermissionGrant.ReadWrite.All` or `Directory.ReadWrite.All`). When false, nothing is
+   * granted and synth warns, naming the application, with what an administrator must do.
+   * @default false
+   */
+  readonly adminConsent?: boolean;
 }
 
 export class EntraAppRegistration extends Construct {
@@ -49,6 +87,12 @@ export class EntraAppRegistration extends Construct {
   public readonly fullScope: string;
   /** Entra's v2 issuer for this tenant. */
   public readonly issuer: string;
+  /** Display name of the application (as in the Entra admin center). */
+  public readonly displayName: string;
+  /** Whether Terraform grants admin consent (see `adminConsent`). */
+  public readonly adminConsent: boolean;
+  /** The application's delegated permission grants (its own scope, Microsoft Graph); empty without adminConsent. */
+  public readonly consentGrants: readonly ServicePrincipalDelegatedPermissionGrant[];
 
   constructor(scope: Construct, id: string, props: EntraAppRegistrationProps) {
     super(scope, id);
@@ -78,12 +122,15 @@ export class EntraAppRegistration extends Construct {
     this.fullScope = `${this.identifierUri}/${scopeName}`;
     this.issuer = `https://login.microsoftonline.com/${props.tenantId}/v2.0`;
 
+    this.displayName = props.displayName;
+    this.adminConsent = props.adminConsent ?? false;
+
     new ApplicationIdentifierUri(this, "identifier_uri", {
       applicationId: this.application.id,
       identifierUri: this.identifierUri,
     });
     const scopeId = new Uuid(this, "scope_id", {});
-    new ApplicationPermissionScope(this, "scope", {
+    const permissionScope = new ApplicationPermissionScope(this, "scope", {
       applicationId: this.application.id,
       scopeId: scopeId.result,
       value: scopeName,
@@ -109,5 +156,59 @@ export class EntraAppRegistration extends Construct {
       issuer: this.issuer,
       subject: props.trustedIdentity.principalId,
     });
+
+    // API permissions: what the gateway asks for at sign-in, declared so that one consent covers it
+    // (the portal's "Grant admin consent" and `az ad app permission admin-consent` grant these).
+    const graph = microsoftGraph(this);
+    new ApplicationApiAccess(this, "own_api_access", {
+      applicationId: this.application.id,
+      apiClientId: this.clientId,
+      scopeIds: [scopeId.result],
+      dependsOn: [permissionScope],
+    });
+    new ApplicationApiAccess(this, "graph_api_access", {
+      applicationId: this.application.id,
+      apiClientId: MICROSOFT_GRAPH_APP_ID,
+      scopeIds: GRAPH_SIGN_IN_SCOPES.map((name) => graph.oauth2PermissionScopeIds.lookup(name)),
+    });
+
+    if (this.adminConsent) {
+      // consent_type AllPrincipals (no user_object_id): for every user of the tenant.
+      this.consentGrants = [
+        new ServicePrincipalDelegatedPermissionGrant(this, "own_scope_consent", {
+          servicePrincipalObjectId: this.servicePrincipal.objectId,
+          resourceServicePrincipalObjectId: this.servicePrincipal.objectId,
+          claimValues: [scopeName],
+          dependsOn: [permissionScope],
+        }),
+        new ServicePrincipalDelegatedPermissionGrant(this, "graph_consent", {
+          servicePrincipalObjectId: this.servicePrincipal.objectId,
+          resourceServicePrincipalObjectId: graph.objectId,
+          claimValues: [...GRAPH_SIGN_IN_SCOPES],
+        }),
+      ];
+    } else {
+      this.consentGrants = [];
+      Annotations.of(this).addWarning(this.adminConsentInstructions());
+    }
   }
+
+  /** What an administrator must do when Terraform does not grant consent (`adminConsent` false). */
+  public adminConsentInstructions(): string {
+    return (
+      `Admin consent is not part of this deployment (adminConsent false, ENTRA_ADMIN_CONSENT=false): in tenants that restrict user consent, sign-in to ` +
+      `the Entra application "${this.displayName}" stops at "Need admin approval" until an administrator (Cloud Application Administrator, ` +
+      `Application Administrator or Privileged Role Administrator) grants tenant-wide consent for its scope ${this.scopeName} and ` +
+      `Microsoft Graph ${GRAPH_SIGN_IN_SCOPES.join(", ")}. After deploy: az ad app permission admin-consent --id <its client id, output entra_client_id>, ` +
+      `or Entra admin center > App registrations > "${this.displayName}" > API permissions > Grant admin consent.`
+    );
+  }
+}
+
+/** The tenant's Microsoft Graph service principal, looked up once per stack. */
+function microsoftGraph(scope: Construct): DataAzureadServicePrincipal {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(GRAPH_DATA_ID);
+  if (existing instanceof DataAzureadServicePrincipal) return existing;
+  return new DataAzureadServicePrincipal(stack, GRAPH_DATA_ID, { clientId: MICROSOFT_GRAPH_APP_ID });
 }

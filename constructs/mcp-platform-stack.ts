@@ -9,6 +9,7 @@ import type { Construct } from "constructs";
 import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { AppConfig } from "../config/config.js";
 import { ApimGateway } from "./apim-gateway.js";
+import { ApimRedisCache } from "./apim-redis-cache.js";
 import { EntraAppRegistration } from "./entra-app-registration.js";
 import { McpAppService } from "./mcp-app-service.js";
 import { McpOAuth } from "./mcp-oauth.js";
@@ -32,6 +33,8 @@ export class McpPlatformStack extends TerraformStack {
   public readonly entra: EntraAppRegistration;
   public readonly app: McpAppService;
   public readonly oauth: McpOAuth;
+  /** The external Redis cache, when `APIM_CACHE=redis`. */
+  public readonly redisCache?: ApimRedisCache;
   /** The static policy checks; synth fails on any violation. */
   public readonly policyChecks: PolicyChecks;
   /** Public URL MCP clients connect to, `<gateway>/<mcpPath>`. */
@@ -95,7 +98,16 @@ export class McpPlatformStack extends TerraformStack {
       redirectUris: [`https://${apimName}.azure-api.net/oauth-callback`],
       trustedIdentity: this.gateway.identity,
       scopeName: config.scopeName,
+      adminConsent: config.entraAdminConsent,
     });
+    if (config.apimCache === "redis") {
+      // Durable OAuth state: grants and pending sign-ins survive API Management platform updates.
+      this.redisCache = new ApimRedisCache(this, "redis_cache", {
+        resourceGroup: this.resourceGroup,
+        gateway: this.gateway,
+        name: `${prefix}-redis-${this.uniqueSuffix}`,
+      });
+    }
     this.app = new McpAppService(this, "mcp_app", {
       resourceGroup: this.resourceGroup,
       name: appName,

@@ -11,6 +11,9 @@ import { createRequire } from "node:module";
 
 const load = createRequire(import.meta.url);
 
+export const { ApplicationApiAccess } = load("@cdktf/provider-azuread/lib/application-api-access") as typeof import("@cdktf/provider-azuread/lib/application-api-access");
+export type ApplicationApiAccess = InstanceType<typeof ApplicationApiAccess>;
+
 export const { ApplicationFederatedIdentityCredential } = load("@cdktf/provider-azuread/lib/application-federated-identity-credential") as typeof import("@cdktf/provider-azuread/lib/application-federated-identity-credential");
 export type ApplicationFederatedIdentityCredential = InstanceType<typeof ApplicationFederatedIdentityCredential>;
 
@@ -29,8 +32,14 @@ export type ApplicationRegistration = InstanceType<typeof ApplicationRegistratio
 export const { AzureadProvider } = load("@cdktf/provider-azuread/lib/provider") as typeof import("@cdktf/provider-azuread/lib/provider");
 export type AzureadProvider = InstanceType<typeof AzureadProvider>;
 
+export const { DataAzureadServicePrincipal } = load("@cdktf/provider-azuread/lib/data-azuread-service-principal") as typeof import("@cdktf/provider-azuread/lib/data-azuread-service-principal");
+export type DataAzureadServicePrincipal = InstanceType<typeof DataAzureadServicePrincipal>;
+
 export const { ServicePrincipal } = load("@cdktf/provider-azuread/lib/service-principal") as typeof import("@cdktf/provider-azuread/lib/service-principal");
 export type ServicePrincipal = InstanceType<typeof ServicePrincipal>;
+
+export const { ServicePrincipalDelegatedPermissionGrant } = load("@cdktf/provider-azuread/lib/service-principal-delegated-permission-grant") as typeof import("@cdktf/provider-azuread/lib/service-principal-delegated-permission-grant");
+export type ServicePrincipalDelegatedPermissionGrant = InstanceType<typeof ServicePrincipalDelegatedPermissionGrant>;
 
 export const { ApiManagement } = load("@cdktf/provider-azurerm/lib/api-management") as typeof import("@cdktf/provider-azurerm/lib/api-management");
 export type ApiManagement = InstanceType<typeof ApiManagement>;
@@ -62,6 +71,9 @@ export type ApiManagementPolicy = InstanceType<typeof ApiManagementPolicy>;
 export const { ApiManagementPolicyFragment } = load("@cdktf/provider-azurerm/lib/api-management-policy-fragment") as typeof import("@cdktf/provider-azurerm/lib/api-management-policy-fragment");
 export type ApiManagementPolicyFragment = InstanceType<typeof ApiManagementPolicyFragment>;
 
+export const { ApiManagementRedisCache } = load("@cdktf/provider-azurerm/lib/api-management-redis-cache") as typeof import("@cdktf/provider-azurerm/lib/api-management-redis-cache");
+export type ApiManagementRedisCache = InstanceType<typeof ApiManagementRedisCache>;
+
 export const { ApplicationInsights } = load("@cdktf/provider-azurerm/lib/application-insights") as typeof import("@cdktf/provider-azurerm/lib/application-insights");
 export type ApplicationInsights = InstanceType<typeof ApplicationInsights>;
 
@@ -73,6 +85,9 @@ export type LinuxWebApp = InstanceType<typeof LinuxWebApp>;
 
 export const { LogAnalyticsWorkspace } = load("@cdktf/provider-azurerm/lib/log-analytics-workspace") as typeof import("@cdktf/provider-azurerm/lib/log-analytics-workspace");
 export type LogAnalyticsWorkspace = InstanceType<typeof LogAnalyticsWorkspace>;
+
+export const { ManagedRedis } = load("@cdktf/provider-azurerm/lib/managed-redis") as typeof import("@cdktf/provider-azurerm/lib/managed-redis");
+export type ManagedRedis = InstanceType<typeof ManagedRedis>;
 
 export const { AzurermProvider } = load("@cdktf/provider-azurerm/lib/provider") as typeof import("@cdktf/provider-azurerm/lib/provider");
 export type AzurermProvider = InstanceType<typeof AzurermProvider>;

@@ -21,6 +21,16 @@ export function apimSkuProblem(sku: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether an API Management SKU takes the service's protocol and cipher settings (HTTP/2, TLS 1.0/1.1,
+ * SSL 3.0, 3DES and CBC ciphers: the `protocols` and `security` blocks). The classic tiers do; the v2
+ * tiers (BasicV2, StandardV2, PremiumV2) do not offer them (their gateway accepts TLS 1.2 and later
+ * only), and sending them gives a perpetual Terraform diff or an apply error.
+ */
+export function apimSkuTakesProtocolSettings(sku: string): boolean {
+  return !/^[A-Za-z]+V2_/.test(sku);
+}
+
 /** Linux App Service plan SKUs with always-on and health checks. */
 export const APP_SERVICE_SKU_PATTERN = /^(B[1-3]|S[1-3]|P[0-3]v3|P[1-3]v2|P[1-5]mv3|I[1-6]v2)$/;
 

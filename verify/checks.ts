@@ -19,6 +19,7 @@ import { OAuthMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { clip, describeError, request, RequestFailure, timedFetch, type HttpAnswer } from "./http.js";
 import { CLIENT_NAME, connectWithSdk, RecordingOAuthProvider } from "./sdk-client.js";
+import { deployChecks } from "./deploy-checks.js";
 import { resolveTarget, VerifyUsageError, type VerifyTarget } from "./target.js";
 
 /** A check's outcome: expected versus actual, in one line. */
@@ -526,6 +527,7 @@ export const CHECKS: readonly Check[] = [
   { name: "CORS preflight MCP endpoint", run: corsMcp },
   { name: "CORS preflight resource metadata", run: corsPrm },
   { name: "CORS preflight AS metadata", run: corsAsMetadata },
+  ...deployChecks(),
 ];
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {

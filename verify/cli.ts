@@ -3,15 +3,19 @@
  * command's flow. Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_TIMEOUT_MS, runVerification, type VerifyOptions } from "./checks.js";
+import { CHECKS, DEFAULT_TIMEOUT_MS, runVerification, type VerifyOptions } from "./checks.js";
+import { backendChecks, resolveBackendUrl } from "./deploy-checks.js";
 import { formatReport } from "./report.js";
 import { resolveTarget, VerifyUsageError } from "./target.js";
 
-export const USAGE = `usage: npm run verify -- <gateway-url> [--mcp-path <path>] [--timeout <ms>]
+export const USAGE = `usage: npm run verify -- <gateway-url> [--mcp-path <path>] [--backend-url <url>] [--timeout <ms>]
 
   <gateway-url>      the API Management gateway, e.g. https://<apim-name>.azure-api.net
                      (http only for a loopback host, e.g. the local gateway of npm run local)
   --mcp-path <path>  the MCP API path (default: mcp)
+  --backend-url <url>
+                     also check the MCP server behind the gateway, e.g. https://<app>.azurewebsites.net
+                     (the app_service_host_name output): it must refuse calls without a valid token
   --timeout <ms>     per-request timeout in milliseconds (default: ${DEFAULT_TIMEOUT_MS})
   --help             show this help
 
@@ -22,6 +26,8 @@ export interface CliArgs {
   readonly help: boolean;
   readonly gatewayUrl: string;
   readonly options: VerifyOptions;
+  /** The MCP server's base URL (`--backend-url`), checked too when given. */
+  readonly backendUrl?: string;
 }
 
 /** Parses and validates the arguments; throws VerifyUsageError naming the bad value. */
@@ -32,7 +38,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { "mcp-path": { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { "mcp-path": { type: "string" }, "backend-url": { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (e) {
     throw new VerifyUsageError((e as Error).message);
@@ -50,7 +56,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
     timeoutMs = Number(rawTimeout);
   }
-  return { help: false, gatewayUrl: target.gatewayUrl, options: { mcpPath: target.mcpPath, timeoutMs } };
+  const rawBackend = parsed.values["backend-url"];
+  const backendUrl = rawBackend === undefined ? undefined : resolveBackendUrl(rawBackend);
+  return { help: false, gatewayUrl: target.gatewayUrl, options: { mcpPath: target.mcpPath, timeoutMs }, ...(backendUrl ? { backendUrl } : {}) };
 }
 
 export interface CliIo {
@@ -72,7 +80,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(USAGE);
     return 0;
   }
-  const report = await runVerification(args.gatewayUrl, args.options);
+  const checks = args.backendUrl ? [...CHECKS, ...backendChecks(args.backendUrl)] : CHECKS;
+  const report = await runVerification(args.gatewayUrl, args.options, checks);
   io.out(formatReport(report));
   return report.ok ? 0 : 1;
 }

@@ -1,4 +1,9 @@
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MASKED_QUERY_PARAMETERS, MASKED_REQUEST_HEADERS, MASKED_RESPONSE_HEADERS } from "../../constructs/apim-gateway.js";
+import { POLICIES_DIR } from "../../constructs/policy-files.js";
 import { gatewayStack } from "../../test-support/gateway.js";
 import { onlyResource, resourcesOf, synthJson, unhashed } from "../../test-support/synth.js";
 
@@ -32,11 +37,55 @@ describe("ApimGateway", () => {
     const json = synthJson(gatewayStack().stack);
     const diagnostic = onlyResource(json, "azurerm_api_management_diagnostic");
     for (const side of ["frontend_request", "frontend_response", "backend_request", "backend_response"]) {
-      expect(diagnostic[side], side).toEqual({ body_bytes: 0, headers_to_log: [] });
+      expect(diagnostic[side], side).toMatchObject({ body_bytes: 0, headers_to_log: [] });
     }
     expect(unhashed(onlyResource(json, "azurerm_api_management_logger").application_insights)).toEqual({
       connection_string: "${azurerm_application_insights.observability_app_insights.connection_string}",
     });
+  });
+
+  it("masks the callback's code and state and every other secret query parameter in logged URLs, and secret headers", () => {
+    const diagnostic = onlyResource(synthJson(gatewayStack().stack), "azurerm_api_management_diagnostic") as Record<string, { data_masking: { query_params?: unknown[]; headers?: unknown[] } }>;
+    const masked = (values: readonly string[]) => values.map((value) => ({ mode: "Mask", value }));
+    for (const side of ["frontend_request", "backend_request"]) {
+      expect(diagnostic[side].data_masking, side).toEqual({ query_params: masked(MASKED_QUERY_PARAMETERS), headers: masked(MASKED_REQUEST_HEADERS) });
+    }
+    for (const side of ["frontend_response", "backend_response"]) {
+      expect(diagnostic[side].data_masking, side).toEqual({ headers: masked(MASKED_RESPONSE_HEADERS) });
+    }
+    expect(MASKED_QUERY_PARAMETERS).toEqual(
+      expect.arrayContaining(["code", "state", "session_state", "code_verifier", "refresh_token", "access_token", "id_token", "token", "client_assertion", "client_secret", "subscription-key"]),
+    );
+    expect(MASKED_REQUEST_HEADERS).toEqual(expect.arrayContaining(["Authorization", "Cookie"]));
+  });
+
+  it("masks every query parameter the policies read unless it is known not to be secret", () => {
+    // Public by design: OAuth request parameters that the client, the browser and Entra see anyway.
+    const notSecret = ["client_id", "code_challenge", "code_challenge_method", "error", "error_description", "iss", "redirect_uri", "resource", "response_type", "scope"];
+    const read = new Set<string>();
+    for (const file of readdirSync(POLICIES_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".xml"))) {
+      for (const m of readFileSync(join(POLICIES_DIR, file), "utf8").matchAll(/Query\s*(?:\.GetValueOrDefault(?:<[^>]*>)?\(|\.ContainsKey\(|\[)\s*"([^"]+)"/g)) read.add(m[1]!);
+    }
+    expect(read.size).toBeGreaterThan(5);
+    expect([...read].filter((name) => !MASKED_QUERY_PARAMETERS.includes(name) && !notSecret.includes(name)).sort()).toEqual([]);
+    expect([...read].filter((name) => MASKED_QUERY_PARAMETERS.includes(name))).toEqual(expect.arrayContaining(["code", "state"]));
+  });
+
+  it("enables HTTP/2 and states the TLS and cipher settings on the classic tiers", () => {
+    for (const sku of ["Developer_1", "Basic_1", "Standard_2", "Premium_1"]) {
+      const service = onlyResource(synthJson(gatewayStack({ sku }).stack), "azurerm_api_management") as Record<string, Record<string, boolean>>;
+      expect(service.protocols, sku).toEqual({ http2_enabled: true });
+      expect(service.security, sku).toMatchObject({ frontend_tls10_enabled: false, frontend_tls11_enabled: false, frontend_ssl30_enabled: false, backend_tls10_enabled: false, backend_tls11_enabled: false, triple_des_ciphers_enabled: false });
+      expect(Object.values(service.security).every((v) => v === false), sku).toBe(true);
+    }
+  });
+
+  it("sets no protocol or cipher settings on the v2 tiers (they take none)", () => {
+    for (const sku of ["BasicV2_1", "StandardV2_2"]) {
+      const service = onlyResource(synthJson(gatewayStack({ sku }).stack), "azurerm_api_management");
+      expect(service, sku).not.toHaveProperty("protocols");
+      expect(service, sku).not.toHaveProperty("security");
+    }
   });
 
   it("stores named values, honouring the secret flag", () => {
@@ -49,10 +98,23 @@ describe("ApimGateway", () => {
     ]);
   });
 
-  it("loads fragments from policies/ as rawxml", () => {
+  it("loads fragments from policies/ as rawxml, the header comment inside the root", () => {
     const fragment = onlyResource(synthJson(wired().stack), "azurerm_api_management_policy_fragment");
     expect(fragment).toMatchObject({ name: "shared-cors", format: "rawxml", description: "CORS" });
     expect(fragment.value).toContain("Access-Control-Allow-Origin");
+    expect(fragment.value).toMatch(/^<fragment>\n\t<!-- Fixture: a fragment reading a named value\. -->\n/);
+  });
+
+  it("fails for a fragment that cannot be sent in shape, naming the file and line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "policies-"));
+    mkdirSync(join(dir, "fragments"));
+    writeFileSync(join(dir, "fragments", "bad.xml"), '<fragment>\n\t<set-variable name="x" value="@(@"a\nb")" />\n</fragment>\n');
+    writeFileSync(join(dir, "fragments", "trailing.xml"), "<fragment></fragment>\n<more />\n");
+    const { gateway } = gatewayStack({ policiesDir: dir });
+    expect(() => gateway.addPolicyFragment("bad", { name: "bad", file: "fragments/bad.xml" })).toThrow(
+      /^ApimGateway: policies\/fragments\/bad\.xml line 2: a line break inside a C# string literal/,
+    );
+    expect(() => gateway.addPolicyFragment("trailing", { name: "trailing", file: "fragments/trailing.xml" })).toThrow(/^ApimGateway: policies\/fragments\/trailing\.xml line 2: found "<more \/>\\n" after <\/fragment>; expected only comments or whitespace$/);
   });
 
   it("makes every policy depend on the named values and fragments it references", () => {

@@ -1,20 +1,24 @@
 import { describe, expect, it } from "vitest";
+import type { TerraformStack } from "cdktf";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { EntraAppRegistration, type EntraAppRegistrationProps } from "../../constructs/entra-app-registration.js";
+import { synthWarnings } from "../../main.js";
 import { baseStack, onlyResource, resourcesOf, synthJson, unhashed } from "../../test-support/synth.js";
 
-function entraStack(props: Partial<EntraAppRegistrationProps> = {}) {
-  const { stack, resourceGroup } = baseStack();
-  const identity = new UserAssignedIdentity(stack, "identity", { name: "id", location: resourceGroup.location, resourceGroupName: resourceGroup.name });
-  const entra = new EntraAppRegistration(stack, "entra", {
+function entraStack(props: Partial<EntraAppRegistrationProps> = {}, id = "entra", base?: { stack: TerraformStack; identity: UserAssignedIdentity }) {
+  const { stack, resourceGroup } = base ? { stack: base.stack, resourceGroup: undefined } : baseStack();
+  const identity = base?.identity ?? new UserAssignedIdentity(stack, "identity", { name: "id", location: resourceGroup!.location, resourceGroupName: resourceGroup!.name });
+  const entra = new EntraAppRegistration(stack, id, {
     displayName: "MCP server",
     tenantId: "00000000-0000-0000-0000-000000000001",
     redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
     trustedIdentity: identity,
     ...props,
   });
-  return { stack, entra };
+  return { stack, entra, identity };
 }
+
+const GRAPH = "00000003-0000-0000-c000-000000000000";
 
 describe("EntraAppRegistration", () => {
   it("registers a single-tenant app issuing v2 access tokens", () => {
@@ -68,6 +72,74 @@ describe("EntraAppRegistration", () => {
     const json = synthJson(entraStack({ scopeName: "mcp.tools", signInAudience: "AzureADMultipleOrgs" }).stack);
     expect(onlyResource(json, "azuread_application_permission_scope").value).toBe("mcp.tools");
     expect(onlyResource(json, "azuread_application_registration").sign_in_audience).toBe("AzureADMultipleOrgs");
+  });
+
+  it("declares the permissions the gateway asks Entra for: its own scope and Microsoft Graph openid, profile, offline_access", () => {
+    const json = synthJson(entraStack().stack);
+    const access = unhashed(resourcesOf(json, "azuread_application_api_access"));
+    expect(access).toEqual([
+      {
+        application_id: "${azuread_application_registration.entra_application.id}",
+        api_client_id: GRAPH,
+        scope_ids: ["openid", "profile", "offline_access"].map((s) => `\${data.azuread_service_principal.microsoft_graph_service_principal.oauth2_permission_scope_ids["${s}"]}`),
+      },
+      {
+        application_id: "${azuread_application_registration.entra_application.id}",
+        api_client_id: "${azuread_application_registration.entra_application.client_id}",
+        scope_ids: ["${random_uuid.entra_scope_id.result}"],
+        depends_on: ["azuread_application_permission_scope.entra_scope"],
+      },
+    ].map((expected) => expect.objectContaining(expected)));
+    expect(json.data?.azuread_service_principal).toEqual({ microsoft_graph_service_principal: { client_id: GRAPH } });
+  });
+
+  it("grants nothing by default and warns with what an administrator must do, naming the application", () => {
+    const { stack, entra } = entraStack();
+    expect(resourcesOf(synthJson(stack), "azuread_service_principal_delegated_permission_grant")).toEqual([]);
+    expect(entra.consentGrants).toEqual([]);
+    const warnings = synthWarnings(stack);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('the Entra application "MCP server" stops at "Need admin approval"');
+    expect(warnings[0]).toContain("Cloud Application Administrator");
+    expect(warnings[0]).toContain("az ad app permission admin-consent --id");
+    expect(warnings[0]).toContain("user_impersonate and Microsoft Graph openid, profile, offline_access");
+  });
+
+  it("grants tenant-wide consent with adminConsent: its own scope to itself and Microsoft Graph openid profile offline_access", () => {
+    const { stack, entra } = entraStack({ adminConsent: true });
+    const grants = unhashed(resourcesOf(synthJson(stack), "azuread_service_principal_delegated_permission_grant"));
+    expect(grants).toEqual([
+      {
+        claim_values: ["openid", "profile", "offline_access"],
+        resource_service_principal_object_id: "${data.azuread_service_principal.microsoft_graph_service_principal.object_id}",
+        service_principal_object_id: "${azuread_service_principal.entra_service_principal.object_id}",
+      },
+      {
+        claim_values: ["user_impersonate"],
+        depends_on: ["azuread_application_permission_scope.entra_scope"],
+        resource_service_principal_object_id: "${azuread_service_principal.entra_service_principal.object_id}",
+        service_principal_object_id: "${azuread_service_principal.entra_service_principal.object_id}",
+      },
+    ]);
+    // No user_object_id: consent for all users of the tenant.
+    for (const grant of grants) expect(grant).not.toHaveProperty("user_object_id");
+    expect(entra.consentGrants).toHaveLength(2);
+    expect(synthWarnings(stack)).toEqual([]);
+  });
+
+  it("gives each application its own grants and looks Microsoft Graph up once per stack", () => {
+    const first = entraStack({ adminConsent: true }, "weather");
+    entraStack({ adminConsent: true, displayName: "Tickets", scopeName: "tickets.read" }, "tickets", first);
+    const json = synthJson(first.stack);
+    const grants = unhashed(resourcesOf(json, "azuread_service_principal_delegated_permission_grant"));
+    expect(grants.map((g) => [g.service_principal_object_id, g.claim_values])).toEqual([
+      ["${azuread_service_principal.tickets_service_principal.object_id}", ["openid", "profile", "offline_access"]],
+      ["${azuread_service_principal.tickets_service_principal.object_id}", ["tickets.read"]],
+      ["${azuread_service_principal.weather_service_principal.object_id}", ["openid", "profile", "offline_access"]],
+      ["${azuread_service_principal.weather_service_principal.object_id}", ["user_impersonate"]],
+    ]);
+    expect(Object.keys(json.data?.azuread_service_principal ?? {})).toEqual(["microsoft_graph_service_principal"]);
+    expect(resourcesOf(json, "azuread_application_api_access")).toHaveLength(4);
   });
 
   it("fails for an invalid scope name", () => {

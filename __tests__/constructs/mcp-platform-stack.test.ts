@@ -1,12 +1,59 @@
 import { describe, expect, it } from "vitest";
 import type { App } from "cdktf";
-import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
+import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
+
+/**
+ * What a configuration changes next to the default one: resources and data sources it adds or
+ * alters (their whole bodies) and the addresses it removes. Snapshots of these stay readable.
+ */
+function changedFromDefault(env: Record<string, string>): { changed: Record<string, unknown>; removed: string[] } {
+  const flatten = (json: SynthJson) => {
+    const all = new Map<string, unknown>();
+    for (const [kind, byType] of [["resource", json.resource], ["data", json.data ?? {}]] as const) {
+      for (const [type, byName] of Object.entries(byType)) for (const [name, body] of Object.entries(byName)) all.set(`${kind === "data" ? "data." : ""}${type}.${name}`, body);
+    }
+    return all;
+  };
+  const base = flatten(synthJson(platformStack().stack));
+  const other = flatten(synthJson(platformStack(env).stack));
+  const changed: Record<string, unknown> = {};
+  for (const [address, body] of other) if (JSON.stringify(base.get(address)) !== JSON.stringify(body)) changed[address] = body;
+  return { changed, removed: [...base.keys()].filter((address) => !other.has(address)) };
+}
 
 describe("McpPlatformStack", () => {
   it("synthesizes the whole topology (snapshot)", () => {
     const { stack } = platformStack();
     const json = synthJson(stack);
     expect(json).toMatchSnapshot();
+  });
+
+  it("adds Azure Managed Redis as API Management's external cache with APIM_CACHE=redis (snapshot of the change)", () => {
+    const diff = changedFromDefault({ APIM_CACHE: "redis" });
+    expect(Object.keys(diff.changed).map((a) => a.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["azurerm_api_management_redis_cache.redis_cache_apim_cache", "azurerm_managed_redis.redis_cache_redis"]);
+    expect(diff.removed).toEqual([]);
+    expect(diff).toMatchSnapshot();
+    const json = synthJson(platformStack({ APIM_CACHE: "redis" }).stack);
+    expect(onlyResource(json, "azurerm_managed_redis").name).toBe("mcp-redis-${local.unique_suffix}");
+    expect(JSON.stringify(json.output)).not.toMatch(/redis|access_key|connection_string/);
+  });
+
+  it("grants admin consent by default and none with ENTRA_ADMIN_CONSENT=false (snapshot of the change)", () => {
+    expect(resourcesOf(synthJson(platformStack().stack), "azuread_service_principal_delegated_permission_grant")).toHaveLength(2);
+    const diff = changedFromDefault({ ENTRA_ADMIN_CONSENT: "false" });
+    expect(diff.changed).toEqual({});
+    expect(diff.removed.map((a) => a.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "azuread_service_principal_delegated_permission_grant.entra_graph_consent",
+      "azuread_service_principal_delegated_permission_grant.entra_own_scope_consent",
+    ]);
+    expect(diff).toMatchSnapshot();
+  });
+
+  it("sets HTTP/2 and the TLS and cipher settings on a classic tier only (snapshot of the change)", () => {
+    const diff = changedFromDefault({ APIM_SKU: "Developer_1" });
+    expect(Object.keys(diff.changed).map((a) => a.replace(/_[0-9A-F]{8}$/, ""))).toEqual(["azurerm_api_management.gateway_service"]);
+    expect(diff).toMatchSnapshot();
+    expect(onlyResource(synthJson(platformStack().stack), "azurerm_api_management")).not.toHaveProperty("protocols");
   });
 
   it("creates every resource of the topology", () => {
@@ -27,6 +74,8 @@ describe("McpPlatformStack", () => {
       "azuread_application_redirect_uris",
       "azuread_application_federated_identity_credential",
       "azuread_service_principal",
+      "azuread_application_api_access",
+      "azuread_service_principal_delegated_permission_grant",
     ]) {
       expect(resourcesOf(json, type), type).not.toHaveLength(0);
     }
@@ -93,8 +142,8 @@ describe("McpPlatformStack", () => {
     expect(Object.keys(json.terraform?.required_providers as object).sort()).toEqual(["azuread", "azurerm", "random"]);
   });
 
-  it("outputs the endpoints, host name and client id, and nothing secret", () => {
-    const json = synthJson(platformStack().stack);
+  it.each([["default", {}], ["APIM_CACHE=redis", { APIM_CACHE: "redis" }]])("outputs the endpoints, host name and client id, and nothing secret (%s)", (_shape, env: Record<string, string>) => {
+    const json = synthJson(platformStack(env).stack);
     expect(Object.keys(json.output ?? {}).sort()).toEqual([
       "app_service_host_name",
       "authorization_server_metadata_url",

@@ -187,7 +187,7 @@ describe("GET /authorize", () => {
 
   it("builds the consent page with XElement, so the client name and every value are escaped", () => {
     const page = definition("resp-body").find((d) => d.includes("Allow access?"))!;
-    expect(page).toContain('new XElement("strong", name.Length > 0 ? name : "An unnamed application")');
+    expect(page).toContain('new XElement("strong", new XAttribute("dir", "auto"), name.Length > 0 ? name : "An unnamed application")');
     expect(page.match(/"</g)).toEqual(['"<']);
     expect(page).toContain('"<!DOCTYPE html>" + page.ToString()');
   });
