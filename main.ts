@@ -3,9 +3,10 @@
  * and writes plain Terraform JSON to cdktf.out/stacks/mcp/cdk.tf.json. Used by `npm run synth`,
  * `cdktf synth|deploy|destroy` (see cdktf.json) and the tests.
  */
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { AnnotationMetadataEntryType, App, LocalBackend } from "cdktf";
 import type { IConstruct } from "constructs";
+import { defaultPlatform, loadPlatformConfig, type PlatformConfig } from "./config/platform.js";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
 import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
 import { buildMcpApp } from "./mcp-app/build.js";
@@ -26,6 +27,7 @@ export async function synthesize(
 ): Promise<SynthResult> {
   // Configuration first: a bad value stops here, before anything is built or written.
   const config = loadConfig(options.env ?? process.env);
+  const platform = config.platformConfigFile ? loadPlatformConfig(resolve(config.platformConfigFile)) : defaultPlatform(config.mcpPath);
   const bundle = await buildMcpApp({ outDir: options.buildDir, reuseUnchanged: true });
   // cdktf records a stack trace for every token it creates; with source maps on (tsx turns them on)
   // each one is mapped back to TypeScript, which costs more than building the stack. Errors thrown
@@ -33,15 +35,15 @@ export async function synthesize(
   const sourceMaps = process.sourceMapsEnabled;
   process.setSourceMapsEnabled(false);
   try {
-    return synthesizeStack(config, bundle.zipFile, options.outdir);
+    return synthesizeStack(config, platform, bundle.zipFile, options.outdir);
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
   }
 }
 
-function synthesizeStack(config: AppConfig, mcpPackageFile: string, outdir: string | undefined): SynthResult {
+function synthesizeStack(config: AppConfig, platform: PlatformConfig, mcpPackageFile: string, outdir: string | undefined): SynthResult {
   const app = new App({ outdir: outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
-  const stack = new McpPlatformStack(app, STACK_NAME, { config, mcpPackageFile });
+  const stack = new McpPlatformStack(app, STACK_NAME, { config, platform, mcpPackageFile });
   const stackDir = join(app.outdir, "stacks", STACK_NAME);
   // State stays in the project folder, next to cdktf.json, and the path is relative so the
   // synthesized JSON works unchanged with plain terraform/tofu run inside the stack folder.

@@ -157,6 +157,9 @@ const variables = z.object({
   ),
   OAUTH_ACCESS_TOKEN_LIFETIME: withDefault(String(ACCESS_TOKEN_LIFETIME.default), accessLifetimeProblem),
   OAUTH_REFRESH_TOKEN_LIFETIME: withDefault(String(REFRESH_TOKEN_LIFETIME.default), refreshLifetimeProblem),
+  MCP_PLATFORM_CONFIG: z.optional(
+    variable(must((v) => /\.json$/i.test(v) && !/[\0\r\n]/.test(v), (q) => `${q} is not the path of a JSON file; expected e.g. examples/two-servers.json`)),
+  ),
 });
 
 /** Settings that depend on each other, checked once each is valid on its own. */
@@ -192,6 +195,7 @@ const schema = z.pipe(
     refreshTokenLifetimeSeconds: Number(env.OAUTH_REFRESH_TOKEN_LIFETIME),
     entraAdminConsent: env.ENTRA_ADMIN_CONSENT === "true",
     apimCache: env.APIM_CACHE as ApimCacheKind,
+    platformConfigFile: env.MCP_PLATFORM_CONFIG,
   })),
 );
 

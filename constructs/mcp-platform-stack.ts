@@ -8,6 +8,7 @@
 import type { Construct } from "constructs";
 import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { AppConfig } from "../config/config.js";
+import type { PlatformConfig } from "../config/platform.js";
 import { ApimGateway } from "./apim-gateway.js";
 import { ApimRedisCache } from "./apim-redis-cache.js";
 import { EntraAppRegistration } from "./entra-app-registration.js";
@@ -20,6 +21,12 @@ import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvid
 export interface McpPlatformStackProps {
   /** Validated configuration (see config/config.ts). */
   readonly config: AppConfig;
+  /**
+   * The platform's structure: its MCP servers, API Management, gateway host, clients and state
+   * (see config/platform.ts).
+   * @default one sample server at `config.mcpPath` (`defaultPlatform`)
+   */
+  readonly platform?: PlatformConfig;
   /** The zipped MCP server to deploy (from `buildMcpApp()`). */
   readonly mcpPackageFile: string;
 }
