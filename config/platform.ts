@@ -251,7 +251,12 @@ export function loadPlatformConfig(file: string): PlatformConfig {
       }),
     );
   }
-  const problems = relations(result.data, dirname(resolve(file)));
+  const baseDir = dirname(resolve(file));
+  const problems = relations(result.data, baseDir);
   if (problems.length) throw new ConfigError(problems.map((p) => `${where}: ${keyPath(p.path)}: ${p.message}`));
+  // Packages are named relative to the file; the stack gets them absolute.
+  for (const server of result.data.servers) {
+    if (server.backend.kind === "app-service" && !isAbsolute(server.backend.package)) server.backend.package = resolve(baseDir, server.backend.package);
+  }
   return result.data;
 }

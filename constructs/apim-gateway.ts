@@ -111,10 +111,35 @@ export interface OperationOptions {
    */
   readonly policyFile?: string;
   /**
+   * Named values the operation policy refers to under other names, e.g. `{ "mcp-path": "mcp-path-tickets" }`
+   * (one policy file serves every MCP server, each with its own named values).
+   * @default none
+   */
+  readonly namedValueRenames?: Readonly<Record<string, string>>;
+  /**
    * Description shown in the portal.
    * @default none
    */
   readonly description?: string;
+}
+
+/** Options of `GatewayApi.setPolicy`. */
+export interface ApiPolicyOptions {
+  /**
+   * Named values the policy refers to under other names (see `OperationOptions.namedValueRenames`).
+   * @default none
+   */
+  readonly namedValueRenames?: Readonly<Record<string, string>>;
+}
+
+/** A fragment generated at synth (not read from `policies/`). */
+export interface GeneratedFragmentOptions {
+  /** Fragment id, as `<include-fragment fragment-id>` names it. */
+  readonly name: string;
+  /** Its rawxml: a `<fragment>` opening with a comment saying what it does. */
+  readonly xml: string;
+  /** What it does. */
+  readonly description: string;
 }
 
 /**
@@ -227,7 +252,7 @@ export class GatewayApi extends Construct {
     });
     this.operations.set(options.operationId, operation);
     if (options.policyFile !== undefined) {
-      const { xml, path } = this.gateway.readPolicy(options.policyFile);
+      const { xml, path } = this.gateway.readPolicy(options.policyFile, options.namedValueRenames);
       const policy = new ApiManagementApiOperationPolicy(this, `${id}_policy`, {
         apiName: this.api.name,
         apiManagementName: this.api.apiManagementName,
@@ -248,11 +273,11 @@ export class GatewayApi extends Construct {
   }
 
   /** Sets the API-level policy from a file under `policies/`. */
-  public setPolicy(file: string): ApiManagementApiPolicy {
+  public setPolicy(file: string, options: ApiPolicyOptions = {}): ApiManagementApiPolicy {
     if (this.node.tryFindChild("policy")) {
       throw new Error(`ApimGateway: API ${JSON.stringify(this.name)} already has a policy; setPolicy may be called once`);
     }
-    const { xml, path } = this.gateway.readPolicy(file);
+    const { xml, path } = this.gateway.readPolicy(file, options.namedValueRenames);
     const policy = new ApiManagementApiPolicy(this, "policy", {
       apiName: this.api.name,
       apiManagementName: this.api.apiManagementName,
@@ -402,6 +427,35 @@ export class ApimGateway extends Construct {
     return resource;
   }
 
+  /**
+   * Adds a fragment generated at synth, or replaces the XML of one added before (its resource and
+   * checks follow), e.g. a table of the platform's MCP servers that grows with each server.
+   */
+  public setGeneratedFragment(id: string, options: GeneratedFragmentOptions): ApiManagementPolicyFragment {
+    const existing = this.fragments.get(options.name);
+    const file = `generated:${options.name}`;
+    const xml = shaped(() => shapeFragmentXml(options.xml, file));
+    if (existing) {
+      if (existing.document.file !== file) throw new Error(`ApimGateway: fragment ${JSON.stringify(options.name)} comes from ${existing.document.file}; a generated fragment may not replace it`);
+      const resource = existing.resource as ApiManagementPolicyFragment;
+      resource.value = xml;
+      this.fragments.set(options.name, { resource, document: { ...existing.document, xml, source: options.xml } });
+      return resource;
+    }
+    if (!FRAGMENT_NAME.test(options.name)) {
+      throw new Error(`ApimGateway: fragment name ${JSON.stringify(options.name)} is invalid; expected 1-80 letters, digits, '-' or '_'`);
+    }
+    const resource = new ApiManagementPolicyFragment(this, id, {
+      name: options.name,
+      apiManagementId: this.service.id,
+      format: "rawxml",
+      value: xml,
+      description: options.description,
+    });
+    this.fragments.set(options.name, { resource, document: { scope: "fragment", name: options.name, file, xml, source: options.xml } });
+    return resource;
+  }
+
   /** Adds an API; its operations and policy are added on the returned object. */
   public addApi(id: string, options: GatewayApiOptions): GatewayApi {
     if (this.apis.has(options.name)) {
@@ -437,8 +491,10 @@ export class ApimGateway extends Construct {
   }
 
   /** @internal Reads a policy file relative to this gateway's policies folder, in the shape it is sent in. */
-  public readPolicy(file: string): { xml: string; path: string } {
-    const { xml, path } = readPolicyFile(file, this.policiesDir);
+  public readPolicy(file: string, namedValueRenames: Readonly<Record<string, string>> = {}): { xml: string; path: string } {
+    const read = readPolicyFile(file, this.policiesDir);
+    const path = read.path;
+    const xml = renameNamedValues(read.xml, namedValueRenames, path);
     return { xml: shaped(() => shapePolicyXml(xml, path)), path };
   }
 
@@ -490,6 +546,18 @@ const SECURE_PROTOCOLS = {
 };
 
 /** Runs a shaping step, naming the construct in its error. */
+/** The policy with `{{from}}` replaced by `{{to}}` for each rename; every `from` must occur. */
+function renameNamedValues(xml: string, renames: Readonly<Record<string, string>>, path: string): string {
+  let out = xml;
+  for (const [from, to] of Object.entries(renames)) {
+    if (!FRAGMENT_NAME.test(to)) throw new Error(`ApimGateway: named value ${JSON.stringify(to)} (renaming ${JSON.stringify(from)} in ${path}) is invalid; expected 1-80 letters, digits, '-' or '_'`);
+    const marker = `{{${from}}}`;
+    if (!out.includes(marker)) throw new Error(`ApimGateway: ${path} has no ${marker} to rename to {{${to}}}`);
+    out = out.split(marker).join(`{{${to}}}`);
+  }
+  return out;
+}
+
 function shaped(shape: () => string): string {
   try {
     return shape();

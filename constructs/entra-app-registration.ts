@@ -59,6 +59,12 @@ export interface EntraAppRegistrationProps {
    */
   readonly signInAudience?: "AzureADMyOrg" | "AzureADMultipleOrgs";
   /**
+   * More delegated scopes the application exposes besides `scopeName` (tools that need more than
+   * the base scope, e.g. `forecast.read`).
+   * @default none
+   */
+  readonly additionalScopes?: readonly string[];
+  /**
    * Grant tenant-wide (admin) consent to the application for its own scope and Microsoft Graph
    * `openid profile offline_access`, so no user sees "Need admin approval". The deploying principal
    * needs Cloud Application Administrator, Application Administrator or Privileged Role
@@ -83,6 +89,8 @@ export class EntraAppRegistration extends Construct {
   public readonly identifierUri: string;
   /** Delegated scope value, e.g. `user_impersonate`. */
   public readonly scopeName: string;
+  /** The other delegated scopes it exposes (`additionalScopes`). */
+  public readonly additionalScopes: readonly string[];
   /** Fully qualified scope, `api://<clientId>/<scopeName>`, as requested from Entra. */
   public readonly fullScope: string;
   /** Entra's v2 issuer for this tenant. */
@@ -99,6 +107,15 @@ export class EntraAppRegistration extends Construct {
     const scopeName = props.scopeName ?? "user_impersonate";
     if (!/^[A-Za-z0-9_.-]{1,40}$/.test(scopeName)) {
       throw new Error(`EntraAppRegistration: scopeName ${JSON.stringify(scopeName)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
+    }
+    const additionalScopes = [...(props.additionalScopes ?? [])];
+    for (const extra of additionalScopes) {
+      if (!/^[A-Za-z0-9_.-]{1,40}$/.test(extra) || extra === scopeName) {
+        throw new Error(`EntraAppRegistration: additional scope ${JSON.stringify(extra)} is invalid; expected 1-40 letters, digits, '_', '-' or '.', other than scopeName`);
+      }
+    }
+    if (new Set(additionalScopes).size !== additionalScopes.length) {
+      throw new Error(`EntraAppRegistration: additionalScopes ${JSON.stringify(additionalScopes)} repeats a scope; expected each once`);
     }
     if (props.redirectUris.length === 0) {
       throw new Error("EntraAppRegistration: redirectUris is empty; expected the gateway's https://<apim>.azure-api.net/oauth-callback");
@@ -118,6 +135,7 @@ export class EntraAppRegistration extends Construct {
     this.clientId = this.application.clientId;
     this.tenantId = props.tenantId;
     this.scopeName = scopeName;
+    this.additionalScopes = additionalScopes;
     this.identifierUri = `api://${this.clientId}`;
     this.fullScope = `${this.identifierUri}/${scopeName}`;
     this.issuer = `https://login.microsoftonline.com/${props.tenantId}/v2.0`;
@@ -139,6 +157,20 @@ export class EntraAppRegistration extends Construct {
       adminConsentDescription: "Allows MCP clients, through the API Management gateway, to call the MCP server's tools on behalf of the signed-in user.",
       userConsentDisplayName: "Use the MCP server as you",
       userConsentDescription: "Allows MCP clients, through the gateway, to call the MCP server's tools on your behalf.",
+    });
+    const extraScopes = additionalScopes.map((value) => {
+      const id = new Uuid(this, `scope_id_${value.replace(/[^A-Za-z0-9]/g, "_")}`, {});
+      const resource = new ApplicationPermissionScope(this, `scope_${value.replace(/[^A-Za-z0-9]/g, "_")}`, {
+        applicationId: this.application.id,
+        scopeId: id.result,
+        value,
+        type: "User",
+        adminConsentDisplayName: `MCP server permission ${value}`,
+        adminConsentDescription: `Allows MCP clients, through the API Management gateway, to call the MCP server's tools that need ${value}, on behalf of the signed-in user.`,
+        userConsentDisplayName: `MCP server permission ${value}`,
+        userConsentDescription: `Allows MCP clients, through the gateway, to call the MCP server's tools that need ${value}, on your behalf.`,
+      });
+      return { id, resource };
     });
     new ApplicationRedirectUris(this, "redirect_uris", {
       applicationId: this.application.id,
@@ -163,8 +195,8 @@ export class EntraAppRegistration extends Construct {
     new ApplicationApiAccess(this, "own_api_access", {
       applicationId: this.application.id,
       apiClientId: this.clientId,
-      scopeIds: [scopeId.result],
-      dependsOn: [permissionScope],
+      scopeIds: [scopeId.result, ...extraScopes.map((x) => x.id.result)],
+      dependsOn: [permissionScope, ...extraScopes.map((x) => x.resource)],
     });
     new ApplicationApiAccess(this, "graph_api_access", {
       applicationId: this.application.id,
@@ -178,8 +210,8 @@ export class EntraAppRegistration extends Construct {
         new ServicePrincipalDelegatedPermissionGrant(this, "own_scope_consent", {
           servicePrincipalObjectId: this.servicePrincipal.objectId,
           resourceServicePrincipalObjectId: this.servicePrincipal.objectId,
-          claimValues: [scopeName],
-          dependsOn: [permissionScope],
+          claimValues: [scopeName, ...additionalScopes],
+          dependsOn: [permissionScope, ...extraScopes.map((x) => x.resource)],
         }),
         new ServicePrincipalDelegatedPermissionGrant(this, "graph_consent", {
           servicePrincipalObjectId: this.servicePrincipal.objectId,

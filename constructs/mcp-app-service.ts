@@ -1,5 +1,5 @@
 /**
- * The MCP server on Azure App Service: a Linux plan and a Node 22 LTS web app, deployed by the same
+ * An MCP server on Azure App Service: a Linux plan and a web app (Node 22 LTS for the bundled sample, or the runtime of a prebuilt Node or Python package), deployed by the same
  * `terraform apply` from a zip (TerraformAsset: its content hash is in the path, so a code change
  * redeploys), run from the package, HTTPS only, TLS 1.2+, FTP off, with a health check and the
  * settings the server needs to validate Entra tokens.
@@ -35,8 +35,14 @@ export interface McpAppServiceProps {
    */
   readonly healthCheckPath?: string;
   /**
+   * Runtime of the package, as `<stack>:<version>`: the bundled sample and prebuilt Node packages
+   * run on `node:22-lts`, Python packages on `python:3.12` and so on.
+   * @default "node:22-lts"
+   */
+  readonly runtime?: string;
+  /**
    * Command App Service runs in the package folder.
-   * @default "node server.mjs"
+   * @default "node server.mjs" for Node; App Service's own default (gunicorn) for Python
    */
   readonly startupCommand?: string;
   /**
@@ -73,6 +79,12 @@ export class McpAppService extends Construct {
     if (!props.name.includes("${") && !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,59}$/.test(props.name)) {
       throw new Error(`McpAppService: name ${JSON.stringify(props.name)} breaks App Service naming rules; expected 2-60 lowercase letters, digits and single hyphens`);
     }
+    const runtime = props.runtime ?? "node:22-lts";
+    const stack = /^(node):(2[02]-lts)$|^(python):(3\.1[1-3])$/.exec(runtime);
+    if (!stack) {
+      throw new Error(`McpAppService: runtime ${JSON.stringify(runtime)} is not supported; expected node:22-lts, node:20-lts, python:3.13, python:3.12 or python:3.11`);
+    }
+    const isNode = stack[1] === "node";
     const reserved = Object.keys(props.appSettings ?? {}).filter((key) => key in this.baseSettings(props));
     if (reserved.length > 0) {
       throw new Error(`McpAppService: appSettings ${reserved.join(", ")} would override settings the construct manages; remove them`);
@@ -101,8 +113,8 @@ export class McpAppService extends Construct {
       webdeployPublishBasicAuthenticationEnabled: true,
       zipDeployFile: asset.path,
       siteConfig: {
-        applicationStack: { nodeVersion: "22-lts" },
-        appCommandLine: props.startupCommand ?? "node server.mjs",
+        applicationStack: isNode ? { nodeVersion: stack[2]! } : { pythonVersion: stack[4]! },
+        appCommandLine: props.startupCommand ?? (isNode ? "node server.mjs" : undefined),
         alwaysOn: true,
         ftpsState: "Disabled",
         minimumTlsVersion: "1.2",
@@ -111,7 +123,7 @@ export class McpAppService extends Construct {
         healthCheckEvictionTimeInMin: 2,
         remoteDebuggingEnabled: false,
       },
-      appSettings: { ...this.baseSettings(props), ...(props.appSettings ?? {}) },
+      appSettings: { ...this.baseSettings(props), ...(isNode ? { NODE_ENV: "production" } : {}), ...(props.appSettings ?? {}) },
     });
     this.defaultHostName = this.webApp.defaultHostname;
     this.url = `https://${this.defaultHostName}`;
@@ -125,7 +137,6 @@ export class McpAppService extends Construct {
       ENTRA_CLIENT_ID: props.entra.clientId,
       MCP_REQUIRED_SCOPE: props.entra.scopeName,
       APPLICATIONINSIGHTS_CONNECTION_STRING: props.observability.connectionString,
-      NODE_ENV: "production",
     };
   }
 }

@@ -6,9 +6,10 @@
  * the same configuration writes the same JSON.
  */
 import type { Construct } from "constructs";
-import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { AppConfig } from "../config/config.js";
-import type { PlatformConfig } from "../config/platform.js";
+import { defaultPlatform, type PlatformConfig, type ServerConfig } from "../config/platform.js";
+import type { McpServer } from "./mcp-server.js";
 import { ApimGateway } from "./apim-gateway.js";
 import { ApimRedisCache } from "./apim-redis-cache.js";
 import { EntraAppRegistration } from "./entra-app-registration.js";
@@ -17,6 +18,15 @@ import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
+
+/** One MCP server of the platform, as built. */
+export interface PlatformServer {
+  readonly config: ServerConfig;
+  readonly entra: EntraAppRegistration;
+  /** Its App Service (sample and app-service backends). */
+  readonly app?: McpAppService;
+  readonly mcp: McpServer;
+}
 
 export interface McpPlatformStackProps {
   /** Validated configuration (see config/config.ts). */
@@ -37,8 +47,12 @@ export class McpPlatformStack extends TerraformStack {
   public readonly resourceGroup: ResourceGroup;
   public readonly observability: Observability;
   public readonly gateway: ApimGateway;
+  /** The first server's Entra application. */
   public readonly entra: EntraAppRegistration;
-  public readonly app: McpAppService;
+  /** The first App Service backend (the sample's by default), if any server has one. */
+  public readonly app?: McpAppService;
+  /** Every MCP server of the platform, in configuration order. */
+  public readonly servers: readonly PlatformServer[];
   public readonly oauth: McpOAuth;
   /** The external Redis cache, when `APIM_CACHE=redis`. */
   public readonly redisCache?: ApimRedisCache;
@@ -98,15 +112,6 @@ export class McpPlatformStack extends TerraformStack {
       publisherName: config.publisherName,
       observability: this.observability,
     });
-    this.entra = new EntraAppRegistration(this, "entra", {
-      displayName: `${prefix} MCP server`,
-      tenantId: client.tenantId,
-      // Derivable from the name, so the registration does not wait for the service (no cycle).
-      redirectUris: [`https://${apimName}.azure-api.net/oauth-callback`],
-      trustedIdentity: this.gateway.identity,
-      scopeName: config.scopeName,
-      adminConsent: config.entraAdminConsent,
-    });
     if (config.apimCache === "redis") {
       // Durable OAuth state: grants and pending sign-ins survive API Management platform updates.
       this.redisCache = new ApimRedisCache(this, "redis_cache", {
@@ -115,24 +120,75 @@ export class McpPlatformStack extends TerraformStack {
         name: `${prefix}-redis-${this.uniqueSuffix}`,
       });
     }
-    this.app = new McpAppService(this, "mcp_app", {
-      resourceGroup: this.resourceGroup,
-      name: appName,
-      sku: config.appServiceSku,
-      packageFile: props.mcpPackageFile,
-      entra: this.entra,
-      observability: this.observability,
-    });
 
+    // One authorization server (one issuer) for every MCP server.
     this.oauth = new McpOAuth(this, "oauth", {
       gateway: this.gateway,
-      entra: this.entra,
-      app: this.app,
-      mcpPath: config.mcpPath,
+      tenantId: client.tenantId,
       keyVersion: config.keyVersion,
       tokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       refreshTokenLifetimeSeconds: config.refreshTokenLifetimeSeconds,
     });
+    const platform = props.platform ?? defaultPlatform(config.mcpPath);
+    const servers: PlatformServer[] = [];
+    const appNames = new Map<string, string>();
+    for (const server of platform.servers) {
+      // The default platform's sample server keeps the single-server stack's construct ids, so
+      // upgrading that stack replaces nothing; every other server's ids carry its name.
+      const single = server.name === "weather" && server.backend.kind === "sample";
+      const id = (base: string) => (single ? base : `${base}_${server.name.replace(/-/g, "_")}`);
+      const title = server.title ?? server.name;
+      const entra = new EntraAppRegistration(this, single ? "entra" : id("entra"), {
+        displayName: single ? `${prefix} MCP server` : `${prefix} ${title}`,
+        tenantId: client.tenantId,
+        // Derivable from the name, so the registration does not wait for the service (no cycle).
+        redirectUris: [`https://${apimName}.azure-api.net/oauth-callback`],
+        trustedIdentity: this.gateway.identity,
+        scopeName: config.scopeName,
+        additionalScopes: server.scopes,
+        adminConsent: config.entraAdminConsent,
+      });
+      let app: McpAppService | undefined;
+      if (server.backend.kind !== "url") {
+        const short = server.name.slice(0, Math.max(1, 60 - prefix.length - 15)).replace(/-+$/, "");
+        const webAppName = single ? appName : `${prefix}-${short}-${this.uniqueSuffix}`;
+        const clash = appNames.get(short);
+        if (!single && clash !== undefined) {
+          throw new Error(`McpPlatformStack: servers ${JSON.stringify(clash)} and ${JSON.stringify(server.name)} would share the App Service name ${prefix}-${short}-<suffix>; give one a shorter or different name`);
+        }
+        appNames.set(short, server.name);
+        app = new McpAppService(this, single ? "mcp_app" : id("app"), {
+          resourceGroup: this.resourceGroup,
+          name: webAppName,
+          sku: config.appServiceSku,
+          packageFile: server.backend.kind === "sample" ? props.mcpPackageFile : server.backend.package,
+          runtime: server.backend.kind === "app-service" ? server.backend.runtime : undefined,
+          startupCommand: server.backend.kind === "app-service" ? server.backend.startupCommand : undefined,
+          entra,
+          observability: this.observability,
+        });
+      }
+      if ((server.backendAuth ?? "entra-user") === "none") {
+        Annotations.of(this).addWarning(
+          `MCP server "${server.name}" has backendAuth none: its backend receives no token at all, so anything that reaches ${server.backend.kind === "url" ? server.backend.url : "its App Service"} directly is answered; protect it on the network (or use entra-user and check the token).`,
+        );
+      }
+      const mcp = this.oauth.addServer(server.name, {
+        path: server.path,
+        title,
+        entra,
+        backendUrl: server.backend.kind === "url" ? server.backend.url : app!.url,
+        backendAuth: server.backendAuth,
+        timeoutSeconds: server.timeoutSeconds,
+        rateLimit: server.rateLimit,
+        keepSingleServerIds: single,
+      });
+      servers.push({ config: server, entra, app, mcp });
+    }
+    this.servers = servers;
+    this.entra = servers[0]!.entra;
+    this.app = servers.find((s) => s.app)?.app;
+
     // Every policy, fragment and named value is checked at synth: a violation is an error
     // annotation and cdktf refuses to write the Terraform JSON.
     this.policyChecks = new PolicyChecks(() => this.gateway.policySet());
@@ -154,13 +210,31 @@ export class McpPlatformStack extends TerraformStack {
       value: this.authorizationServerMetadataUrl,
       description: "RFC 8414 authorization server metadata of the gateway.",
     });
-    new TerraformOutput(this, "app_service_host_name", {
-      value: this.app.defaultHostName,
-      description: "Host name of the MCP server's App Service (reachable only with a gateway-issued Entra token).",
-    });
+    if (this.app) {
+      new TerraformOutput(this, "app_service_host_name", {
+        value: this.app.defaultHostName,
+        description: "Host name of the first App Service MCP server (reachable only with a gateway-issued Entra token).",
+      });
+    }
     new TerraformOutput(this, "entra_client_id", {
       value: this.entra.clientId,
-      description: "Application (client) id of the MCP server's Entra registration.",
+      description: "Application (client) id of the first MCP server's Entra registration.",
+    });
+    new TerraformOutput(this, "servers", {
+      value: Object.fromEntries(
+        servers.map((s) => [
+          s.config.name,
+          {
+            endpoint_url: s.mcp.endpointUrl,
+            protected_resource_metadata_url: s.mcp.protectedResourceMetadataUrl,
+            entra_client_id: s.entra.clientId,
+            audience: s.entra.clientId,
+            identifier_uri: s.entra.identifierUri,
+            issuer: s.entra.issuer,
+          },
+        ]),
+      ),
+      description: "Per MCP server: the URL clients connect to, its protected-resource metadata, and what a backend's token check must expect (Entra issuer, audience = client id = azp).",
     });
   }
 }

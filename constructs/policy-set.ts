@@ -15,6 +15,8 @@ export interface PolicyDocument {
   readonly name: string;
   /** Path of the source file relative to the repository root (e.g. `policies/mcp-api.xml`). */
   readonly file: string;
+  /** For documents generated at synth (no file): the text before it was shaped for the provider. */
+  readonly source?: string;
   /** The XML exactly as it will be sent to APIM (after any synth-time templating, before `{{NamedValue}}` substitution). */
   readonly xml: string;
   /** For `api` and `operation` scopes: the API's name (`mcp`, `oauth`, ...). */

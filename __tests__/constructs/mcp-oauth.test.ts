@@ -53,10 +53,17 @@ describe("McpOAuth", () => {
       "entra-token-url",
       "entra-upstream-scope",
       "gateway-url",
+      "mcp-backend-auth",
+      "mcp-backend-path",
+      "mcp-backend-timeout",
       "mcp-path",
+      "mcp-path-longest",
       "mcp-rate-limit-calls",
       "mcp-rate-limit-period",
       "mcp-scope",
+      "mcp-scopes",
+      "mcp-server-name",
+      "mcp-title",
       "oauth-access-token-ttl",
       "oauth-hmac-key",
       "oauth-refresh-token-ttl",
@@ -145,7 +152,8 @@ describe("McpOAuth", () => {
     expect(fragments.every((f) => f.format === "rawxml")).toBe(true);
     const names = fragments.map((f) => f.name as string).sort();
     const files = readdirSync(join(POLICIES, "fragments")).map((f) => f.replace(/\.xml$/, "")).sort();
-    expect(names).toEqual(files);
+    // Every file, plus the table of servers generated from the platform (oauth-servers).
+    expect(names).toEqual([...files, "oauth-servers"].sort());
     expect(OAUTH_FRAGMENTS.map((f) => f.name).sort()).toEqual(files);
     const policies = [...resourcesOf(json, "azurerm_api_management_api_policy"), ...resourcesOf(json, "azurerm_api_management_api_operation_policy")];
     const included = new Set(policies.flatMap((p) => fragmentReferences(p.xml_content as string)));
@@ -241,7 +249,7 @@ describe("McpOAuth", () => {
   });
 
   it.each(["", "/mcp", "mcp/", "a//b", ".well-known/x", "m cp"])("fails on mcpPath %j", (mcpPath) => {
-    expect(() => oauthStack({ mcpPath })).toThrow(`mcpPath ${JSON.stringify(mcpPath)} is invalid; expected URL path segments`);
+    expect(() => oauthStack({ mcpPath })).toThrow(`McpServer: path ${JSON.stringify(mcpPath)} is invalid; expected URL path segments`);
   });
 
   it.each([

@@ -150,6 +150,7 @@ describe("McpPlatformStack", () => {
       "entra_client_id",
       "mcp_endpoint_url",
       "protected_resource_metadata_url",
+      "servers",
     ]);
     for (const [name, output] of Object.entries(json.output ?? {})) {
       expect(output.sensitive, name).toBeUndefined();

@@ -119,7 +119,6 @@ describe("caching: only hashes as keys, single use where it matters", () => {
 
   it.each([
     ["oauth-consent.xml", "600"],
-    ["oauth-api.xml", "600"],
     ["oauth-callback.xml", "120"],
     ["oauth-authorize.xml", "3600"],
     ["oauth-token.xml", "{{oauth-refresh-token-ttl}}"],
@@ -139,9 +138,11 @@ describe("GET /authorize", () => {
     expect(errorSetBy(authorize, "^[A-Za-z0-9_-]{43}\\\\z")).toBe("invalid_request");
   });
 
-  it("checks resource against this MCP server (invalid_target) and only allows response_type=code", () => {
-    expect(errorSetBy(authorize, 'GetValueOrDefault("resource"')).toBe("invalid_target");
-    expect(definition("authz-resource")).toContain("{{gateway-url}}/{{mcp-path}}");
+  it("checks that resource names one of the gateway's MCP servers (invalid_target) and only allows response_type=code", () => {
+    expect(errorSetBy(authorize, '((string)context.Variables["authz-resource"]).Length == 0')).toBe("invalid_target");
+    expect(definition("authz-resource")[0]).toContain('(string)context.Variables["server-resource"]');
+    const selected = elements(authorize, "set-variable").find((e) => e.attributes.name === "server-resource")!;
+    expect(selected.attributes.value).toBe('@(context.Request.Url.Query.GetValueOrDefault("resource", ""))');
     expect(errorSetBy(authorize, '"response_type", "") != "code"')).toBe("unsupported_response_type");
   });
 
@@ -208,7 +209,8 @@ describe("POST /consent", () => {
   it("redirects to Entra ID with a state and S256 PKCE derived from the ticket, the app's scope, no resource, and binds the browser", () => {
     const location = definition("resp-location").find((d) => d.includes("{{entra-authorize-url}}"))!;
     expect(location).toContain("code_challenge_method=S256");
-    expect(location).toContain('Uri.EscapeDataString("{{entra-upstream-scope}}")');
+    expect(location).toContain('Uri.EscapeDataString((string)context.Variables["server-upstream-scope"])');
+    expect(location).toContain('Uri.EscapeDataString((string)context.Variables["server-entra-client-id"])');
     expect(location).toContain('Uri.EscapeDataString("{{gateway-url}}/oauth-callback")');
     expect(location).not.toMatch(/resource=/);
     expect(definition("upstream-state")[0]).toContain('HMACSHA256(Convert.FromBase64String("{{consent-cookie-key}}")).ComputeHash(Encoding.UTF8.GetBytes("upstream-state\\n" + (string)context.Variables["consent-ticket-id"]))');
@@ -333,7 +335,8 @@ describe("metadata documents", () => {
 
   it("name the gateway as the resource's only authorization server", () => {
     const prm = definition("resp-body").find((d) => d.includes('"authorization_servers"'))!;
-    expect(prm).toContain('new JProperty("resource", "{{gateway-url}}/{{mcp-path}}")');
+    expect(prm).toContain('new JProperty("resource", (string)context.Variables["server-resource"])');
+    expect(elements(parse("oauth-prm.xml"), "set-variable").find((e) => e.attributes.name === "server-resource")!.attributes.value).toBe("{{gateway-url}}/{{mcp-path}}");
     expect(prm).toContain('new JProperty("authorization_servers", new JArray("{{gateway-url}}"))');
     expect(prm).toContain('new JProperty("bearer_methods_supported", new JArray("header"))');
   });
@@ -369,7 +372,7 @@ describe("MCP API", () => {
   it("answers 401 with the RFC 9728 challenge and CORS headers", () => {
     const unauthorized = elements(mcp, "return-response").find((r) => headerValues(r, "WWW-Authenticate").length > 0)!;
     const [challenge] = headerValues(unauthorized, "WWW-Authenticate");
-    expect(challenge).toContain('Bearer resource_metadata=\\"{{gateway-url}}/.well-known/oauth-protected-resource/{{mcp-path}}\\", scope=\\"{{mcp-scope}}\\"');
+    expect(challenge).toContain('"Bearer resource_metadata=\\"{{gateway-url}}/.well-known/oauth-protected-resource/" + path + "\\", scope=\\"" + (string)context.Variables["server-scope"] + "\\""');
     expect(challenge).toContain('error=\\"invalid_token\\"');
     expect(elements(unauthorized, "set-status")[0].attributes.code).toBe("401");
     expect(headerValues(unauthorized, "Access-Control-Allow-Origin")).toEqual(["*"]);
@@ -377,7 +380,7 @@ describe("MCP API", () => {
   });
 
   it("forwards the user's Entra token instead of the client's and rate-limits per client", () => {
-    const authorization = elements(mcp, "set-header").find((h) => h.attributes.name === "Authorization")!;
+    const authorization = elements(mcp, "set-header").find((h) => h.attributes.name === "Authorization" && h.attributes["exists-action"] === "override")!;
     expect(authorization.attributes["exists-action"]).toBe("override");
     expect(text(authorization)).toContain('["eat"]');
     expect(elements(mcp, "rate-limit-by-key")[0].attributes).toMatchObject({
@@ -385,7 +388,7 @@ describe("MCP API", () => {
       "renewal-period": "{{mcp-rate-limit-period}}",
       "counter-key": '@((string)context.Variables["mcp-client-key"])',
     });
-    expect(definition("mcp-token-valid")[0]).toContain('(string)grant["res"] == "{{gateway-url}}/{{mcp-path}}"');
+    expect(definition("mcp-token-valid")[0]).toContain('(string)grant["res"] == (string)context.Variables["server-resource"]');
     expect(definition("mcp-token-valid")[0]).toContain('hash == (string)grant["ath"]');
   });
 });

@@ -1,0 +1,215 @@
+/**
+ * One MCP server behind the gateway: its MCP API (streaming, the gateway's token checked on every
+ * request and never forwarded), its protected-resource metadata (RFC 9728) at
+ * `/.well-known/oauth-protected-resource/<path>`, its 401 challenge and rate limit, and the named
+ * values its policies read. Added through `McpOAuth.addServer`; the authorization server (one
+ * issuer) is shared by every server, and each server's tokens are bound to it (RFC 8707).
+ */
+import { Construct } from "constructs";
+import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
+import type { GatewayApi } from "./apim-gateway.js";
+import type { EntraAppRegistration } from "./entra-app-registration.js";
+import { GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
+import type { McpOAuth, McpOAuthRateLimit } from "./mcp-oauth.js";
+
+/** The named values each server's policies read, under the server's own names (`<name>-<server>`). */
+export const SERVER_NAMED_VALUES = [
+  "mcp-server-name",
+  "mcp-path",
+  "mcp-title",
+  "mcp-scope",
+  "entra-client-id",
+  "entra-upstream-scope",
+  "mcp-rate-limit-calls",
+  "mcp-rate-limit-period",
+  "mcp-backend-auth",
+  "mcp-backend-path",
+  "mcp-backend-timeout",
+] as const;
+type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
+
+export interface McpServerOptions {
+  /** Path of the MCP endpoint at the gateway, without slashes at either end, e.g. `tickets/mcp`. */
+  readonly path: string;
+  /**
+   * Shown in the protected-resource metadata (`resource_name`) and API Management.
+   * @default the server's name
+   */
+  readonly title?: string;
+  /** The server's own Entra application: users sign in against it; its tokens go to the backend. */
+  readonly entra: EntraAppRegistration;
+  /**
+   * The MCP endpoint the gateway forwards to, e.g. `https://tickets.contoso.com/mcp`, or an App
+   * Service's base URL (then `/mcp` is used).
+   */
+  readonly backendUrl: string;
+  /**
+   * `entra-user`: the backend receives the signed-in user's Entra access token for this server's
+   * application; `none`: no token is forwarded. The client's gateway token is never forwarded.
+   * @default "entra-user"
+   */
+  readonly backendAuth?: "entra-user" | "none";
+  /**
+   * Seconds the gateway waits for the backend to start answering (then 504); a stream that has
+   * started may stay open.
+   * @default 120
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Per-client rate limit of this server.
+   * @default { calls: 120, renewalPeriod: 60 }
+   */
+  readonly rateLimit?: McpOAuthRateLimit;
+  /**
+   * Keep the construct ids and named value names the single-server stack used (`mcp_api`,
+   * `mcp-path`, ...), so that upgrading that stack replaces nothing. One server at most.
+   * @default false
+   */
+  readonly keepSingleServerIds?: boolean;
+}
+
+export interface McpServerProps extends McpServerOptions {
+  readonly name: string;
+  readonly oauth: McpOAuth;
+  /** The first server also answers the root protected-resource metadata URL. */
+  readonly first: boolean;
+}
+
+const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$/;
+const PATH = /^[A-Za-z0-9][A-Za-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/;
+
+export class McpServer extends Construct {
+  /** The server's name (a DNS label). */
+  public readonly name: string;
+  /** Its path at the gateway. */
+  public readonly path: string;
+  /** The URL MCP clients connect to, `<gateway>/<path>`: also its RFC 8707 resource. */
+  public readonly endpointUrl: string;
+  /** RFC 9728 metadata URL (the one its 401 challenge names). */
+  public readonly protectedResourceMetadataUrl: string;
+  /** Its MCP API. */
+  public readonly api: GatewayApi;
+  /** The server's Entra application. */
+  public readonly entra: EntraAppRegistration;
+  /** The delegated scopes a client may ask for (the Entra application's full scopes). */
+  public readonly scopes: readonly string[];
+  /** Its named values, by their generic name (`mcp-path`, ...). */
+  public readonly namedValues: Readonly<Record<ServerNamedValue, ApiManagementNamedValue>>;
+  private readonly suffix: string;
+
+  constructor(scope: Construct, id: string, props: McpServerProps) {
+    super(scope, id);
+    if (!NAME.test(props.name)) {
+      throw new Error(`McpServer: name ${JSON.stringify(props.name)} is invalid; expected a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter`);
+    }
+    if (!PATH.test(props.path) || props.path.startsWith(".well-known")) {
+      throw new Error(`McpServer: path ${JSON.stringify(props.path)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`);
+    }
+    const timeout = props.timeoutSeconds ?? 120;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 240) {
+      throw new Error(`McpServer: timeoutSeconds ${JSON.stringify(timeout)} is invalid; expected a whole number of seconds from 1 to 240`);
+    }
+    const rateLimit = props.rateLimit ?? { calls: 120, renewalPeriod: 60 };
+    if (!Number.isInteger(rateLimit.calls) || rateLimit.calls < 1 || rateLimit.calls > 1000000) {
+      throw new Error(`McpServer: rateLimit.calls ${JSON.stringify(rateLimit.calls)} is invalid; expected a whole number of calls from 1 to 1000000`);
+    }
+    if (!Number.isInteger(rateLimit.renewalPeriod) || rateLimit.renewalPeriod < 1 || rateLimit.renewalPeriod > 300) {
+      throw new Error(`McpServer: rateLimit.renewalPeriod ${JSON.stringify(rateLimit.renewalPeriod)} is invalid; expected a whole number of seconds from 1 to 300`);
+    }
+    const { backendOrigin, backendPath } = splitBackend(props.backendUrl);
+    const gateway = props.oauth.gateway;
+    this.name = props.name;
+    this.path = props.path;
+    this.entra = props.entra;
+    this.suffix = props.keepSingleServerIds ? "" : `-${props.name}`;
+    this.endpointUrl = `${gateway.gatewayUrl}/${props.path}`;
+    this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${props.path}`;
+    this.scopes = [props.entra.fullScope, ...props.entra.additionalScopes.map((s) => `${props.entra.identifierUri}/${s}`)];
+
+    const values: Record<ServerNamedValue, string> = {
+      "mcp-server-name": props.name,
+      "mcp-path": props.path,
+      "mcp-title": props.title ?? props.name,
+      "mcp-scope": props.entra.fullScope,
+      "entra-client-id": props.entra.clientId,
+      "entra-upstream-scope": [...this.scopes, ...GRAPH_SIGN_IN_SCOPES].join(" "),
+      "mcp-rate-limit-calls": String(rateLimit.calls),
+      "mcp-rate-limit-period": String(rateLimit.renewalPeriod),
+      "mcp-backend-auth": props.backendAuth ?? "entra-user",
+      "mcp-backend-path": backendPath,
+      "mcp-backend-timeout": String(timeout),
+    };
+    const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
+    for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.oauth.addNamedValue(this.valueName(name), values[name]);
+    this.namedValues = namedValues;
+    const renames = this.renames();
+    const ids = props.keepSingleServerIds ? { api: "mcp_api", apiName: "mcp", op: "" } : { api: `mcp_api_${props.name.replace(/-/g, "_")}`, apiName: `mcp-${props.name}`, op: `-${props.name}` };
+
+    this.api = gateway.addApi(ids.api, {
+      name: ids.apiName,
+      path: props.path,
+      displayName: props.keepSingleServerIds ? "MCP server" : `MCP server ${props.title ?? props.name}`,
+      serviceUrl: backendOrigin,
+      streaming: true,
+    });
+    this.api.setPolicy("mcp-api.xml", { namedValueRenames: renames });
+    for (const method of ["POST", "GET", "DELETE", "OPTIONS"] as const) {
+      this.api.addOperation(`op_mcp_${method.toLowerCase()}`, { operationId: `mcp-${method.toLowerCase()}`, displayName: `MCP ${method}`, method, urlTemplate: "/" });
+    }
+
+    // Protected resource metadata (RFC 9728): path-suffixed for this server, and at the root for the first.
+    const prmPath = `/.well-known/oauth-protected-resource/${props.path}`;
+    const opId = (base: string) => `${base}${ids.op}`;
+    const cid = (base: string) => `op_${opId(base).replace(/-/g, "_")}`;
+    const prmRenames = pick(renames, ["mcp-path", "mcp-scope", "mcp-title"]);
+    const oauthApi = props.oauth.oauthApi;
+    oauthApi.addOperation(cid("prm-get"), { operationId: opId("prm-get"), displayName: `Protected resource metadata (${props.path})`, method: "GET", urlTemplate: prmPath, policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
+    oauthApi.addOperation(cid("prm-options"), { operationId: opId("prm-options"), displayName: `Preflight: protected resource metadata (${props.path})`, method: "OPTIONS", urlTemplate: prmPath, policyFile: "oauth-preflight-get.xml" });
+    if (props.first) {
+      oauthApi.addOperation("op_prm_root_get", { operationId: "prm-root-get", displayName: "Protected resource metadata (root)", method: "GET", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
+      oauthApi.addOperation("op_prm_root_options", { operationId: "prm-root-options", displayName: "Preflight: protected resource metadata (root)", method: "OPTIONS", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-preflight-get.xml" });
+    }
+  }
+
+  /** The name of one of this server's named values (`mcp-path` or `mcp-path-<server>`). */
+  public valueName(name: ServerNamedValue): string {
+    return `${name}${this.suffix}`;
+  }
+
+  /** The renames that turn the shared policy files into this server's. */
+  public renames(): Record<string, string> {
+    return this.suffix === "" ? {} : Object.fromEntries(SERVER_NAMED_VALUES.map((n) => [n, this.valueName(n)]));
+  }
+}
+
+function pick(renames: Record<string, string>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(renames).filter(([k]) => names.includes(k)));
+}
+
+/** The backend's origin (the API's service URL) and the path requests are sent to. */
+function splitBackend(url: string): { backendOrigin: string; backendPath: string } {
+  if (url.includes("${")) return { backendOrigin: url, backendPath: "/mcp" };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`McpServer: backendUrl ${JSON.stringify(url)} is not a URL; expected e.g. https://tickets.contoso.com/mcp`);
+  }
+  if (parsed.protocol !== "https:" || parsed.username || parsed.password || parsed.hash || parsed.search) {
+    throw new Error(`McpServer: backendUrl ${JSON.stringify(url)} is invalid; expected an https URL without user info, query or fragment`);
+  }
+  return { backendOrigin: parsed.origin, backendPath: parsed.pathname === "/" ? "/mcp" : parsed.pathname };
+}
+
+/** One server's `<when>` in the generated `oauth-servers` fragment. */
+export function serverFragmentCase(server: McpServer): string {
+  const v = (n: ServerNamedValue) => `{{${server.valueName(n)}}}`;
+  return [
+    `\t\t<when condition="@((string)context.Variables["server-resource"] == "{{gateway-url}}/${v("mcp-path")}")">`,
+    `\t\t\t<set-variable name="server-name" value="${v("mcp-server-name")}" />`,
+    `\t\t\t<set-variable name="server-scope" value="${v("mcp-scope")}" />`,
+    `\t\t\t<set-variable name="server-entra-client-id" value="${v("entra-client-id")}" />`,
+    `\t\t\t<set-variable name="server-upstream-scope" value="${v("entra-upstream-scope")}" />`,
+    `\t\t</when>`,
+  ].join("\n");
+}
