@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parsePolicyXml } from "../../constructs/policy-rules/parse.js";
+import { parsePolicyXml } from "../../apim-policy/parse.js";
 import { ExpressionHost } from "../../local/csharp/expression-host.js";
 
 const root = join(import.meta.dirname, "..", "..", "policies");

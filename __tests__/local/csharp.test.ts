@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALLOWED_TYPES } from "../../constructs/policy-rules/csharp-allowlist.js";
+import { ALLOWED_TYPES } from "../../apim-policy/allowlist.js";
 import { APIM_ALLOW_LIST, APIM_MEMBER_RESTRICTIONS } from "../../local/csharp/allowlist.js";
 import {
   ExpressionCompileError,

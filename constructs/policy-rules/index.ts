@@ -38,7 +38,7 @@ export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
 export { uniqueDocumentNames } from "./rules/unique-names.js";
 export { xmlWellFormed } from "./rules/well-formed.js";
-export { parsePolicy, parsePolicyXml } from "./parse.js";
+export { parsePolicy, parsePolicyXml } from "../../apim-policy/parse.js";
 
 /** Every rule, in the order their findings are reported. */
 export const policyRules: readonly PolicyRule[] = [

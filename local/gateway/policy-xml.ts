@@ -1,10 +1,10 @@
 /**
  * Policy XML for the local gateway: parsed with the project's own rawxml-aware parser
- * (constructs/policy-rules/parse.ts, the one the static checks use, so both read a document the
+ * (apim-policy/parse.ts, the one the static checks use, so both read a document the
  * same way), then turned into a simpler tree whose attribute values and texts are either literals
  * or policy expressions.
  */
-import { parsePolicyXml as parseRaw, type PolicyElement as RawElement } from "../../constructs/policy-rules/parse.js";
+import { parsePolicyXml as parseRaw, type PolicyElement as RawElement } from "../../apim-policy/parse.js";
 
 /** A value in the policy document: literal text, or a policy expression (full text incl. `@(`/`@{`). */
 export type PolicyValue = { readonly kind: "literal"; readonly text: string } | { readonly kind: "expression"; readonly code: string };

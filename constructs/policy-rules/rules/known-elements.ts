@@ -1,6 +1,7 @@
 import type { PolicyViolation } from "../../policy-set.js";
-import { childElements, type PolicyElement } from "../parse.js";
-import { CHILD_ELEMENTS, POLICY_STATEMENTS, SECTIONS, type ElementSpec } from "../policy-elements.js";
+import { childElements, type PolicyElement } from "../../../apim-policy/parse.js";
+import { CHILD_ELEMENTS, POLICY_STATEMENTS, type ElementSpec } from "../../../apim-policy/elements.js";
+import { SECTIONS } from "../../../apim-policy/sections.js";
 import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 const ID = "known-policy-elements";

@@ -1,5 +1,5 @@
 import type { PolicySet, PolicyViolation } from "../../policy-set.js";
-import { childElements, ownText, walkElements, type PolicyElement } from "../parse.js";
+import { childElements, ownText, walkElements, type PolicyElement } from "../../../apim-policy/parse.js";
 import { at, violation, wellFormedDocuments, words, type PolicyRule } from "../rule.js";
 
 const ID = "no-secret-trace";

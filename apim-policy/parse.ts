@@ -10,8 +10,8 @@
  * into the attribute values and texts of the tree.
  */
 import { createRequire } from "node:module";
-import type { PolicyDocument } from "../policy-set.js";
-import { CSharpLexError, lexCSharp, type CSharpToken } from "./csharp.js";
+import type { PolicyDocument } from "./policy-set.js";
+import { CSharpLexError, lexCSharp, type CSharpToken } from "./csharp-lexer.js";
 
 // fast-xml-parser's single-file CommonJS build: its ES build is dozens of modules, each passed through the
 // TypeScript loader's hooks at every synth (about 35 ms against 4 ms; see constructs/providers.ts).

@@ -165,6 +165,3 @@ export const CHILD_ELEMENTS: Readonly<Record<string, ElementSpec>> = {
   message: {},
   metadata: {},
 };
-
-/** The policy sections, in the order API Management requires. */
-export const SECTIONS = ["inbound", "backend", "outbound", "on-error"] as const;
