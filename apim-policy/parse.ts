@@ -12,6 +12,7 @@
 import { createRequire } from "node:module";
 import type { PolicyDocument } from "./policy-set.js";
 import { CSharpLexError, lexCSharp, type CSharpToken } from "./csharp-lexer.js";
+import { namedValueReferences } from "./named-values.js";
 
 // fast-xml-parser's single-file CommonJS build: its ES build is dozens of modules, each passed through the
 // TypeScript loader's hooks at every synth (about 35 ms against 4 ms; see constructs/providers.ts).
@@ -247,8 +248,6 @@ function convert(raw: RawNode, source: string, expressions: MaskResult["expressi
   return { kind: "element", name, attributes, children, line, column };
 }
 
-const NAMED_VALUE_RE = /\{\{([^{}]*)\}\}/g;
-
 /** Parses one policy document (not cached; see `parsePolicy`). */
 export function parsePolicyXml(xml: string): ParsedPolicy {
   let masked: MaskResult;
@@ -273,10 +272,7 @@ export function parsePolicyXml(xml: string): ParsedPolicy {
   if (top.length !== 1) {
     return { ok: false, error: `expected exactly one root element, found ${top.length}`, line: 1, column: 1 };
   }
-  const namedValueRefs = [...xml.matchAll(NAMED_VALUE_RE)].map((m) => ({
-    name: m[1]!,
-    ...lineColumn(xml, m.index),
-  }));
+  const namedValueRefs = namedValueReferences(xml).map((r) => ({ name: r.name, ...lineColumn(xml, r.offset) }));
   return {
     ok: true,
     root: top[0]!,

@@ -11,6 +11,7 @@ import { Aspects, type IAspect, type TerraformResource } from "cdktf";
 import { dependable } from "cdktf/lib/tfExpression";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
+import { isValidNamedValueName } from "../apim-policy/named-values.js";
 import { fragmentReferences, namedValueReferences, POLICIES_DIR, readPolicyFile } from "./policy-files.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
 import { apimSkuProblem } from "./skus.js";
@@ -113,7 +114,6 @@ export interface OperationOptions {
   readonly description?: string;
 }
 
-const NAMED_VALUE_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const FRAGMENT_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const API_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 const HTTP_METHOD = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE)$/;
@@ -313,7 +313,7 @@ export class ApimGateway extends Construct {
 
   /** Adds a named value the policies can read as `{{name}}`. */
   public addNamedValue(id: string, options: NamedValueOptions): ApiManagementNamedValue {
-    if (!NAMED_VALUE_NAME.test(options.name)) {
+    if (!isValidNamedValueName(options.name)) {
       throw new Error(`ApimGateway: named value name ${JSON.stringify(options.name)} is invalid; expected 1-256 letters, digits, '.', '-' or '_'`);
     }
     if (this.namedValues.has(options.name)) {

@@ -5,6 +5,7 @@
 import { createCipheriv, createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALLOWED_TYPES } from "../../apim-policy/allowlist.js";
+import { substituteNamedValues } from "../../apim-policy/named-values.js";
 import { APIM_ALLOW_LIST, APIM_MEMBER_RESTRICTIONS } from "../../local/csharp/allowlist.js";
 import {
   ExpressionCompileError,
@@ -138,9 +139,9 @@ describe("ExpressionHost basics", () => {
 
   it("works on an expression whose named value was substituted into the XML first", async () => {
     const xmlValue = '@(context.Request.Headers.GetValueOrDefault("X-Key", "") == "{{gateway-key}}")';
-    const substituted = xmlValue.replace(/\{\{([^}]+)\}\}/g, (_m, name: string) => ({ "gateway-key": 's3cr"et-value' })[name] ?? "");
+    const substituted = substituteNamedValues(xmlValue, (name) => ({ "gateway-key": 's3cr"et-value' })[name]);
     // APIM substitutes raw text: a quote in the value would end the C# string, so named values used in literals are kept quote-free.
-    const safe = xmlValue.replace("{{gateway-key}}", "s3cret-value");
+    const safe = substituteNamedValues(xmlValue, () => "s3cret-value");
     expect(substituted).not.toBe(safe);
     const ctx: ExpressionContext = { ...baseCtx, request: { ...baseCtx.request!, headers: { "X-Key": "s3cret-value" } } };
     expect(await value(safe, ctx)).toEqual({ type: "bool", value: true });
