@@ -34,6 +34,11 @@ export interface PolicyElement {
   readonly line: number;
   /** 1-based column of the element's start tag. */
   readonly column: number;
+  /**
+   * Where the element was written (a file path, or a description such as `fragment x`), when the
+   * parser was told: elements keep it when fragments and `<base/>` are inlined into other documents.
+   */
+  readonly source?: string;
 }
 
 export type PolicyNode = PolicyElement | PolicyText;
@@ -228,7 +233,7 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 type RawNode = Record<string, unknown>;
 
-function convert(raw: RawNode, source: string, expressions: MaskResult["expressions"]): PolicyNode | undefined {
+function convert(raw: RawNode, xml: string, expressions: MaskResult["expressions"], source: string | undefined): PolicyNode | undefined {
   if ("#text" in raw) return { kind: "text", text: unmask(String(raw["#text"]), expressions) };
   if ("#comment" in raw) return undefined;
   if ("#cdata" in raw) {
@@ -241,15 +246,18 @@ function convert(raw: RawNode, source: string, expressions: MaskResult["expressi
   const attributes: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrsRaw)) attributes[k] = unmask(v === true ? "" : String(v), expressions);
   const children = ((raw[name] as RawNode[]) ?? [])
-    .map((c) => convert(c, source, expressions))
+    .map((c) => convert(c, xml, expressions, source))
     .filter((c): c is PolicyNode => c !== undefined);
   const meta = (raw as Record<symbol, { startIndex?: number } | undefined>)[META];
-  const { line, column } = lineColumn(source, meta?.startIndex ?? 0);
-  return { kind: "element", name, attributes, children, line, column };
+  const { line, column } = lineColumn(xml, meta?.startIndex ?? 0);
+  return source === undefined ? { kind: "element", name, attributes, children, line, column } : { kind: "element", name, attributes, children, line, column, source };
 }
 
-/** Parses one policy document (not cached; see `parsePolicy`). */
-export function parsePolicyXml(xml: string): ParsedPolicy {
+/**
+ * Parses one policy document (not cached; see `parsePolicy`). `source`, when given, is recorded on
+ * every element (see PolicyElement.source).
+ */
+export function parsePolicyXml(xml: string, source?: string): ParsedPolicy {
   let masked: MaskResult;
   try {
     masked = maskExpressions(xml);
@@ -267,7 +275,7 @@ export function parsePolicyXml(xml: string): ParsedPolicy {
   }
   const raw = parser.parse(masked.masked) as RawNode[];
   const top = raw
-    .map((r) => convert(r, xml, masked.expressions))
+    .map((r) => convert(r, xml, masked.expressions, source))
     .filter((n): n is PolicyElement => n !== undefined && n.kind === "element");
   if (top.length !== 1) {
     return { ok: false, error: `expected exactly one root element, found ${top.length}`, line: 1, column: 1 };
@@ -292,7 +300,7 @@ const cache = new WeakMap<PolicyDocument, ParsedPolicy>();
 export function parsePolicy(doc: PolicyDocument): ParsedPolicy {
   let parsed = cache.get(doc);
   if (!parsed) {
-    parsed = parsePolicyXml(doc.xml);
+    parsed = parsePolicyXml(doc.xml, doc.file);
     cache.set(doc, parsed);
   }
   return parsed;

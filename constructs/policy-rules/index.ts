@@ -12,7 +12,7 @@ import type { PolicyRule } from "./rule.js";
 import { cacheValues } from "./rules/cache-values.js";
 import { csharpAllowedTypes } from "./rules/csharp-types.js";
 import { includeFragmentDefined } from "./rules/include-fragment.js";
-import { knownPolicyElements } from "./rules/known-elements.js";
+import { knownPolicyElements, policyAttributes, policySections, policyTiers } from "./rules/known-elements.js";
 import { mcpStreaming } from "./rules/mcp-streaming.js";
 import { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 import { noSecretTrace } from "./rules/no-secret-trace.js";
@@ -28,7 +28,7 @@ export type { PolicySet, PolicyViolation, PolicyDocument, NamedValueInfo } from 
 export { cacheValues } from "./rules/cache-values.js";
 export { csharpAllowedTypes } from "./rules/csharp-types.js";
 export { includeFragmentDefined } from "./rules/include-fragment.js";
-export { knownPolicyElements } from "./rules/known-elements.js";
+export { knownPolicyElements, policyAttributes, policySections, policyTiers } from "./rules/known-elements.js";
 export { mcpStreaming } from "./rules/mcp-streaming.js";
 export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 export { noSecretTrace } from "./rules/no-secret-trace.js";
@@ -52,6 +52,9 @@ export const policyRules: readonly PolicyRule[] = [
   sizeLimits,
   noTerraformInterpolation,
   knownPolicyElements,
+  policyAttributes,
+  policySections,
+  policyTiers,
   rawxmlExpressionEntities,
   csharpAllowedTypes,
   mcpStreaming,
