@@ -92,7 +92,7 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             policy: policies({
-              inbound: `<choose><when condition="@(${a})"><return-response><set-status code="201" /></return-response></when><when condition="@(${b})"><return-response><set-status code="202" /></return-response></when><otherwise><return-response><set-status code="203" /></return-response></otherwise></choose>`,
+              inbound: `<choose><when condition="@(${a})"><return-response><set-status code="201" reason="Test" /></return-response></when><when condition="@(${b})"><return-response><set-status code="202" reason="Test" /></return-response></when><otherwise><return-response><set-status code="203" reason="Test" /></return-response></otherwise></choose>`,
             }),
           },
         ],
@@ -108,7 +108,7 @@ describe("local gateway policy interpreter", () => {
   it("fails a condition that is not a bool into on-error", async () => {
     const ev = new FakeLiteralEvaluator();
     const gw = await gateway(
-      testConfig({ apis: [{ policy: policies({ inbound: `<choose><when condition='@("yes")'><return-response /></when></choose>`, onError: `<return-response><set-status code="418" /></return-response>` }) }] }),
+      testConfig({ apis: [{ policy: policies({ inbound: `<choose><when condition='@("yes")'><return-response /></when></choose>`, onError: `<return-response><set-status code="418" reason="Test" /></return-response>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
@@ -182,7 +182,7 @@ describe("local gateway policy interpreter", () => {
     const gw = await gateway(
       testConfig({
         namedValues: { Greeting: '"hi"', Code: "207" },
-        apis: [{ policy: policies({ inbound: `<return-response><set-status code="{{Code}}" /><set-body>@({{Greeting}})</set-body></return-response>` }) }],
+        apis: [{ policy: policies({ inbound: `<return-response><set-status code="{{Code}}" reason="Test" /><set-body>@({{Greeting}})</set-body></return-response>` }) }],
       }),
       { evaluator: ev },
     );
@@ -218,7 +218,7 @@ describe("local gateway policy interpreter", () => {
   it("include-fragment inlines the fragment's statements", async () => {
     const gw = await gateway(
       testConfig({
-        fragments: { deny: `<fragment><return-response><set-status code="403" /></return-response></fragment>` },
+        fragments: { deny: `<fragment><return-response><set-status code="403" reason="Test" /></return-response></fragment>` },
         apis: [{ policy: policies({ inbound: `<include-fragment fragment-id="deny" />` }) }],
       }),
     );
@@ -295,7 +295,7 @@ describe("local gateway policy interpreter", () => {
           {
             operations: [
               { id: "ignore", urlTemplate: "/ignore", policy: policies({ inbound: `<send-request response-variable-name="r" timeout="2" ignore-error="true"><set-url>${dead}</set-url></send-request><return-response><set-body>@("probe")</set-body></return-response>` }) },
-              { id: "fail", urlTemplate: "/fail", policy: policies({ inbound: `<send-request response-variable-name="r" timeout="2"><set-url>${dead}</set-url></send-request>`, onError: `<return-response><set-status code="502" /><set-body>@("probe")</set-body></return-response>` }) },
+              { id: "fail", urlTemplate: "/fail", policy: policies({ inbound: `<send-request response-variable-name="r" timeout="2"><set-url>${dead}</set-url></send-request>`, onError: `<return-response><set-status code="502" reason="Test" /><set-body>@("probe")</set-body></return-response>` }) },
             ],
           },
         ],
@@ -336,12 +336,12 @@ describe("local gateway policy interpreter", () => {
   it("forward-request to an unreachable backend runs on-error with context.LastError", async () => {
     const ev = new FakeLiteralEvaluator();
     const gw = await gateway(
-      testConfig({ apis: [{ serviceUrl: "http://127.0.0.1:9", policy: policies({ onError: `<set-status code="503" /><set-body>@("probe")</set-body>` }) }] }),
+      testConfig({ apis: [{ serviceUrl: "http://127.0.0.1:9", policy: policies({ onError: `<set-status code="503" reason="Test" /><set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
     expect(res.status).toBe(503);
-    expect(await res.text()).toBe("probe");
+    expect(res.headers.get("x-probe")).toBe("probe");
     expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "forward-request", reason: "BackendConnectionFailure", section: "backend" });
   });
 
@@ -349,7 +349,7 @@ describe("local gateway policy interpreter", () => {
     const ev = new FakeLiteralEvaluator();
     const be = await backend(() => undefined);
     const gw = await gateway(
-      testConfig({ apis: [{ serviceUrl: be.url, policy: policies({ backend: `<forward-request timeout-ms="200" />`, onError: `<set-body>@("probe")</set-body>` }) }] }),
+      testConfig({ apis: [{ serviceUrl: be.url, policy: policies({ backend: `<forward-request timeout-ms="200" />`, onError: `<set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
@@ -397,7 +397,7 @@ describe("local gateway policy interpreter", () => {
       testConfig({
         apis: [
           {
-            policy: policies({ inbound: `${corsPolicy}<return-response><set-status code="401" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer</value></set-header></return-response>` }),
+            policy: policies({ inbound: `${corsPolicy}<return-response><set-status code="401" reason="Test" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer</value></set-header></return-response>` }),
             operations: [{ method: "POST", urlTemplate: "/register" }],
           },
         ],
@@ -457,7 +457,7 @@ describe("local gateway policy interpreter", () => {
   });
 
   it("trace is a no-op that does not change the response", async () => {
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<trace source="test" severity="information"><message>@("secret")</message><metadata name="a" value="b" /></trace><return-response><set-status code="204" /></return-response>` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<trace source="test" severity="information"><message>@("secret")</message><metadata name="a" value="b" /></trace><return-response><set-status code="204" reason="Test" /></return-response>` }) }] }));
     expect((await fetch(`${gw.url}/`)).status).toBe(204);
   });
 
@@ -476,7 +476,9 @@ describe("local gateway policy interpreter", () => {
     });
 
     it("fails on an unknown attribute, naming it", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<set-variable name='a' value='b' colour='red' />" }) }] }))).rejects.toThrow(/attribute "colour" is not implemented/);
+      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<set-variable name='a' value='b' colour='red' />" }) }] }))).rejects.toThrow(
+        /<set-variable>: attribute "colour" of <set-variable> is not one API Management knows for it; expected name, value/,
+      );
     });
 
     it("fails on an undefined fragment", async () => {
@@ -499,12 +501,31 @@ describe("local gateway policy interpreter", () => {
       await expect(load(testConfig({ apis: [{ name: "broken", policy: "<policies><inbound></policies>" }] }))).rejects.toThrow(/policy api broken: not well-formed/);
     });
 
-    it("fails on two cache-store-value in one section, counting included fragments, as APIM refuses it", async () => {
+    it("loads several cache-store-value in one section, fragments included, as APIM's value cache allows", async () => {
+      const cache = new ValueCache();
       const cfg = testConfig({
-        fragments: { store: `<fragment><cache-store-value key="a" value="b" duration="5" /></fragment>` },
-        apis: [{ policy: policies({ inbound: `<choose><when condition="@(true)"><cache-store-value key="a" value="b" duration="5" /></when></choose><include-fragment fragment-id="store" />` }) }],
+        fragments: { store: `<fragment><cache-store-value key="b" value="2" duration="5" /></fragment>` },
+        apis: [{ policy: policies({ inbound: `<cache-store-value key="a" value="1" duration="5" /><include-fragment fragment-id="store" /><return-response><set-status code="204" reason="No Content" /></return-response>` }) }],
       });
-      await expect(load(cfg)).rejects.toThrow(/2 <cache-store-value> policies in one section/);
+      const gw = await startGateway(cfg, { evaluator: new FakeLiteralEvaluator(), cache, logger: quiet });
+      cleanups.push(() => gw.close());
+      expect((await fetch(`${gw.url}/`)).status).toBe(204);
+      expect([cache.lookup("a"), cache.lookup("b")]).toEqual([{ type: "string", value: "1" }, { type: "string", value: "2" }]);
+    });
+
+    it("fails on a missing attribute API Management requires, as the static checks do", async () => {
+      await expect(load(testConfig({ apis: [{ policy: policies({ outbound: `<set-status code="200" />` }) }] }))).rejects.toThrow(/<set-status>: <set-status> has no attribute "reason", which API Management requires/);
+    });
+
+    it("fails on a policy in a section API Management does not allow it in, fragments inlined", async () => {
+      const cfg = testConfig({ fragments: { fwd: `<fragment><forward-request /></fragment>` }, apis: [{ policy: policies({ inbound: `<include-fragment fragment-id="fwd" />` }) }] });
+      await expect(load(cfg)).rejects.toThrow(/policy fragment fwd line 1 <forward-request>: <forward-request> may not appear in <inbound>; API Management allows it in backend/);
+    });
+
+    it("fails on an attribute API Management knows that the local gateway does not implement", async () => {
+      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: `<set-backend-service base-url="http://x" sf-resolve-condition="@(true)" />` }) }] }))).rejects.toThrow(
+        /attribute "sf-resolve-condition" is not implemented by the local gateway; expected base-url, backend-id/,
+      );
     });
 
     it("fails on a liquid template, which is not implemented", async () => {
@@ -561,7 +582,7 @@ describe("local gateway policy interpreter: more paths", () => {
         apis: [
           {
             operations: [
-              { id: "a", urlTemplate: "/a", policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<return-response><set-status code="409" /></return-response>` }) },
+              { id: "a", urlTemplate: "/a", policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<return-response><set-status code="409" reason="Test" /></return-response>` }) },
               {
                 id: "b",
                 urlTemplate: "/b",
@@ -616,7 +637,7 @@ describe("local gateway policy interpreter: more paths", () => {
         ? { ok: true, value: { type: "unsupported", clrType: "System.Text.StringBuilder", value: "x" }, text: "x", requestBodyConsumed: false, responseBodyConsumed: false, variableBodiesConsumed: [], traces: [] }
         : FakeLiteralEvaluator.prototype.evaluate.call(ev, expression, ctx);
     ev.evaluate = odd;
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="v" value="@(42)" />`, onError: `<return-response><set-status code="418" /><set-body>@("probe")</set-body></return-response>` }) }] }), { evaluator: ev });
+    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="v" value="@(42)" />`, onError: `<return-response><set-status code="418" reason="Test" /><set-body>@("probe")</set-body></return-response>` }) }] }), { evaluator: ev });
     expect((await fetch(`${gw.url}/`)).status).toBe(418);
     expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "set-variable", reason: "UnsupportedVariableType" });
   });
