@@ -12,5 +12,10 @@ export interface PolicyViolation {
   readonly document: string;
   /** What is wrong, naming the offending value, and what is expected. */
   readonly message: string;
+  /**
+   * `warning`: reported, but synth goes on (rules not enforced yet, see policy-rules/enforcement.ts).
+   * @default "error"
+   */
+  readonly severity?: "error" | "warning";
 }
 

@@ -35,6 +35,9 @@ describe("policyRules", () => {
       "mcp-streaming",
       "no-secret-trace",
       "cache-values",
+      "variable-flow",
+      "fragment-contracts",
+      "cache-records",
     ]);
   });
 });

@@ -14,9 +14,18 @@ function containers(root: PolicyElement): PolicyElement[] {
   return root.name === "fragment" ? [root] : [];
 }
 
-/** The element-table problems of every document, with the elements found (apim-policy/validate.ts). */
-function tableProblems(doc: WellFormedDocument, visit?: (found: CheckedElement) => void): ElementProblem[] {
-  return containers(doc.root).flatMap((container) => checkContent(container, STATEMENT_CONTAINER, visit));
+const checked = new WeakMap<PolicyElement, { problems: ElementProblem[]; found: CheckedElement[] }>();
+
+/** A document checked against the element table (apim-policy/validate.ts), once for the three rules that use it. */
+function tableCheck(doc: WellFormedDocument): { problems: ElementProblem[]; found: CheckedElement[] } {
+  let result = checked.get(doc.root);
+  if (!result) {
+    const found: CheckedElement[] = [];
+    const problems = containers(doc.root).flatMap((container) => checkContent(container, STATEMENT_CONTAINER, (f) => found.push(f)));
+    result = { problems, found };
+    checked.set(doc.root, result);
+  }
+  return result;
 }
 
 /**
@@ -30,7 +39,7 @@ export const knownPolicyElements: PolicyRule = {
   check(set) {
     const out: PolicyViolation[] = [];
     for (const doc of wellFormedDocuments(set)) {
-      for (const p of tableProblems(doc)) {
+      for (const p of tableCheck(doc).problems) {
         if (p.kind === "unknown-element" || p.kind === "misplaced-element") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
       }
     }
@@ -49,7 +58,7 @@ export const policyAttributes: PolicyRule = {
     const out: PolicyViolation[] = [];
     for (const doc of wellFormedDocuments(set)) {
       const bare = [doc.root, ...(doc.root.name === "policies" ? childElements(doc.root).filter((s) => SECTION_SET.has(s.name)) : [])];
-      const problems = [...bare.flatMap((el) => attributeProblems(el, { attributes: {} })), ...tableProblems(doc)];
+      const problems = [...bare.flatMap((el) => attributeProblems(el, { attributes: {} })), ...tableCheck(doc).problems];
       for (const p of problems) {
         if (p.kind === "unknown-attribute" || p.kind === "missing-attribute") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
       }
@@ -98,11 +107,11 @@ export const policyTiers: PolicyRule = {
   check(set) {
     const out: PolicyViolation[] = [];
     for (const doc of wellFormedDocuments(set)) {
-      tableProblems(doc, (found) => {
-        if (found.spec !== POLICY_STATEMENTS[found.element.name]) return;
+      for (const found of tableCheck(doc).found) {
+        if (found.spec !== POLICY_STATEMENTS[found.element.name]) continue;
         const p = tierProblem(found.element);
         if (p) out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(found.element)}`)));
-      });
+      }
     }
     return out;
   },
