@@ -194,6 +194,14 @@ describe("message bodies", () => {
     expect(consumed).toMatchObject({ ok: true, requestBodyConsumed: true });
   });
 
+  it("decodes forms as Microsoft's policy toolkit does, and throws on a body consumed before", async () => {
+    const ctx: ExpressionContext = { request: { method: "POST", url: "https://apim.example.net/token", body: "a=%2B+%20&&b&=empty-name&c=%ZZ" } };
+    const r = await host.evaluate(`@(string.Join("|", context.Request.Body.AsFormUrlEncodedContent(preserveContent: true).Select(f => f.Key + ":" + string.Join(",", f.Value))))`, ctx);
+    expect(r).toMatchObject({ ok: true, value: { value: "a:+  |b:|:empty-name|c:%ZZ" } });
+    const twice = await host.evaluate("@{ context.Request.Body.AsFormUrlEncodedContent(); return context.Request.Body.AsFormUrlEncodedContent().Count; }", ctx);
+    expect(twice).toMatchObject({ ok: false, error: { type: "System.NullReferenceException" } });
+  });
+
   it("gives a null Body when the request has none", async () => {
     const ctx: ExpressionContext = { request: { method: "GET", url: "https://apim.example.net/" } };
     expect(await value("@(context.Request.Body == null)", ctx)).toEqual({ type: "bool", value: true });
