@@ -6,7 +6,7 @@
  * Terraform creates those first.
  */
 import { Construct, type IConstruct } from "constructs";
-import { Aspects, type IAspect, type TerraformResource } from "cdktf";
+import { Aspects, Token, type IAspect, type TerraformResource } from "cdktf";
 // Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
 import { dependable } from "cdktf/lib/tfExpression";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
@@ -257,7 +257,7 @@ export class ApimGateway extends Construct {
     const sku = props.sku ?? "BasicV2_1";
     const skuProblem = apimSkuProblem(sku);
     if (skuProblem) throw new Error(`ApimGateway: sku ${skuProblem}`);
-    if (!props.name.includes("${") && !/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/.test(props.name)) {
+    if (!Token.isUnresolved(props.name) && !/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/.test(props.name)) {
       throw new Error(`ApimGateway: name ${JSON.stringify(props.name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
     }
     const samplingPercentage = props.samplingPercentage ?? 100;

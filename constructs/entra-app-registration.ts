@@ -4,6 +4,7 @@
  * a federated identity credential that trusts API Management's user-assigned managed identity. The
  * gateway redeems codes with a client assertion from that identity, so no client secret exists.
  */
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import type { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { ApplicationFederatedIdentityCredential, ApplicationIdentifierUri, ApplicationPermissionScope, ApplicationRedirectUris, ApplicationRegistration, ServicePrincipal, Uuid } from "./providers.js";
@@ -60,7 +61,7 @@ export class EntraAppRegistration extends Construct {
       throw new Error("EntraAppRegistration: redirectUris is empty; expected the gateway's https://<apim>.azure-api.net/oauth-callback");
     }
     for (const uri of props.redirectUris) {
-      if (!uri.startsWith("https://") && !uri.includes("${")) {
+      if (!uri.startsWith("https://") && !Token.isUnresolved(uri)) {
         throw new Error(`EntraAppRegistration: redirect URI ${JSON.stringify(uri)} is not HTTPS; Entra requires https:// for Web redirect URIs`);
       }
     }

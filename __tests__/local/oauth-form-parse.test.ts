@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExpressionHost } from "../../local/csharp/expression-host.js";
 import type { RunningGateway } from "../../local/gateway/server.js";
-import { policies, startBackend, startTestGateway, testConfig } from "../../test-support/local-gateway.js";
+import { startBackend, startTestGateway, testConfig } from "../../test-support/local-gateway.js";
+import { policiesXml } from "../../test-support/policy-fixtures.js";
 
 const FRAGMENT = readFileSync(join(import.meta.dirname, "..", "..", "policies", "fragments", "oauth-form-parse.xml"), "utf8");
 const ANSWER = `@(context.Variables.ContainsKey("oauth-error") ? "error: " + (string)context.Variables["oauth-error-description"] : (string)context.Variables["form"])`;
@@ -27,8 +28,8 @@ beforeAll(async () => {
       {
         serviceUrl: backend.url,
         operations: [
-          { id: "parse", method: "POST", urlTemplate: "/parse", policy: policies({ inbound: `<include-fragment fragment-id="oauth-form-parse" /><return-response><set-status code="200" reason="OK" /><set-body>${ANSWER}</set-body></return-response>` }) },
-          { id: "forward", method: "POST", urlTemplate: "/forward", policy: policies({ inbound: `<include-fragment fragment-id="oauth-form-parse" />` }) },
+          { id: "parse", method: "POST", urlTemplate: "/parse", policy: policiesXml({ inbound: `<include-fragment fragment-id="oauth-form-parse" /><return-response><set-status code="200" reason="OK" /><set-body>${ANSWER}</set-body></return-response>` }) },
+          { id: "forward", method: "POST", urlTemplate: "/forward", policy: policiesXml({ inbound: `<include-fragment fragment-id="oauth-form-parse" />` }) },
         ],
       },
     ],
