@@ -87,7 +87,9 @@ export function assemblePipeline(docs: PipelineDocuments): EffectivePipeline {
           continue;
         }
       }
-      out.push(node.children.length === 0 ? node : { ...node, children: expand(node.children, stack) });
+      // Unchanged subtrees are shared, so every pipeline holds the same element objects where no fragment is inlined.
+      const children = node.children.some((c) => c.kind === "element") ? expand(node.children, stack) : node.children;
+      out.push(children.length === node.children.length && children.every((c, i) => c === node.children[i]) ? node : { ...node, children });
     }
     return out;
   };
@@ -130,8 +132,20 @@ export interface SetPipeline {
 /**
  * The pipelines of a policy set: each API's own (global + API) and each operation's (global + API
  * + operation). Documents that do not parse are left out (the well-formedness rule reports them).
+ * Assembled once per set object (the rules that need them share it).
  */
-export function setPipelines(set: PolicySet): SetPipeline[] {
+const pipelinesCache = new WeakMap<PolicySet, readonly SetPipeline[]>();
+
+export function setPipelines(set: PolicySet): readonly SetPipeline[] {
+  let pipelines = pipelinesCache.get(set);
+  if (!pipelines) {
+    pipelines = assembleSet(set);
+    pipelinesCache.set(set, pipelines);
+  }
+  return pipelines;
+}
+
+function assembleSet(set: PolicySet): SetPipeline[] {
   const root = (doc: PolicyDocument | undefined): PolicyElement | undefined => {
     if (!doc) return undefined;
     const parsed = parsePolicy(doc);

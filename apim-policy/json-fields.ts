@@ -6,7 +6,7 @@
  * (`record["f"] = ...`) while building a value. Pattern-based, like the type references of
  * csharp-types.ts: it sees the forms the policies use, not every C# program.
  */
-import { lexCSharp, type CSharpToken } from "./csharp-lexer.js";
+import { expressionTokens, type CSharpToken } from "./csharp-lexer.js";
 
 export interface FieldAccess {
   /** The context variable whose JSON the field belongs to; undefined for fields of a value being built (JProperty, assignments). */
@@ -74,12 +74,7 @@ export function fieldAccesses(code: string): readonly FieldAccess[] {
 }
 
 function scan(code: string): FieldAccess[] {
-  let t: CSharpToken[];
-  try {
-    t = lexCSharp(code, 1, true).tokens;
-  } catch {
-    return [];
-  }
+  const t = expressionTokens(code);
   const out: FieldAccess[] = [];
   const bound = new Map<string, string>();
   const at = (i: number, text: string) => t[i]?.text === text;

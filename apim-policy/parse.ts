@@ -11,7 +11,7 @@
  */
 import { createRequire } from "node:module";
 import type { PolicyDocument } from "./policy-set.js";
-import { CSharpLexError, lexCSharp, type CSharpToken } from "./csharp-lexer.js";
+import { CSharpLexError, lexCSharp, recordExpressionTokens, type CSharpToken } from "./csharp-lexer.js";
 import { namedValueReferences } from "./named-values.js";
 
 // fast-xml-parser's single-file CommonJS build: its ES build is dozens of modules, each passed through the
@@ -148,6 +148,7 @@ function maskExpressions(xml: string): MaskResult {
     const n = expressions.length;
     if (MARK_BASE + n > MARK_MAX) throw new MaskError("too many policy expressions in one document", at);
     const source = xml.slice(at, lexed.end);
+    recordExpressionTokens(source, lexed.tokens.map((t) => ({ ...t, offset: t.offset - at })));
     const codeStart = at + 2;
     const code = xml.slice(codeStart, lexed.end - 1);
     expressions.push({

@@ -10,7 +10,7 @@
  * an enclosing one's) asks it. An unguarded read of a variable nothing has set throws
  * KeyNotFoundException at run time.
  */
-import { lexCSharp, type CSharpToken } from "./csharp-lexer.js";
+import { expressionTokens, type CSharpToken } from "./csharp-lexer.js";
 import type { PolicyElement } from "./parse.js";
 import { policyValue, textValue } from "./values.js";
 
@@ -63,22 +63,6 @@ function stringLiteral(t: CSharpToken | undefined): string | undefined {
   }
 }
 
-const lexed = new Map<string, readonly CSharpToken[]>();
-
-function tokensOf(code: string): readonly CSharpToken[] {
-  let tokens = lexed.get(code);
-  if (!tokens) {
-    try {
-      tokens = lexCSharp(code, 1, true).tokens;
-    } catch {
-      tokens = [];
-    }
-    if (lexed.size > 2000) lexed.clear();
-    lexed.set(code, tokens);
-  }
-  return tokens;
-}
-
 /** One access to `context.Variables` in an expression. */
 export interface ExpressionVariableRead {
   readonly name: string;
@@ -102,7 +86,7 @@ export function expressionVariableReads(code: string): readonly ExpressionVariab
 }
 
 function scanReads(code: string): ExpressionVariableRead[] {
-  const t = tokensOf(code);
+  const t = expressionTokens(code);
   const out: ExpressionVariableRead[] = [];
   const punct = (i: number, text: string) => t[i]?.kind === "punct" && t[i]!.text === text;
   const ident = (i: number, text: string) => t[i]?.kind === "identifier" && t[i]!.text === text;
@@ -156,23 +140,48 @@ function ownExpressions(el: PolicyElement): string[] {
   return out;
 }
 
+interface OwnUses {
+  readonly reads: readonly ExpressionVariableRead[];
+  readonly readByName: readonly string[];
+  readonly sets: readonly string[];
+}
+
+const ownCache = new WeakMap<PolicyElement, OwnUses>();
+
+/** What the element itself reads (its attributes and text) and stores. */
+function ownUses(el: PolicyElement): OwnUses {
+  let own = ownCache.get(el);
+  if (!own) {
+    const literalNames = (attributes: readonly string[]) =>
+      attributes.map((a) => el.attributes[a]).filter((n): n is string => n !== undefined && !n.startsWith("@"));
+    own = {
+      reads: ownExpressions(el).flatMap((code) => expressionVariableReads(code)),
+      readByName: literalNames(VARIABLE_READING_ATTRIBUTES[el.name] ?? []),
+      sets: literalNames(VARIABLE_SETTING_ATTRIBUTES[el.name] ?? []),
+    };
+    ownCache.set(el, own);
+  }
+  return own;
+}
+
+const unguardedCache = new WeakMap<PolicyElement, VariableUse[]>();
+
 /**
  * Every use of a context variable in `el` and below, in evaluation order. `guards` are the names an
  * enclosing `<when>` condition checks with ContainsKey / TryGetValue.
  */
-export function variableUses(el: PolicyElement, guards: ReadonlySet<string> = new Set()): VariableUse[] {
+export function variableUses(el: PolicyElement, guards: ReadonlySet<string> = new Set()): readonly VariableUse[] {
+  if (guards.size === 0) {
+    const cached = unguardedCache.get(el);
+    if (cached) return cached;
+  }
   const out: VariableUse[] = [];
-  const reads = ownExpressions(el).flatMap(expressionVariableReads);
-  for (const r of reads) out.push({ name: r.name, kind: r.guarded || guards.has(r.name) ? "guarded-read" : "read", element: el });
-  for (const attribute of VARIABLE_READING_ATTRIBUTES[el.name] ?? []) {
-    const name = el.attributes[attribute];
-    if (name !== undefined && !name.startsWith("@")) out.push({ name, kind: guards.has(name) ? "guarded-read" : "read", element: el });
-  }
-  const inner = el.name === "when" ? new Set([...guards, ...reads.filter((r) => r.checksPresence).map((r) => r.name)]) : guards;
+  const own = ownUses(el);
+  for (const r of own.reads) out.push({ name: r.name, kind: r.guarded || guards.has(r.name) ? "guarded-read" : "read", element: el });
+  for (const name of own.readByName) out.push({ name, kind: guards.has(name) ? "guarded-read" : "read", element: el });
+  const inner = el.name === "when" ? new Set([...guards, ...own.reads.filter((r) => r.checksPresence).map((r) => r.name)]) : guards;
   for (const child of el.children) if (child.kind === "element") out.push(...variableUses(child, inner));
-  for (const attribute of VARIABLE_SETTING_ATTRIBUTES[el.name] ?? []) {
-    const name = el.attributes[attribute];
-    if (name !== undefined && !name.startsWith("@")) out.push({ name, kind: "set", element: el });
-  }
+  for (const name of own.sets) out.push({ name, kind: "set", element: el });
+  if (guards.size === 0) unguardedCache.set(el, out);
   return out;
 }

@@ -1,4 +1,4 @@
-import { lexCSharp } from "../../../apim-policy/csharp-lexer.js";
+import { expressionTokens } from "../../../apim-policy/csharp-lexer.js";
 import { fieldAccesses } from "../../../apim-policy/json-fields.js";
 import { walkElements, type PolicyElement } from "../../../apim-policy/parse.js";
 import { policyValue, textValue, type PolicyValue } from "../../../apim-policy/values.js";
@@ -34,19 +34,15 @@ function literals(code: string): string[] {
 }
 
 function scanLiterals(code: string): string[] {
-  try {
-    return lexCSharp(code, 1, true)
-      .tokens.filter((t) => t.kind === "string" && t.text.startsWith('"'))
-      .flatMap((t) => {
-        try {
-          return [JSON.parse(t.text) as string];
-        } catch {
-          return [];
-        }
-      });
-  } catch {
-    return [];
-  }
+  return expressionTokens(code)
+    .filter((t) => t.kind === "string" && t.text.startsWith('"'))
+    .flatMap((t) => {
+      try {
+        return [JSON.parse(t.text) as string];
+      } catch {
+        return [];
+      }
+    });
 }
 
 const where = (el: PolicyElement) => `${el.source ?? "?"} line ${el.line} (<${el.name}>)`;
