@@ -10,6 +10,7 @@
  * fragment including itself) leave the element in place and are reported; the static checks have
  * their own rules for them, the local gateway refuses to load.
  */
+import { inlineFragments } from "./fragments.js";
 import { parsePolicy, parsePolicyXml, type PolicyElement, type PolicyNode } from "./parse.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
 import { SECTIONS, sections as sectionsOf, type Section } from "./sections.js";
@@ -68,31 +69,14 @@ export function assemblePipeline(docs: PipelineDocuments): EffectivePipeline {
     problems.push({ kind, element, message });
   };
 
-  /** Inlines fragments in `elements`; `<base/>` here is not directly in a section. */
-  const expand = (elements: readonly PolicyNode[], stack: readonly string[]): PolicyNode[] => {
-    const out: PolicyNode[] = [];
-    for (const node of elements) {
-      if (node.kind !== "element") {
-        out.push(node);
-        continue;
-      }
-      if (node.name === "base") problem("base-not-in-section", node, "<base/> may only appear directly in a section");
-      if (node.name === "include-fragment") {
-        const id = node.attributes["fragment-id"] ?? "";
-        const fragment = docs.fragments.get(id);
-        if (!fragment) problem("unknown-fragment", node, `fragment "${id}" is not defined`);
-        else if (stack.includes(id)) problem("fragment-cycle", node, `fragment "${id}" includes itself (${[...stack, id].join(" -> ")})`);
-        else {
-          out.push(...expand(fragment.children, [...stack, id]));
-          continue;
-        }
-      }
-      // Unchanged subtrees are shared, so every pipeline holds the same element objects where no fragment is inlined.
-      const children = node.children.some((c) => c.kind === "element") ? expand(node.children, stack) : node.children;
-      out.push(children.length === node.children.length && children.every((c, i) => c === node.children[i]) ? node : { ...node, children });
-    }
-    return out;
-  };
+  /** Inlines fragments in `nodes` (fragments.ts); a `<base/>` met there is not directly in a section. */
+  const expand = (nodes: readonly PolicyNode[]): PolicyNode[] =>
+    inlineFragments(nodes, (id) => docs.fragments.get(id), {
+      onProblem: (p) => problem(p.kind, p.element, p.message),
+      onElement: (el) => {
+        if (el.name === "base") problem("base-not-in-section", el, "<base/> may only appear directly in a section");
+      },
+    });
   const statementsOf = (nodes: readonly PolicyNode[]): PolicyElement[] => nodes.filter((n): n is PolicyElement => n.kind === "element");
 
   const level = (root: PolicyElement | undefined, section: Section, parent: readonly ScopedStatement[], scope: StatementScope): readonly ScopedStatement[] => {
@@ -105,7 +89,7 @@ export function assemblePipeline(docs: PipelineDocuments): EffectivePipeline {
         out.push(...parent);
         continue;
       }
-      for (const statement of statementsOf(expand([child], []))) out.push({ element: statement, scope });
+      for (const statement of statementsOf(expand([child]))) out.push({ element: statement, scope });
     }
     return out;
   };
