@@ -5,6 +5,34 @@ import tseslint from "typescript-eslint";
 
 const providerRoots = ["@cdktf/provider-azurerm", "@cdktf/provider-azuread", "@cdktf/provider-random"];
 
+const providerPaths = providerRoots.map((name) => ({
+  name,
+  message: `Import ${name} resources by deep path (${name}/lib/<resource>): the package root costs ~6 s and ~560 MB.`,
+}));
+const providerPatterns = [
+  {
+    regex: "^@cdktf/provider-(azurerm|azuread|random)(/lib)?(/(index|lazy-index)(\\.js)?)?/?$",
+    message: "Import one resource module (…/lib/<resource>), not the package root or the lib index.",
+  },
+];
+
+/**
+ * The policy language (apim-policy/) is shared by the static checks (constructs/) and the local
+ * gateway (local/); neither of those imports the other, and apim-policy/ imports neither.
+ */
+const boundary = (files, folders, why) => ({
+  files,
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        paths: providerPaths,
+        patterns: [...providerPatterns, ...folders.map((folder) => ({ regex: `^(\\.\\./)+${folder}/`, message: `${why} (see apim-policy/ for what they share).` }))],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "cdktf.out/**", "dist/**", "coverage/**", "**/*.d.ts"] },
   js.configs.recommended,
@@ -14,20 +42,12 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        {
-          paths: providerRoots.map((name) => ({
-            name,
-            message: `Import ${name} resources by deep path (${name}/lib/<resource>): the package root costs ~6 s and ~560 MB.`,
-          })),
-          patterns: [
-            {
-              regex: "^@cdktf/provider-(azurerm|azuread|random)(/lib)?(/(index|lazy-index)(\\.js)?)?/?$",
-              message: "Import one resource module (…/lib/<resource>), not the package root or the lib index.",
-            },
-          ],
-        },
+        { paths: providerPaths, patterns: providerPatterns },
       ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  boundary(["constructs/**/*.ts"], ["local"], "constructs/ must not import the local gateway"),
+  boundary(["local/**/*.ts"], ["constructs"], "local/ must not import the constructs"),
+  boundary(["apim-policy/**/*.ts"], ["constructs", "local"], "apim-policy/ is the shared base and imports neither constructs/ nor local/"),
 );

@@ -27,7 +27,7 @@ import { silentLogger } from "../mcp-app/logging.js";
 import { createApp } from "../mcp-app/server.js";
 import { simulateWeather } from "../mcp-app/tools/get-weather.js";
 import { CITIES_BY_COUNTRY } from "../mcp-app/tools/get-cities.js";
-import { startEntraStandIn } from "../test-support/entra-tokens.js";
+import { startEntraStandIn } from "../local/entra/stand-in.js";
 
 type Kind = "plain" | "sdk-baseline" | "this-auth" | "this-auth-sse" | "this-noauth";
 

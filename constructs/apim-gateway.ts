@@ -9,11 +9,12 @@
  * (the v2 tiers do not take them).
  */
 import { Construct, type IConstruct } from "constructs";
-import { Aspects, type IAspect, type TerraformResource } from "cdktf";
+import { Aspects, Token, type IAspect, type TerraformResource } from "cdktf";
 // Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
 import { dependable } from "cdktf/lib/tfExpression";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
+import { isValidNamedValueName } from "../apim-policy/named-values.js";
 import { fragmentReferences, namedValueReferences, POLICIES_DIR, readPolicyFile } from "./policy-files.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
 import { PolicyShapeError, shapeFragmentXml, shapePolicyXml } from "./policy-shape.js";
@@ -175,7 +176,6 @@ export const MASKED_REQUEST_HEADERS: readonly string[] = ["Authorization", "Cook
 /** Response headers masked likewise: consent cookies and the like. */
 export const MASKED_RESPONSE_HEADERS: readonly string[] = ["Set-Cookie"];
 
-const NAMED_VALUE_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const FRAGMENT_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const API_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 const HTTP_METHOD = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE)$/;
@@ -319,7 +319,7 @@ export class ApimGateway extends Construct {
     const sku = props.sku ?? "BasicV2_1";
     const skuProblem = apimSkuProblem(sku);
     if (skuProblem) throw new Error(`ApimGateway: sku ${skuProblem}`);
-    if (!props.name.includes("${") && !/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/.test(props.name)) {
+    if (!Token.isUnresolved(props.name) && !/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/.test(props.name)) {
       throw new Error(`ApimGateway: name ${JSON.stringify(props.name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
     }
     const samplingPercentage = props.samplingPercentage ?? 100;
@@ -384,7 +384,7 @@ export class ApimGateway extends Construct {
 
   /** Adds a named value the policies can read as `{{name}}`. */
   public addNamedValue(id: string, options: NamedValueOptions): ApiManagementNamedValue {
-    if (!NAMED_VALUE_NAME.test(options.name)) {
+    if (!isValidNamedValueName(options.name)) {
       throw new Error(`ApimGateway: named value name ${JSON.stringify(options.name)} is invalid; expected 1-256 letters, digits, '.', '-' or '_'`);
     }
     if (this.namedValues.has(options.name)) {

@@ -11,7 +11,7 @@
  * resource), otherwise synth warns with what an administrator must do. One instance per MCP server:
  * each has its own grants; the Microsoft Graph service principal is looked up once per stack.
  */
-import { Annotations, TerraformStack } from "cdktf";
+import { Annotations, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import {
@@ -121,7 +121,7 @@ export class EntraAppRegistration extends Construct {
       throw new Error("EntraAppRegistration: redirectUris is empty; expected the gateway's https://<apim>.azure-api.net/oauth-callback");
     }
     for (const uri of props.redirectUris) {
-      if (!uri.startsWith("https://") && !uri.includes("${")) {
+      if (!uri.startsWith("https://") && !Token.isUnresolved(uri)) {
         throw new Error(`EntraAppRegistration: redirect URI ${JSON.stringify(uri)} is not HTTPS; Entra requires https:// for Web redirect URIs`);
       }
     }

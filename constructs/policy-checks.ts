@@ -5,11 +5,12 @@
  *
  * Every violation becomes an error annotation on the node the aspect visits first (the scope it
  * was added to), so `cdktf synth` / `app.synth()` stop before writing cdk.tf.json and print each
- * violation as `[rule] document: message`.
+ * violation as `[rule] document: message`. Findings of rules not enforced yet
+ * (policy-rules/enforcement.ts) become warning annotations: reported, synth goes on.
  */
 import { Annotations, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
-import { policyRules, runPolicyRules, type PolicyRule } from "./policy-rules/index.js";
+import { policyFindings, policyRules, type PolicyRule } from "./policy-rules/index.js";
 import type { PolicySet, PolicyViolation } from "./policy-set.js";
 
 export interface PolicyChecksOptions {
@@ -34,8 +35,10 @@ export function formatViolations(violations: readonly PolicyViolation[]): string
 export class PolicyChecks implements IAspect {
   private readonly rules: readonly PolicyRule[];
   private visited = false;
-  /** The violations found on the visit (empty before it). */
+  /** The violations found on the visit, which fail synth (empty before it). */
   public violations: readonly PolicyViolation[] = [];
+  /** The warnings found on the visit (findings of rules not enforced yet). */
+  public warnings: readonly PolicyViolation[] = [];
 
   /**
    * @param policySet called once, at the first visit (after the constructs are built), for the
@@ -53,13 +56,15 @@ export class PolicyChecks implements IAspect {
     this.visited = true;
     let violations: PolicyViolation[];
     try {
-      violations = runPolicyRules(this.policySet(), this.rules);
+      violations = policyFindings(this.policySet(), this.rules);
     } catch (e) {
       // A failing policySet() (e.g. an unreadable policy file) is reported the same way, not thrown mid-synth.
       const message = e instanceof Error ? e.message : String(e);
       violations = [{ rule: "policy-set", document: "*", message: `could not collect the policy set: ${message}` }];
     }
-    this.violations = violations;
-    for (const v of violations) Annotations.of(node).addError(formatViolation(v));
+    this.violations = violations.filter((v) => v.severity !== "warning");
+    this.warnings = violations.filter((v) => v.severity === "warning");
+    for (const v of this.violations) Annotations.of(node).addError(formatViolation(v));
+    for (const v of this.warnings) Annotations.of(node).addWarning(formatViolation(v));
   }
 }

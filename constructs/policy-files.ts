@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { referencedNames } from "../apim-policy/named-values.js";
 
 /** The repository's `policies/` folder. */
 export const POLICIES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "policies");
@@ -26,11 +27,9 @@ export function readPolicyFile(file: string, policiesDir: string = POLICIES_DIR)
   return { xml: readFileSync(full, "utf8"), path: join("policies", rel).split("\\").join("/") };
 }
 
-/** Names of the named values a policy refers to as `{{name}}`, in order of first use. */
+/** Names of the named values a policy refers to as `{{name}}`, in order of first use (apim-policy/named-values.ts). */
 export function namedValueReferences(xml: string): string[] {
-  const names = new Set<string>();
-  for (const match of xml.matchAll(/\{\{([^{}]+)\}\}/g)) names.add(match[1].trim());
-  return [...names];
+  return referencedNames(xml);
 }
 
 /** Fragment ids a policy includes with `<include-fragment fragment-id="..."/>`. */

@@ -1,41 +1,8 @@
 /**
- * The shape in which the gateway hands its policies to the static checks (constructs/policy-rules/)
- * and in which tests describe a set of policies. Pure data: no constructs, no Terraform tokens.
+ * The shape in which the gateway hands its policies to the static checks (constructs/policy-rules/):
+ * the policy language's own document types (apim-policy/policy-set.ts), re-exported for the constructs.
  */
-
-/** Where a policy document is attached in API Management. */
-export type PolicyScope = "global" | "api" | "operation" | "fragment";
-
-export interface PolicyDocument {
-  /** Where APIM attaches it; fragments have their own rules (no sections, no `<base/>`). */
-  readonly scope: PolicyScope;
-  /**
-   * A stable name for messages: the fragment id, the API name, `<api>/<operationId>`, or `global`.
-   */
-  readonly name: string;
-  /** Path of the source file relative to the repository root (e.g. `policies/mcp-api.xml`). */
-  readonly file: string;
-  /** For documents generated at synth (no file): the text before it was shaped for the provider. */
-  readonly source?: string;
-  /** The XML exactly as it will be sent to APIM (after any synth-time templating, before `{{NamedValue}}` substitution). */
-  readonly xml: string;
-  /** For `api` and `operation` scopes: the API's name (`mcp`, `oauth`, ...). */
-  readonly apiName?: string;
-  /** True when the document belongs to the MCP API, where streaming rules apply. */
-  readonly streaming?: boolean;
-}
-
-export interface NamedValueInfo {
-  /** The named value's name, as referenced by `{{name}}`. */
-  readonly name: string;
-  /** Whether APIM stores it as a secret. */
-  readonly secret: boolean;
-}
-
-export interface PolicySet {
-  readonly documents: readonly PolicyDocument[];
-  readonly namedValues: readonly NamedValueInfo[];
-}
+export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet } from "../apim-policy/policy-set.js";
 
 /** One finding of a rule. */
 export interface PolicyViolation {
@@ -45,4 +12,10 @@ export interface PolicyViolation {
   readonly document: string;
   /** What is wrong, naming the offending value, and what is expected. */
   readonly message: string;
+  /**
+   * `warning`: reported, but synth goes on (rules not enforced yet, see policy-rules/enforcement.ts).
+   * @default "error"
+   */
+  readonly severity?: "error" | "warning";
 }
+

@@ -155,7 +155,7 @@ export function joinCSharpLines(expression: string, where: string | (() => strin
 /**
  * Offset just past the C# expression whose `@` is at `at` (`@(...)` or `@{...}`): brackets
  * balanced, string, char and interpolated literals and comments skipped. Same grammar as the static
- * checks' lexer (constructs/policy-rules/csharp.ts), without building tokens: the shaping runs on
+ * checks' lexer (apim-policy/csharp-lexer.ts), without building tokens: the shaping runs on
  * every synth. Throws PolicyShapeError when the expression does not end.
  */
 export function expressionEnd(src: string, at: number, where: () => string): number {

@@ -1,5 +1,6 @@
 /**
- * Helpers for local gateway tests: an in-memory GatewayConfig built from policy XML snippets, a
+ * Helpers for local gateway tests: an in-memory GatewayConfig built from policy XML (written with
+ * policy-fixtures.ts's policiesXml / fragmentXml, the one policy-XML builder of the tests), a
  * gateway started on 127.0.0.1 with the literal-only fake evaluator, and a small echo backend.
  */
 import http from "node:http";
@@ -15,11 +16,6 @@ export interface TestApi {
   serviceUrl?: string;
   policy?: string;
   operations?: { id?: string; method?: string; urlTemplate?: string; policy?: string }[];
-}
-
-/** Wraps section contents into a policy document. */
-export function policies(sections: { inbound?: string; backend?: string; outbound?: string; onError?: string }): string {
-  return `<policies><inbound>${sections.inbound ?? "<base />"}</inbound><backend>${sections.backend ?? "<base />"}</backend><outbound>${sections.outbound ?? "<base />"}</outbound><on-error>${sections.onError ?? "<base />"}</on-error></policies>`;
 }
 
 export function testConfig(opts: {

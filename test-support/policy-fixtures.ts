@@ -2,7 +2,7 @@
  * Small, valid policy sets for the static-check tests. `cleanPolicySet()` passes every rule; tests
  * break one thing at a time with `withDocument` / `withXml` and expect exactly that rule to fire.
  */
-import type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet } from "../constructs/policy-set.js";
+import type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet } from "../apim-policy/policy-set.js";
 
 export interface SectionsXml {
   /** @default "<base />" */

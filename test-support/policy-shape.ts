@@ -3,8 +3,8 @@
  * the azurerm provider's diff suppression tolerates after API Management re-serializes a document,
  * and that shaping changed nothing a policy does.
  */
-import { lexCSharp } from "../constructs/policy-rules/csharp.js";
-import { parsePolicyXml, type PolicyElement, type PolicyNode } from "../constructs/policy-rules/parse.js";
+import { lexCSharp } from "../apim-policy/csharp-lexer.js";
+import { parsePolicyXml, type PolicyElement, type PolicyNode } from "../apim-policy/parse.js";
 
 /**
  * azurerm 4.55's fallback comparison for `azurerm_api_management_policy_fragment.value`

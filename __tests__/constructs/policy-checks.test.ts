@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AnnotationMetadataEntryType, Aspects, TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatViolation, formatViolations, PolicyChecks } from "../../constructs/policy-checks.js";
-import { namedValuesUsed } from "../../constructs/policy-rules/index.js";
+import { fragmentContracts, namedValuesUsed } from "../../constructs/policy-rules/index.js";
 import type { PolicySet } from "../../constructs/policy-set.js";
 import { cleanPolicySet, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
 
@@ -54,6 +54,17 @@ describe("PolicyChecks", () => {
       `[named-values-defined] global: named value "not-defined" referenced at line 4 is not defined; define it with addNamedValue or fix the reference`,
       `[named-values-used] *: named value "spare" is defined but no policy references {{spare}}; remove it or use it`,
     ]);
+  });
+
+  it("reports findings of rules not enforced yet as warning annotations, and still writes cdk.tf.json", () => {
+    const { app, stack, checks, tfJson } = stackWith(cleanPolicySet, { rules: [fragmentContracts] });
+    app.synth();
+    expect(existsSync(tfJson)).toBe(true);
+    expect(checks.violations).toEqual([]);
+    expect(checks.warnings.length).toBeGreaterThan(0);
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data);
+    expect(warnings).toEqual(checks.warnings.map(formatViolation));
+    expect(warnings[0]).toMatch(/^\[fragment-contracts\] oauth-cors: policies\/fragments\/oauth-cors\.xml: the header has no "Reads:" line/);
   });
 
   it("collects the policy set once, at the first visit, however many constructs it visits", () => {

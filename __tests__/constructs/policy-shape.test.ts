@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { joinAttributeLines, joinCSharpLines, PolicyShapeError, shapeFragmentXml, shapePolicyXml } from "../../constructs/policy-shape.js";
-import { lexCSharp } from "../../constructs/policy-rules/csharp.js";
+import { lexCSharp } from "../../apim-policy/csharp-lexer.js";
 import { attributeLineBreaks, fragmentShapeProblems, meaningDifferences, normalizeLikeAzurerm } from "../../test-support/policy-shape.js";
 import { platformStack, resourcesOf, synthJson } from "../../test-support/synth.js";
 

@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parsePolicyXml } from "../../constructs/policy-rules/parse.js";
+import { substituteNamedValues } from "../../apim-policy/named-values.js";
+import { parsePolicyXml } from "../../apim-policy/parse.js";
 import { ExpressionHost } from "../../local/csharp/expression-host.js";
 
 const root = join(import.meta.dirname, "..", "..", "policies");
@@ -17,7 +18,7 @@ function policyFiles(dir: string): string[] {
 }
 
 /** A stand-in value per named value: quote-free, valid in a C# string literal and as a number. */
-const substitute = (xml: string): string => xml.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, () => "1");
+const substitute = (xml: string): string => substituteNamedValues(xml, () => "1");
 
 let host: ExpressionHost;
 beforeAll(async () => {

@@ -4,7 +4,8 @@
  */
 import { createCipheriv, createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALLOWED_TYPES } from "../../constructs/policy-rules/csharp-allowlist.js";
+import { ALLOWED_TYPES } from "../../apim-policy/allowlist.js";
+import { substituteNamedValues } from "../../apim-policy/named-values.js";
 import { APIM_ALLOW_LIST, APIM_MEMBER_RESTRICTIONS } from "../../local/csharp/allowlist.js";
 import {
   ExpressionCompileError,
@@ -138,9 +139,9 @@ describe("ExpressionHost basics", () => {
 
   it("works on an expression whose named value was substituted into the XML first", async () => {
     const xmlValue = '@(context.Request.Headers.GetValueOrDefault("X-Key", "") == "{{gateway-key}}")';
-    const substituted = xmlValue.replace(/\{\{([^}]+)\}\}/g, (_m, name: string) => ({ "gateway-key": 's3cr"et-value' })[name] ?? "");
+    const substituted = substituteNamedValues(xmlValue, (name) => ({ "gateway-key": 's3cr"et-value' })[name]);
     // APIM substitutes raw text: a quote in the value would end the C# string, so named values used in literals are kept quote-free.
-    const safe = xmlValue.replace("{{gateway-key}}", "s3cret-value");
+    const safe = substituteNamedValues(xmlValue, () => "s3cret-value");
     expect(substituted).not.toBe(safe);
     const ctx: ExpressionContext = { ...baseCtx, request: { ...baseCtx.request!, headers: { "X-Key": "s3cret-value" } } };
     expect(await value(safe, ctx)).toEqual({ type: "bool", value: true });
@@ -191,6 +192,14 @@ describe("message bodies", () => {
     expect(r).toMatchObject({ ok: true, value: { value: "authorization_code|abc/d|a b,c|False" }, requestBodyConsumed: false });
     const consumed = await host.evaluate('@(context.Request.Body.AsFormUrlEncodedContent()["code"][0])', ctx);
     expect(consumed).toMatchObject({ ok: true, requestBodyConsumed: true });
+  });
+
+  it("decodes forms as Microsoft's policy toolkit does, and throws on a body consumed before", async () => {
+    const ctx: ExpressionContext = { request: { method: "POST", url: "https://apim.example.net/token", body: "a=%2B+%20&&b&=empty-name&c=%ZZ" } };
+    const r = await host.evaluate(`@(string.Join("|", context.Request.Body.AsFormUrlEncodedContent(preserveContent: true).Select(f => f.Key + ":" + string.Join(",", f.Value))))`, ctx);
+    expect(r).toMatchObject({ ok: true, value: { value: "a:+  |b:|:empty-name|c:%ZZ" } });
+    const twice = await host.evaluate("@{ context.Request.Body.AsFormUrlEncodedContent(); return context.Request.Body.AsFormUrlEncodedContent().Count; }", ctx);
+    expect(twice).toMatchObject({ ok: false, error: { type: "System.NullReferenceException" } });
   });
 
   it("gives a null Body when the request has none", async () => {

@@ -165,3 +165,70 @@ describe("Entra stand-in", () => {
     expect(await res2.json()).toMatchObject({ error: "unsupported_grant_type" });
   });
 });
+
+describe("Entra stand-in as a token issuer for MCP server tests", () => {
+  it("starts without options, with random ids, and gives the MCP server's environment", async () => {
+    const other = await startEntraStandIn();
+    try {
+      expect(other.tenantId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(other.clientId).not.toBe(other.tenantId);
+      expect(other.env).toEqual({
+        ENTRA_TENANT_ID: other.tenantId,
+        ENTRA_CLIENT_ID: other.clientId,
+        ENTRA_JWKS_URI: other.jwksUri,
+        ENTRA_ISSUER: other.issuer,
+        MCP_REQUIRED_SCOPE: "user_impersonate",
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("mints access tokens valid for the app as the test user, with claims changed or removed on request", async () => {
+    const jwks = createRemoteJWKSet(new URL(entra.jwksUri));
+    const { payload } = await jwtVerify(await entra.mint(), jwks, { issuer: entra.issuer, audience: CLIENT });
+    expect(payload).toMatchObject({ aud: CLIENT, azp: CLIENT, scp: "user_impersonate", oid: entra.user.oid, name: entra.user.name, tid: TENANT, ver: "2.0" });
+    expect(payload.exp! - entra.now()).toBeGreaterThan(3000);
+    const changed = decodeJwt(await entra.mint({ claims: { scp: "other", azp: undefined } }));
+    expect(changed.scp).toBe("other");
+    expect(changed).not.toHaveProperty("azp");
+    expect((await entra.mint({ alg: "none" })).split(".")[2]).toBe("");
+  });
+
+  it("signs with a foreign key on request, rotates keys and retires old ones from the JWKS", async () => {
+    const other = await startEntraStandIn();
+    try {
+      const jwks = () => createRemoteJWKSet(new URL(other.jwksUri));
+      const foreign = await other.createKey();
+      await expect(jwtVerify(await other.mint({ key: foreign, kid: other.publishedKids[0] }), jwks())).rejects.toThrow();
+      const old = await other.mint();
+      const first = other.publishedKids[0];
+      await other.rotate();
+      expect(other.publishedKids).toHaveLength(2);
+      await jwtVerify(old, jwks());
+      await other.rotate({ retireOld: true });
+      expect(other.publishedKids).toHaveLength(1);
+      expect(other.publishedKids).not.toContain(first);
+      await expect(jwtVerify(old, jwks())).rejects.toThrow();
+      await jwtVerify(await other.mint(), jwks());
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("counts JWKS fetches and answers 503 while switched off", async () => {
+    const before = entra.jwksFetches;
+    entra.setUnavailable(true);
+    expect((await fetch(entra.jwksUri)).status).toBe(503);
+    entra.setUnavailable(false);
+    expect((await fetch(entra.jwksUri)).status).toBe(200);
+    expect(entra.jwksFetches).toBe(before + 2);
+  });
+
+  it("keeps every token request's form, for tests of what a client sent", async () => {
+    const before = entra.tokenRequests.length;
+    await token({ grant_type: "password", client_id: CLIENT });
+    expect(entra.tokenRequests.length).toBe(before + 1);
+    expect(entra.tokenRequests.at(-1)!.get("grant_type")).toBe("password");
+  });
+});

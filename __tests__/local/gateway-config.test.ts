@@ -136,7 +136,8 @@ describe("local gateway config loader", () => {
   it("substitutes {{named values}} case-insensitively and fails on an unknown one", () => {
     const nv = new Map([["Gateway", { name: "Gateway", value: "http://gw", secret: false }]]);
     expect(substituteNamedValues("<a b='{{gateway}}/x'/>", nv, "t")).toBe("<a b='http://gw/x'/>");
-    expect(() => substituteNamedValues("{{Other}}", nv, "api x")).toThrow(/policy api x references named value \{\{Other\}\}/);
+    expect(() => substituteNamedValues("{{Other}}", nv, "api x")).toThrow(/policy api x references named value \{\{Other\}\}, which the config does not define/);
+    expect(() => substituteNamedValues("{{ Gateway }}", nv, "api x")).toThrow(/policy api x: \{\{ Gateway \}\} is not a named value reference/);
   });
 
   it("rewrites only the listed prefixes, longest first", () => {

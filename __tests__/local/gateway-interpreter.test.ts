@@ -5,7 +5,8 @@ import { ValueCache } from "../../local/gateway/runtime-services.js";
 import { responseValue } from "../../local/gateway/interpreter.js";
 import { HeaderBag } from "../../local/gateway/headers.js";
 import { FakeLiteralEvaluator } from "../../test-support/local-fake-expressions.js";
-import { policies, startBackend, startTestGateway, testConfig } from "../../test-support/local-gateway.js";
+import { startBackend, startTestGateway, testConfig } from "../../test-support/local-gateway.js";
+import { policiesXml } from "../../test-support/policy-fixtures.js";
 import { startGateway } from "../../local/gateway/server.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -41,12 +42,12 @@ describe("local gateway policy interpreter", () => {
     const append = (v: string) => `<set-header name="X-Order" exists-action="append"><value>${v}</value></set-header>`;
     const gw = await gateway(
       testConfig({
-        global: policies({ inbound: append("global"), backend: "<forward-request />" }),
+        global: policiesXml({ inbound: append("global"), backend: "<forward-request />" }),
         apis: [
           {
             serviceUrl: be.url,
-            policy: policies({ inbound: `${append("api-before")}<base />${append("api-after")}` }),
-            operations: [{ policy: policies({ inbound: `<base />${append("operation")}` }) }],
+            policy: policiesXml({ inbound: `${append("api-before")}<base />${append("api-after")}` }),
+            operations: [{ policy: policiesXml({ inbound: `<base />${append("operation")}` }) }],
           },
         ],
       }),
@@ -70,7 +71,7 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             serviceUrl: be.url,
-            policy: policies({
+            policy: policiesXml({
               inbound: `<return-response><set-status code="401" reason="Unauthorized" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer realm="x"</value></set-header><set-body>@("denied")</set-body></return-response><set-header name="X-Never" exists-action="override"><value>1</value></set-header>`,
               outbound: `<set-header name="X-Outbound" exists-action="override"><value>1</value></set-header>`,
             }),
@@ -91,8 +92,8 @@ describe("local gateway policy interpreter", () => {
       testConfig({
         apis: [
           {
-            policy: policies({
-              inbound: `<choose><when condition="@(${a})"><return-response><set-status code="201" /></return-response></when><when condition="@(${b})"><return-response><set-status code="202" /></return-response></when><otherwise><return-response><set-status code="203" /></return-response></otherwise></choose>`,
+            policy: policiesXml({
+              inbound: `<choose><when condition="@(${a})"><return-response><set-status code="201" reason="Test" /></return-response></when><when condition="@(${b})"><return-response><set-status code="202" reason="Test" /></return-response></when><otherwise><return-response><set-status code="203" reason="Test" /></return-response></otherwise></choose>`,
             }),
           },
         ],
@@ -108,7 +109,7 @@ describe("local gateway policy interpreter", () => {
   it("fails a condition that is not a bool into on-error", async () => {
     const ev = new FakeLiteralEvaluator();
     const gw = await gateway(
-      testConfig({ apis: [{ policy: policies({ inbound: `<choose><when condition='@("yes")'><return-response /></when></choose>`, onError: `<return-response><set-status code="418" /></return-response>` }) }] }),
+      testConfig({ apis: [{ policy: policiesXml({ inbound: `<choose><when condition='@("yes")'><return-response /></when></choose>`, onError: `<return-response><set-status code="418" reason="Test" /></return-response>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
@@ -125,7 +126,7 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             serviceUrl: be.url,
-            policy: policies({
+            policy: policiesXml({
               inbound: [
                 `<set-header name="X-Over" exists-action="override"><value>new</value></set-header>`,
                 `<set-header name="X-Skip" exists-action="skip"><value>policy</value></set-header>`,
@@ -151,7 +152,7 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             serviceUrl: be.url,
-            policy: policies({
+            policy: policiesXml({
               inbound: `<set-method>PUT</set-method><set-body>{"replaced":true}</set-body><set-query-parameter name="q" exists-action="override"><value>2</value></set-query-parameter>`,
               outbound: `<set-status code="299" reason="Fine" /><set-body>@("outbound body")</set-body>`,
             }),
@@ -170,7 +171,7 @@ describe("local gateway policy interpreter", () => {
     const be = await backend();
     const gw = await gateway(
       testConfig({
-        apis: [{ path: "api", serviceUrl: `${be.url}/svc`, operations: [{ urlTemplate: "/items/{id}", policy: policies({ inbound: `<base /><rewrite-uri template="/v2/things/{id}" />` }) }] }],
+        apis: [{ path: "api", serviceUrl: `${be.url}/svc`, operations: [{ urlTemplate: "/items/{id}", policy: policiesXml({ inbound: `<base /><rewrite-uri template="/v2/things/{id}" />` }) }] }],
       }),
     );
     await fetch(`${gw.url}/api/items/a%20b?x=1`);
@@ -182,7 +183,7 @@ describe("local gateway policy interpreter", () => {
     const gw = await gateway(
       testConfig({
         namedValues: { Greeting: '"hi"', Code: "207" },
-        apis: [{ policy: policies({ inbound: `<return-response><set-status code="{{Code}}" /><set-body>@({{Greeting}})</set-body></return-response>` }) }],
+        apis: [{ policy: policiesXml({ inbound: `<return-response><set-status code="{{Code}}" reason="Test" /><set-body>@({{Greeting}})</set-body></return-response>` }) }],
       }),
       { evaluator: ev },
     );
@@ -196,9 +197,9 @@ describe("local gateway policy interpreter", () => {
     const ev = new FakeLiteralEvaluator();
     await gateway(
       testConfig({
-        global: policies({ inbound: `<set-variable name="a" value="@(1)" />`, backend: "<forward-request />" }),
+        global: policiesXml({ inbound: `<set-variable name="a" value="@(1)" />`, backend: "<forward-request />" }),
         fragments: { f: `<fragment><set-variable name="b" value="@(2)" /></fragment>` },
-        apis: [{ policy: policies({ inbound: `<base /><include-fragment fragment-id="f" />` }), operations: [{ policy: policies({ outbound: `<set-body>@("x")</set-body>` }) }] }],
+        apis: [{ policy: policiesXml({ inbound: `<base /><include-fragment fragment-id="f" />` }), operations: [{ policy: policiesXml({ outbound: `<set-body>@("x")</set-body>` }) }] }],
       }),
       { evaluator: ev },
     );
@@ -207,7 +208,7 @@ describe("local gateway policy interpreter", () => {
 
   it("set-variable stores typed values that later expressions see in context.Variables", async () => {
     const ev = new FakeLiteralEvaluator();
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="n" value="@(42)" /><set-variable name="s" value="plain" /><return-response><set-body>@("done")</set-body></return-response>` }) }] }), { evaluator: ev });
+    const gw = await gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<set-variable name="n" value="@(42)" /><set-variable name="s" value="plain" /><return-response><set-body>@("done")</set-body></return-response>` }) }] }), { evaluator: ev });
     await fetch(`${gw.url}/`);
     const last = ev.evaluations.at(-1)!;
     expect(last.ctx.variables).toEqual({ n: { type: "int", value: 42 }, s: { type: "string", value: "plain" } });
@@ -218,8 +219,8 @@ describe("local gateway policy interpreter", () => {
   it("include-fragment inlines the fragment's statements", async () => {
     const gw = await gateway(
       testConfig({
-        fragments: { deny: `<fragment><return-response><set-status code="403" /></return-response></fragment>` },
-        apis: [{ policy: policies({ inbound: `<include-fragment fragment-id="deny" />` }) }],
+        fragments: { deny: `<fragment><return-response><set-status code="403" reason="Test" /></return-response></fragment>` },
+        apis: [{ policy: policiesXml({ inbound: `<include-fragment fragment-id="deny" />` }) }],
       }),
     );
     expect((await fetch(`${gw.url}/`)).status).toBe(403);
@@ -232,9 +233,9 @@ describe("local gateway policy interpreter", () => {
       apis: [
         {
           operations: [
-            { id: "store", method: "POST", urlTemplate: "/store", policy: policies({ inbound: `<cache-store-value key="k" value="@(&quot;v&quot;)" duration="60" /><return-response />` }) },
-            { id: "lookup", method: "GET", urlTemplate: "/lookup", policy: policies({ inbound: `<cache-lookup-value key="k" variable-name="got" default-value="none" /><return-response><set-body>@("probe")</set-body></return-response>` }) },
-            { id: "remove", method: "DELETE", urlTemplate: "/store", policy: policies({ inbound: `<cache-remove-value key="k" /><return-response />` }) },
+            { id: "store", method: "POST", urlTemplate: "/store", policy: policiesXml({ inbound: `<cache-store-value key="k" value="@(&quot;v&quot;)" duration="60" /><return-response />` }) },
+            { id: "lookup", method: "GET", urlTemplate: "/lookup", policy: policiesXml({ inbound: `<cache-lookup-value key="k" variable-name="got" default-value="none" /><return-response><set-body>@("probe")</set-body></return-response>` }) },
+            { id: "remove", method: "DELETE", urlTemplate: "/store", policy: policiesXml({ inbound: `<cache-remove-value key="k" /><return-response />` }) },
           ],
         },
       ],
@@ -273,7 +274,7 @@ describe("local gateway policy interpreter", () => {
       testConfig({
         apis: [
           {
-            policy: policies({
+            policy: policiesXml({
               inbound: `<send-request mode="new" response-variable-name="r" timeout="5"><set-url>${be.url}/token</set-url><set-method>POST</set-method><set-header name="X-Custom" exists-action="override"><value>c</value></set-header><set-body>payload</set-body></send-request><return-response response-variable-name="r" />`,
             }),
           },
@@ -294,8 +295,8 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             operations: [
-              { id: "ignore", urlTemplate: "/ignore", policy: policies({ inbound: `<send-request response-variable-name="r" timeout="2" ignore-error="true"><set-url>${dead}</set-url></send-request><return-response><set-body>@("probe")</set-body></return-response>` }) },
-              { id: "fail", urlTemplate: "/fail", policy: policies({ inbound: `<send-request response-variable-name="r" timeout="2"><set-url>${dead}</set-url></send-request>`, onError: `<return-response><set-status code="502" /><set-body>@("probe")</set-body></return-response>` }) },
+              { id: "ignore", urlTemplate: "/ignore", policy: policiesXml({ inbound: `<send-request response-variable-name="r" timeout="2" ignore-error="true"><set-url>${dead}</set-url></send-request><return-response><set-body>@("probe")</set-body></return-response>` }) },
+              { id: "fail", urlTemplate: "/fail", policy: policiesXml({ inbound: `<send-request response-variable-name="r" timeout="2"><set-url>${dead}</set-url></send-request>`, onError: `<return-response><set-status code="502" reason="Test" /><set-body>@("probe")</set-body></return-response>` }) },
             ],
           },
         ],
@@ -317,7 +318,7 @@ describe("local gateway policy interpreter", () => {
       res.write("data: first\n\n");
       void released.then(() => res.end("data: second\n\n"));
     });
-    const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, policy: policies({ backend: `<forward-request buffer-response="false" timeout="10" />` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, policy: policiesXml({ backend: `<forward-request buffer-response="false" timeout="10" />` }) }] }));
     const res = await fetch(`${gw.url}/`);
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     const reader = res.body!.getReader();
@@ -336,12 +337,12 @@ describe("local gateway policy interpreter", () => {
   it("forward-request to an unreachable backend runs on-error with context.LastError", async () => {
     const ev = new FakeLiteralEvaluator();
     const gw = await gateway(
-      testConfig({ apis: [{ serviceUrl: "http://127.0.0.1:9", policy: policies({ onError: `<set-status code="503" /><set-body>@("probe")</set-body>` }) }] }),
+      testConfig({ apis: [{ serviceUrl: "http://127.0.0.1:9", policy: policiesXml({ onError: `<set-status code="503" reason="Test" /><set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
     expect(res.status).toBe(503);
-    expect(await res.text()).toBe("probe");
+    expect(res.headers.get("x-probe")).toBe("probe");
     expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "forward-request", reason: "BackendConnectionFailure", section: "backend" });
   });
 
@@ -349,7 +350,7 @@ describe("local gateway policy interpreter", () => {
     const ev = new FakeLiteralEvaluator();
     const be = await backend(() => undefined);
     const gw = await gateway(
-      testConfig({ apis: [{ serviceUrl: be.url, policy: policies({ backend: `<forward-request timeout-ms="200" />`, onError: `<set-body>@("probe")</set-body>` }) }] }),
+      testConfig({ apis: [{ serviceUrl: be.url, policy: policiesXml({ backend: `<forward-request timeout-ms="200" />`, onError: `<set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }) }] }),
       { evaluator: ev },
     );
     const res = await fetch(`${gw.url}/`);
@@ -370,7 +371,7 @@ describe("local gateway policy interpreter", () => {
         apis: [
           {
             serviceUrl: be.url,
-            policy: policies({ inbound: `<authentication-managed-identity resource="api://app" client-id="mi-1" /><authentication-managed-identity resource="api://AzureADTokenExchange" output-token-variable-name="assertion" /><set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }),
+            policy: policiesXml({ inbound: `<authentication-managed-identity resource="api://app" client-id="mi-1" /><authentication-managed-identity resource="api://AzureADTokenExchange" output-token-variable-name="assertion" /><set-header name="X-Probe" exists-action="override"><value>@("probe")</value></set-header>` }),
           },
         ],
       }),
@@ -382,7 +383,7 @@ describe("local gateway policy interpreter", () => {
   });
 
   it("rate-limit-by-key answers 429 with Retry-After once the key's calls are used up", async () => {
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<rate-limit-by-key calls="2" renewal-period="60" counter-key="@(&quot;client-a&quot;)" /><return-response />` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<rate-limit-by-key calls="2" renewal-period="60" counter-key="@(&quot;client-a&quot;)" /><return-response />` }) }] }));
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${gw.url}/`)).status);
     expect(statuses).toEqual([200, 200, 429]);
@@ -397,7 +398,7 @@ describe("local gateway policy interpreter", () => {
       testConfig({
         apis: [
           {
-            policy: policies({ inbound: `${corsPolicy}<return-response><set-status code="401" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer</value></set-header></return-response>` }),
+            policy: policiesXml({ inbound: `${corsPolicy}<return-response><set-status code="401" reason="Test" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer</value></set-header></return-response>` }),
             operations: [{ method: "POST", urlTemplate: "/register" }],
           },
         ],
@@ -435,7 +436,7 @@ describe("local gateway policy interpreter", () => {
     });
 
     it("fails at load time when credentials are combined with origin *", async () => {
-      const bad = testConfig({ apis: [{ policy: policies({ inbound: `<cors allow-credentials="true"><allowed-origins><origin>*</origin></allowed-origins></cors>` }) }] });
+      const bad = testConfig({ apis: [{ policy: policiesXml({ inbound: `<cors allow-credentials="true"><allowed-origins><origin>*</origin></allowed-origins></cors>` }) }] });
       await expect(PolicyInterpreter.create(bad, { evaluator: new FakeLiteralEvaluator(), logger: quiet })).rejects.toThrow(/allow-credentials="true" cannot be combined with origin "\*"/);
     });
   });
@@ -450,14 +451,14 @@ describe("local gateway policy interpreter", () => {
   });
 
   it("refuses a request body over the size limit with 413", async () => {
-    const gw = await startGateway(testConfig({ apis: [{ operations: [{ method: "POST" }], policy: policies({ inbound: "<return-response />" }) }] }), { evaluator: new FakeLiteralEvaluator(), logger: quiet, maxRequestBodyBytes: 10 });
+    const gw = await startGateway(testConfig({ apis: [{ operations: [{ method: "POST" }], policy: policiesXml({ inbound: "<return-response />" }) }] }), { evaluator: new FakeLiteralEvaluator(), logger: quiet, maxRequestBodyBytes: 10 });
     cleanups.push(() => gw.close());
     const res = await fetch(`${gw.url}/`, { method: "POST", body: "x".repeat(11) });
     expect(res.status).toBe(413);
   });
 
   it("trace is a no-op that does not change the response", async () => {
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<trace source="test" severity="information"><message>@("secret")</message><metadata name="a" value="b" /></trace><return-response><set-status code="204" /></return-response>` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<trace source="test" severity="information"><message>@("secret")</message><metadata name="a" value="b" /></trace><return-response><set-status code="204" reason="Test" /></return-response>` }) }] }));
     expect((await fetch(`${gw.url}/`)).status).toBe(204);
   });
 
@@ -472,35 +473,64 @@ describe("local gateway policy interpreter", () => {
     const load = (cfg: ReturnType<typeof testConfig>) => PolicyInterpreter.create(cfg, { evaluator: new FakeLiteralEvaluator(), logger: quiet });
 
     it("fails on an unknown policy element, naming it", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<validate-jwt header-name='Authorization' />" }) }] }))).rejects.toThrow(/<validate-jwt> is not implemented by the local gateway/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<validate-jwt header-name='Authorization' />" }) }] }))).rejects.toThrow(/<validate-jwt> is not implemented by the local gateway/);
     });
 
     it("fails on an unknown attribute, naming it", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<set-variable name='a' value='b' colour='red' />" }) }] }))).rejects.toThrow(/attribute "colour" is not implemented/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<set-variable name='a' value='b' colour='red' />" }) }] }))).rejects.toThrow(
+        /<set-variable>: attribute "colour" of <set-variable> is not one API Management knows for it; expected name, value/,
+      );
     });
 
     it("fails on an undefined fragment", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<include-fragment fragment-id='missing' />" }) }] }))).rejects.toThrow(/fragment "missing" is not defined/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<include-fragment fragment-id='missing' />" }) }] }))).rejects.toThrow(/fragment "missing" is not defined/);
     });
 
     it("fails on an undefined named value", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<set-variable name='a' value='{{Nope}}' />" }) }] }))).rejects.toThrow(/\{\{Nope\}\}/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<set-variable name='a' value='{{Nope}}' />" }) }] }))).rejects.toThrow(/\{\{Nope\}\}/);
     });
 
     it("fails on <base/> inside a control-flow element", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<choose><when condition='@(true)'><base /></when></choose>" }) }] }))).rejects.toThrow(/<base\/> may only appear directly in a section/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<choose><when condition='@(true)'><base /></when></choose>" }) }] }))).rejects.toThrow(/<base\/> may only appear directly in a section/);
     });
 
     it("fails on an expression the evaluator cannot compile", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ inbound: "<set-variable name='a' value='@(context.Nope)' />" }) }] }))).rejects.toThrow(/not a literal expression/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: "<set-variable name='a' value='@(context.Nope)' />" }) }] }))).rejects.toThrow(/not a literal expression/);
     });
 
     it("fails on malformed XML with the document name", async () => {
       await expect(load(testConfig({ apis: [{ name: "broken", policy: "<policies><inbound></policies>" }] }))).rejects.toThrow(/policy api broken: not well-formed/);
     });
 
+    it("loads several cache-store-value in one section, fragments included, as APIM's value cache allows", async () => {
+      const cache = new ValueCache();
+      const cfg = testConfig({
+        fragments: { store: `<fragment><cache-store-value key="b" value="2" duration="5" /></fragment>` },
+        apis: [{ policy: policiesXml({ inbound: `<cache-store-value key="a" value="1" duration="5" /><include-fragment fragment-id="store" /><return-response><set-status code="204" reason="No Content" /></return-response>` }) }],
+      });
+      const gw = await startGateway(cfg, { evaluator: new FakeLiteralEvaluator(), cache, logger: quiet });
+      cleanups.push(() => gw.close());
+      expect((await fetch(`${gw.url}/`)).status).toBe(204);
+      expect([cache.lookup("a"), cache.lookup("b")]).toEqual([{ type: "string", value: "1" }, { type: "string", value: "2" }]);
+    });
+
+    it("fails on a missing attribute API Management requires, as the static checks do", async () => {
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ outbound: `<set-status code="200" />` }) }] }))).rejects.toThrow(/<set-status>: <set-status> has no attribute "reason", which API Management requires/);
+    });
+
+    it("fails on a policy in a section API Management does not allow it in, fragments inlined", async () => {
+      const cfg = testConfig({ fragments: { fwd: `<fragment><forward-request /></fragment>` }, apis: [{ policy: policiesXml({ inbound: `<include-fragment fragment-id="fwd" />` }) }] });
+      await expect(load(cfg)).rejects.toThrow(/policy fragment fwd line 1 <forward-request>: <forward-request> may not appear in <inbound>; API Management allows it in backend/);
+    });
+
+    it("fails on an attribute API Management knows that the local gateway does not implement", async () => {
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ inbound: `<set-backend-service base-url="http://x" sf-resolve-condition="@(true)" />` }) }] }))).rejects.toThrow(
+        /attribute "sf-resolve-condition" is not implemented by the local gateway; expected base-url, backend-id/,
+      );
+    });
+
     it("fails on a liquid template, which is not implemented", async () => {
-      await expect(load(testConfig({ apis: [{ policy: policies({ outbound: "<set-body template='liquid'>x</set-body>" }) }] }))).rejects.toThrow(/template="liquid" is not implemented/);
+      await expect(load(testConfig({ apis: [{ policy: policiesXml({ outbound: "<set-body template='liquid'>x</set-body>" }) }] }))).rejects.toThrow(/template="liquid" is not implemented/);
     });
   });
 
@@ -533,7 +563,7 @@ describe("local gateway policy interpreter: more paths", () => {
             path: "api",
             serviceUrl: "http://127.0.0.1:9/unused",
             operations: [{ method: "POST", urlTemplate: "/x" }],
-            policy: policies({
+            policy: policiesXml({
               inbound: `<send-request mode="copy" response-variable-name="copy" timeout="5"><set-url>${side.url}/copied</set-url></send-request><set-backend-service backend-id="other" />`,
             }),
           },
@@ -553,11 +583,11 @@ describe("local gateway policy interpreter: more paths", () => {
         apis: [
           {
             operations: [
-              { id: "a", urlTemplate: "/a", policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<return-response><set-status code="409" /></return-response>` }) },
+              { id: "a", urlTemplate: "/a", policy: policiesXml({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<return-response><set-status code="409" reason="Test" /></return-response>` }) },
               {
                 id: "b",
                 urlTemplate: "/b",
-                policy: policies({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<send-request response-variable-name="r" timeout="2"><set-url>http://127.0.0.1:9/</set-url></send-request>` }),
+                policy: policiesXml({ inbound: `<rewrite-uri template="/{missing}" />`, onError: `<send-request response-variable-name="r" timeout="2"><set-url>http://127.0.0.1:9/</set-url></send-request>` }),
               },
             ],
           },
@@ -571,7 +601,7 @@ describe("local gateway policy interpreter: more paths", () => {
   });
 
   it("rate-limit-by-key does not count calls whose increment-condition is false", async () => {
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(false)" /><return-response />` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(false)" /><return-response />` }) }] }));
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${gw.url}/`)).status);
     expect(statuses).toEqual([200, 200, 200]);
@@ -585,7 +615,7 @@ describe("local gateway policy interpreter: more paths", () => {
           {
             serviceUrl: be.url,
             operations: [{ method: "GET" }, { method: "POST" }],
-            policy: policies({ inbound: `<cors allow-credentials="true"><allowed-origins><origin>https://good.example</origin></allowed-origins></cors>` }),
+            policy: policiesXml({ inbound: `<cors allow-credentials="true"><allowed-origins><origin>https://good.example</origin></allowed-origins></cors>` }),
           },
         ],
       }),
@@ -608,14 +638,14 @@ describe("local gateway policy interpreter: more paths", () => {
         ? { ok: true, value: { type: "unsupported", clrType: "System.Text.StringBuilder", value: "x" }, text: "x", requestBodyConsumed: false, responseBodyConsumed: false, variableBodiesConsumed: [], traces: [] }
         : FakeLiteralEvaluator.prototype.evaluate.call(ev, expression, ctx);
     ev.evaluate = odd;
-    const gw = await gateway(testConfig({ apis: [{ policy: policies({ inbound: `<set-variable name="v" value="@(42)" />`, onError: `<return-response><set-status code="418" /><set-body>@("probe")</set-body></return-response>` }) }] }), { evaluator: ev });
+    const gw = await gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<set-variable name="v" value="@(42)" />`, onError: `<return-response><set-status code="418" reason="Test" /><set-body>@("probe")</set-body></return-response>` }) }] }), { evaluator: ev });
     expect((await fetch(`${gw.url}/`)).status).toBe(418);
     expect(ev.evaluations.at(-1)!.ctx.lastError).toMatchObject({ source: "set-variable", reason: "UnsupportedVariableType" });
   });
 
   it("set-body with a null expression removes the body", async () => {
     const be = await backend();
-    const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, operations: [{ method: "POST" }], policy: policies({ inbound: `<set-body>@(null)</set-body>` }) }] }));
+    const gw = await gateway(testConfig({ apis: [{ serviceUrl: be.url, operations: [{ method: "POST" }], policy: policiesXml({ inbound: `<set-body>@(null)</set-body>` }) }] }));
     await fetch(`${gw.url}/`, { method: "POST", body: "original" });
     expect(be.requests[0]!.body).toBe("");
   });

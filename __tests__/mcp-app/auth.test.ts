@@ -3,7 +3,7 @@ import { loadConfig } from "../../mcp-app/config.js";
 import { createLogger, silentLogger } from "../../mcp-app/logging.js";
 import { createApp } from "../../mcp-app/server.js";
 import { createTokenVerifier } from "../../mcp-app/auth.js";
-import { startEntraStandIn, type EntraStandIn } from "../../test-support/entra-tokens.js";
+import { startEntraStandIn, type EntraStandIn } from "../../local/entra/stand-in.js";
 import { connectClient, postMcp, readJsonRpc } from "../../test-support/mcp-client.js";
 
 const LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
@@ -156,8 +156,8 @@ describe("Entra token check on /mcp", () => {
       const result = await client.callTool({ name: "whoami", arguments: {} });
       expect(result.structuredContent).toEqual({
         authenticated: true,
-        name: "Alice Example",
-        oid: "00000000-0000-4000-8000-00000000a11c",
+        name: entra.user.name,
+        oid: entra.user.oid,
         tenant: entra.tenantId,
         scopes: ["user_impersonate", "Files.Read"],
       });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unzipSync } from "fflate";
 import { buildMcpApp, type McpAppBundle } from "../../mcp-app/build.js";
 import { connectClient } from "../../test-support/mcp-client.js";
-import { startEntraStandIn } from "../../test-support/entra-tokens.js";
+import { startEntraStandIn } from "../../local/entra/stand-in.js";
 
 let workDir: string;
 let bundle: McpAppBundle;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type ResponseMode } from "../../mcp-app/config.js";
 import { silentLogger } from "../../mcp-app/logging.js";
 import { startServer, type RunningServer } from "../../mcp-app/main.js";
-import { startEntraStandIn } from "../../test-support/entra-tokens.js";
+import { startEntraStandIn } from "../../local/entra/stand-in.js";
 import { listServerScenarios, runServerScenario, runServerScenarios, scenarioProblems, type ScenarioRun } from "../../test-support/conformance-runner.js";
 import { APPLICABLE_SERVER_SCENARIOS, NOT_APPLICABLE_SERVER_SCENARIOS } from "../../test-support/conformance-scenarios.js";
 

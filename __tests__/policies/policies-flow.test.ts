@@ -1,21 +1,25 @@
 /**
  * Executes the OAuth and MCP policies: the synthesized McpOAuth configuration runs on the local
- * gateway (real C# via Mono), with a minimal Entra ID stand-in (authorize redirect, token endpoint
- * checking the managed-identity client assertion, managed-identity token) and an echo MCP backend,
- * all on 127.0.0.1. Drives the whole flow and the attacks the lab was open to.
+ * gateway (real C# via Mono), with the project's Entra stand-in (local/entra/stand-in.ts: PKCE,
+ * single-use codes, the managed identity's client assertion, managed-identity tokens; access tokens
+ * of 120 s, so the first MCP call refreshes upstream) and an echo MCP backend, all on 127.0.0.1.
+ * Drives the whole flow and the attacks the lab was open to.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
+import { decodeJwt } from "jose";
 import { ApimGateway } from "../../constructs/apim-gateway.js";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
 import { McpAppService } from "../../constructs/mcp-app-service.js";
 import { McpOAuth } from "../../constructs/mcp-oauth.js";
 import { Observability } from "../../constructs/observability.js";
 import { ExpressionHost } from "../../local/csharp/expression-host.js";
+import { startEntraStandIn, type EntraStandIn } from "../../local/entra/stand-in.js";
 import { loadGatewayConfig } from "../../local/gateway/config.js";
+import { generateLocalValues, localIdentities, type LocalIdentities } from "../../local/gateway/local-values.js";
 import { RateLimiter, ValueCache } from "../../local/gateway/runtime-services.js";
 import { startGateway, type RunningGateway } from "../../local/gateway/server.js";
 import { baseStack, fixturePackage } from "../../test-support/synth.js";
@@ -34,10 +38,10 @@ const REDIRECT = "http://127.0.0.1:33418/callback";
 let base = "";
 let gateway: RunningGateway;
 let host: ExpressionHost;
+let entra: EntraStandIn;
+let identities: LocalIdentities;
 const servers: http.Server[] = [];
-const entraTokenRequests: URLSearchParams[] = [];
 const backendRequests: { url: string; authorization?: string; cookie?: string }[] = [];
-let counter = 0;
 /** Types of every value the policy expressions produced (set-variable may hold only basic types in APIM). */
 const resultTypes = new Set<string>();
 
@@ -117,32 +121,6 @@ const mcpCall = (token: string): Promise<Reply> =>
   call("POST", "/mcp", { body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { ...JSON_TYPE, Authorization: `Bearer ${token}`, Cookie: "a=b" } });
 
 beforeAll(async () => {
-  const entraPort = await listen((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      if (url.pathname.endsWith("/authorize")) {
-        const back = new URL(url.searchParams.get("redirect_uri") ?? "");
-        if (url.searchParams.get("login_hint") === "deny") back.search = form({ error: "access_denied", state: url.searchParams.get("state") ?? "" });
-        else back.search = form({ code: `entra-code-${++counter}`, state: url.searchParams.get("state") ?? "" });
-        res.writeHead(302, { Location: back.toString() }).end();
-      } else if (url.pathname.endsWith("/token")) {
-        const params = new URLSearchParams(body);
-        entraTokenRequests.push(params);
-        if (params.get("client_assertion") !== "managed-identity-token" || params.has("client_secret")) {
-          res.writeHead(401, JSON_TYPE).end('{"error":"invalid_client"}');
-          return;
-        }
-        const lifetime = params.get("grant_type") === "refresh_token" ? 3600 : 120;
-        res.writeHead(200, JSON_TYPE).end(JSON.stringify({ access_token: `entra-access-${++counter}`, refresh_token: `entra-refresh-${counter}`, expires_in: lifetime }));
-      } else if (url.pathname === "/managed-identity") {
-        res.writeHead(200, JSON_TYPE).end(JSON.stringify({ access_token: "managed-identity-token" }));
-      } else {
-        res.writeHead(404).end();
-      }
-    });
-  });
   const backendPort = await listen((req, res) => {
     backendRequests.push({ url: req.url ?? "", authorization: req.headers.authorization, cookie: req.headers.cookie });
     req.resume();
@@ -154,26 +132,22 @@ beforeAll(async () => {
   const { stack, resourceGroup } = baseStack();
   const observability = new Observability(stack, "observability", { resourceGroup, namePrefix: "test" });
   const apim = new ApimGateway(stack, "gateway", { resourceGroup, name: "test-apim", publisherEmail: "ops@contoso.com", publisherName: "Contoso", observability });
-  const entra = new EntraAppRegistration(stack, "entra", { displayName: "test", tenantId: "tenant", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: apim.identity });
-  const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: fixturePackage(), entra, observability });
-  new McpOAuth(stack, "oauth", { gateway: apim, entra, app, mcpPath: "mcp", rateLimit: { calls: 1000, renewalPeriod: 60 } });
+  const entraApp = new EntraAppRegistration(stack, "entra", { displayName: "test", tenantId: "tenant", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: apim.identity });
+  const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: fixturePackage(), entra: entraApp, observability });
+  new McpOAuth(stack, "oauth", { gateway: apim, entra: entraApp, app, mcpPath: "mcp", rateLimit: { calls: 1000, renewalPeriod: 60 } });
   const tf = JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
 
-  const entraBase = `http://127.0.0.1:${entraPort}/tenant/oauth2/v2.0`;
-  const config = loadGatewayConfig(
-    tf as never,
-    {
-      namedValues: {
-        "gateway-url": base,
-        "entra-authorize-url": `${entraBase}/authorize`,
-        "entra-token-url": `${entraBase}/token`,
-        "oauth-hmac-key": randomBytes(32).toString("base64"),
-        "consent-cookie-key": randomBytes(32).toString("base64"),
-      },
-      urlRewrites: { [`https://127.0.0.1:${backendPort}`]: `http://127.0.0.1:${backendPort}` },
-    },
-    { onUnresolved: (key) => (key.endsWith("default_hostname") ? `127.0.0.1:${backendPort}` : `test-${key.split(".").pop() ?? "value"}`) },
-  );
+  const entraPort = await freePort();
+  const values = generateLocalValues(tf, { gatewayUrl: base, mcpAppUrl: `http://127.0.0.1:${backendPort}`, entraUrl: `http://127.0.0.1:${entraPort}` });
+  identities = localIdentities(tf, values);
+  entra = await startEntraStandIn({
+    tenantId: identities.tenantId,
+    port: entraPort,
+    app: { clientId: identities.appClientId, redirectUris: [`${base}/oauth-callback`], scopeName: identities.scopeName },
+    managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
+    accessTokenLifetimeSeconds: 120,
+  });
+  const config = loadGatewayConfig(tf as never, values);
   host = await ExpressionHost.start();
   gateway = await startGateway(config, {
     port: gatewayPort,
@@ -187,7 +161,7 @@ beforeAll(async () => {
     },
     cache: new ValueCache(),
     rateLimiter: new RateLimiter(),
-    managedIdentityTokenUrl: `http://127.0.0.1:${entraPort}/managed-identity`,
+    managedIdentityTokenUrl: entra.managedIdentityTokenUrl,
     logger: { debug: () => undefined, warn: () => undefined },
   } as Parameters<typeof startGateway>[1]);
 }, 180_000);
@@ -195,6 +169,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await host?.close();
+  await entra?.close();
   for (const server of servers) server.close();
 });
 
@@ -230,16 +205,19 @@ describe("the whole flow", () => {
     const clientId = await register();
     const issued = await tokens(clientId);
     const before = backendRequests.length;
+    const refreshes = entra.grants.refresh_token;
     const first = await mcpCall(issued.access_token);
     expect(first.status).toBe(200);
     expect(first.headers.get("access-control-allow-origin")).toBe("*");
     const forwarded = backendRequests[before];
     expect(forwarded.url).toBe("/mcp");
     // The Entra token from the code redemption expires in 120 s: the gateway refreshed it first.
-    expect(forwarded.authorization).toMatch(/^Bearer entra-access-\d+$/);
+    expect(entra.grants.refresh_token).toBe(refreshes + 1);
+    expect(forwarded.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(decodeJwt(forwarded.authorization!.slice(7))).toMatchObject({ aud: identities.appClientId, azp: identities.appClientId, oid: entra.user.oid, iss: entra.issuer });
     expect(forwarded.authorization).not.toContain(issued.access_token);
     expect(forwarded.cookie).toBeUndefined();
-    const refreshAtEntra = entraTokenRequests.at(-1)!;
+    const refreshAtEntra = entra.tokenRequests.at(-1)!;
     expect(refreshAtEntra.get("grant_type")).toBe("refresh_token");
     expect(refreshAtEntra.get("client_assertion_type")).toBe("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 
@@ -273,9 +251,9 @@ describe("the whole flow", () => {
     const back = await signIn(clientId, challenge);
     expect(back.searchParams.get("state")).toBe("client-state");
     expect(back.searchParams.get("iss")).toBe(base);
-    const redemption = entraTokenRequests.at(-1)!;
+    const redemption = entra.tokenRequests.at(-1)!;
     expect(redemption.get("grant_type")).toBe("authorization_code");
-    expect(redemption.get("client_assertion")).toBe("managed-identity-token");
+    expect(decodeJwt(redemption.get("client_assertion") ?? "")).toMatchObject({ aud: "api://AzureADTokenExchange", sub: identities.managedIdentityPrincipalId, iss: entra.issuer });
     expect(redemption.get("code_verifier")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(redemption.get("redirect_uri")).toBe(`${base}/oauth-callback`);
     expect(redemption.has("client_secret")).toBe(false);

@@ -6,8 +6,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePolicyXml, walkElements, type PolicyElement } from "../../constructs/policy-rules/parse.js";
-import { expandFragments, sections } from "../../constructs/policy-rules/rule.js";
+import { parsePolicyXml, walkElements, type PolicyElement } from "../../apim-policy/parse.js";
+import { expandFragments } from "../../apim-policy/fragments.js";
+import { sections } from "../../apim-policy/sections.js";
 import type { PolicyDocument } from "../../constructs/policy-set.js";
 
 const POLICIES = join(import.meta.dirname, "..", "..", "policies");

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { csharpAllowedTypes } from "../../constructs/policy-rules/index.js";
-import { ALLOWED_FULL_NAMES, ALLOWED_SHORT_NAMES } from "../../constructs/policy-rules/csharp-allowlist.js";
-import { CSharpLexError, lexCSharp } from "../../constructs/policy-rules/csharp.js";
-import { declaredNames, typeReferences } from "../../constructs/policy-rules/csharp-types.js";
+import { ALLOWED_FULL_NAMES, ALLOWED_SHORT_NAMES } from "../../apim-policy/allowlist.js";
+import { CSharpLexError, lexCSharp } from "../../apim-policy/csharp-lexer.js";
+import { declaredNames, typeReferences } from "../../apim-policy/csharp-types.js";
 import { cleanPolicySet, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 
 const tokensOf = (code: string) => lexCSharp(code).tokens;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { knownPolicyElements } from "../../constructs/policy-rules/index.js";
-import { cleanPolicySet, fragmentXml, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
+import { knownPolicyElements, policyAttributes, policySections, policyTiers } from "../../constructs/policy-rules/index.js";
+import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("rule known-policy-elements", () => {
   it("passes the clean set", () => {
@@ -65,6 +65,91 @@ describe("rule known-policy-elements", () => {
     const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<choose><when condition="@(true)"><frobnicate /></when><otherwise><set-status code="1" /></otherwise></choose>` }));
     expect(knownPolicyElements.check(set).map((v) => v.message)).toEqual([
       `unknown policy element <frobnicate> at line 3, column 46 inside <when>; API Management has no such policy or child element`,
+    ]);
+  });
+});
+
+describe("rule policy-attributes", () => {
+  it("passes the clean set", () => {
+    expect(policyAttributes.check(cleanPolicySet())).toEqual([]);
+  });
+
+  it("fails an attribute the element does not have, naming the ones it has", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<set-variable name="a" value="b" colour="red" />` }));
+    expect(policyAttributes.check(set)).toEqual([
+      {
+        rule: "policy-attributes",
+        document: "global",
+        message: `attribute "colour" of <set-variable> at line 3, column 12 is not one API Management knows for it; expected name, value`,
+      },
+    ]);
+  });
+
+  it("fails a missing required attribute, in a child element too", () => {
+    const set = withXml(
+      cleanPolicySet(),
+      "global",
+      policiesXml({ inbound: `<cache-lookup-value key="k" />`, outbound: `<trace source="s"><metadata name="a" /></trace>` }),
+    );
+    expect(policyAttributes.check(set).map((v) => v.message)).toEqual([
+      `<cache-lookup-value> at line 3, column 12 has no attribute "variable-name", which API Management requires`,
+      `<metadata> at line 5, column 31 has no attribute "value", which API Management requires`,
+    ]);
+  });
+
+  it("fails attributes on the root and on sections", () => {
+    const set = withXml(cleanPolicySet(), "global", `<policies id="x">\n<inbound order="1"><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`);
+    expect(policyAttributes.check(set).map((v) => v.message)).toEqual([
+      `attribute "id" of <policies> at line 1, column 1 is not one API Management knows for it; expected no attributes`,
+      `attribute "order" of <inbound> at line 2, column 1 is not one API Management knows for it; expected no attributes`,
+    ]);
+  });
+});
+
+describe("rule policy-sections", () => {
+  it("passes the clean set", () => {
+    expect(policySections.check(cleanPolicySet())).toEqual([]);
+  });
+
+  it("fails a policy in a section its page does not allow, naming the file", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ outbound: `<base /><rewrite-uri template="/x" />` }));
+    expect(policySections.check(set)).toEqual([
+      {
+        rule: "policy-sections",
+        document: "global",
+        message: `<rewrite-uri> at line 5, column 21 may not appear in <outbound>; API Management allows it in inbound (policies/global.xml)`,
+      },
+    ]);
+  });
+
+  it("checks a fragment in each section that includes it, nested in control flow, once per section", () => {
+    let set = withDocument(cleanPolicySet(), policyDoc("fragment", "forward", fragmentXml(`<choose><when condition="@(true)"><forward-request /></when></choose>`)));
+    set = withXml(set, "global", policiesXml({ inbound: `<include-fragment fragment-id="forward" />`, outbound: `<include-fragment fragment-id="forward" />`, backend: `<include-fragment fragment-id="forward" />` }));
+    expect(policySections.check(set).map((v) => `${v.document}: ${v.message}`)).toEqual([
+      `forward: <forward-request> at line 3, column 35 may not appear in <inbound>; API Management allows it in backend (policies/fragments/forward.xml)`,
+      `forward: <forward-request> at line 3, column 35 may not appear in <outbound>; API Management allows it in backend (policies/fragments/forward.xml)`,
+    ]);
+  });
+
+  it("does not apply the section rules to a policy's own parts (set-method inside send-request in outbound)", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ outbound: `<base /><send-request response-variable-name="r"><set-url>https://x.example</set-url><set-method>GET</set-method></send-request>` }));
+    expect(policySections.check(set)).toEqual([]);
+  });
+});
+
+describe("rule policy-tiers", () => {
+  it("passes the clean set", () => {
+    expect(policyTiers.check(cleanPolicySet())).toEqual([]);
+  });
+
+  it("fails a policy the v2 gateway does not support", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<quota-by-key counter-key="k" renewal-period="60" calls="10" />` }));
+    expect(policyTiers.check(set)).toEqual([
+      {
+        rule: "policy-tiers",
+        document: "global",
+        message: `<quota-by-key> at line 3, column 12 is not supported on the v2 gateway; API Management supports it on classic, self-hosted`,
+      },
     ]);
   });
 });

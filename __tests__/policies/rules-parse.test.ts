@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runPolicyRules, xmlWellFormed } from "../../constructs/policy-rules/index.js";
-import { parsePolicyXml, type PolicyElement } from "../../constructs/policy-rules/parse.js";
+import { parsePolicyXml, type PolicyElement } from "../../apim-policy/parse.js";
 import { cleanPolicySet, policiesXml, policyDoc, singleDocumentSet, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("parsePolicyXml", () => {

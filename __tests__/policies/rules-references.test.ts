@@ -30,6 +30,13 @@ describe("rule named-values-defined", () => {
     expect(v[0]!.message).toMatch(/^"\{\{bad name!\}\}" at line 3 is not a valid named value reference/);
   });
 
+  it("fails a defined name written with spaces inside the braces, which API Management does not trim", () => {
+    const set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<set-variable name="x" value="{{ gateway-url }}" />` }));
+    expect(namedValuesDefined.check(set).map((v) => v.message)).toEqual([
+      `"{{ gateway-url }}" at line 3 is not a valid named value reference; names use letters, digits, '.', '-', '_' (1-256 characters)`,
+    ]);
+  });
+
   it("still checks documents that are not well-formed", () => {
     const set = withXml(cleanPolicySet(), "global", `<policies><inbound>{{nope}}`);
     expect(namedValuesDefined.check(set).map((v) => v.message)).toEqual([

@@ -27,12 +27,18 @@ describe("policyRules", () => {
       "size-limits",
       "no-terraform-interpolation",
       "known-policy-elements",
+      "policy-attributes",
+      "policy-sections",
+      "policy-tiers",
       "rawxml-expression-entities",
       "csharp-allowed-types",
       "mcp-streaming",
       "no-secret-trace",
       "cache-values",
       "regex-anchors",
+      "variable-flow",
+      "fragment-contracts",
+      "cache-records",
     ]);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * The .NET types (and, where restricted, members) API Management allows in policy expressions, as the expression
- * host enforces them on compiled IL. The type list is the static checks' (constructs/policy-rules/csharp-allowlist.ts,
+ * host enforces them on compiled IL. The type list is the policy language's (apim-policy/allowlist.ts,
  * from Microsoft's "API Management policy expressions" reference), so both agree on types; this module adds the
  * member restrictions of that reference, which the host can check precisely, and the types the C# compiler implies.
  * Names are reflection names without generic arity (`System.Collections.Generic.List`), nested types with `+`.
  */
-import { ALLOWED_TYPES, RESTRICTED_MEMBERS } from "../../constructs/policy-rules/csharp-allowlist.js";
+import { ALLOWED_TYPES, RESTRICTED_MEMBERS } from "../../apim-policy/allowlist.js";
 
 /** Allowed members of one type: every member (`"*"`), or the listed names (`.ctor` for constructors, property names without get_/set_). */
 export type AllowedMembers = "*" | readonly string[];

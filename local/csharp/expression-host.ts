@@ -3,18 +3,20 @@
  * process. Expressions are compiled in batches (one `mcs` run per batch, cached on disk by content hash), checked
  * against APIM's allow-list on their compiled IL, and evaluated over JSON lines on the child's stdin/stdout.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { APIM_ALLOW_LIST, type CSharpAllowList } from "./allowlist.js";
+import { ExpressionCompileError, ExpressionHostError } from "./errors.js";
+import { abbreviate, dedupeFailures, parseExpression, unreferencedForbidden, wrap, type ParsedExpression } from "./expression-source.js";
+import { FRAMEWORK_REFERENCES, prepareToolchain, runCompiler } from "./toolchain.js";
 import type { ExpressionContext, ExpressionFailure, ExpressionResult, TypedValue } from "./types.js";
 
 export type * from "./types.js";
+export { ExpressionCompileError, ExpressionHostError, MonoNotInstalledError } from "./errors.js";
 
 export interface ExpressionHostOptions {
   /** Types and members expressions may use. @default APIM_ALLOW_LIST */
@@ -41,66 +43,6 @@ export interface ExpressionHostStats {
   readonly evaluations: number;
   /** Times the Mono process was replaced after it died or an evaluation timed out. */
   readonly restarts: number;
-}
-
-/** Mono's compiler or runtime is not installed. */
-export class MonoNotInstalledError extends Error {
-  override name = "MonoNotInstalledError";
-}
-
-/** One or more expressions could not be compiled or were refused; `failures` says which and why. */
-export class ExpressionCompileError extends Error {
-  override name = "ExpressionCompileError";
-  constructor(readonly failures: readonly ExpressionFailure[]) {
-    super(
-      `${failures.length} policy expression(s) failed to compile:\n` +
-        failures
-          .map((f) => `- ${abbreviate(f.expression)}\n    ${f.reason}: ${f.messages.join("\n    ")}`)
-          .join("\n"),
-    );
-  }
-}
-
-/** The expression host process failed (exited, protocol error, timeout). Not an error of the expression itself. */
-export class ExpressionHostError extends Error {
-  override name = "ExpressionHostError";
-}
-
-const HOST_SOURCES = fileURLToPath(new URL("./host/", import.meta.url));
-const NEWTONSOFT_CANDIDATES = [
-  "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll",
-  "/usr/lib/mono/gac/Newtonsoft.Json/6.0.0.0__b9a188c8922137c6/Newtonsoft.Json.dll",
-];
-const FRAMEWORK_REFERENCES = ["System.dll", "System.Core.dll", "System.Xml.dll", "System.Xml.Linq.dll"];
-/** Namespaces in scope in every expression, as in APIM (plus the local context API). */
-const EXPRESSION_USINGS = [
-  "System",
-  "System.Collections.Generic",
-  "System.IO",
-  "System.Linq",
-  "System.Net",
-  "System.Security.Cryptography",
-  "System.Security.Cryptography.X509Certificates",
-  "System.Text",
-  "System.Text.RegularExpressions",
-  "System.Xml.Linq",
-  "Newtonsoft.Json",
-  "Newtonsoft.Json.Linq",
-  "ApimLocal.Context",
-];
-/** Well-known types that are not even referenced by the expression compiler, named so the refusal is clear. */
-const UNREFERENCED_FORBIDDEN: Readonly<Record<string, string>> = {
-  HttpClient: "System.Net.Http.HttpClient",
-  HttpRequestMessage: "System.Net.Http.HttpRequestMessage",
-  HttpClientHandler: "System.Net.Http.HttpClientHandler",
-};
-
-interface ParsedExpression {
-  readonly source: string;
-  readonly key: string;
-  readonly className: string;
-  readonly kind: "expression" | "block";
-  readonly code: string;
 }
 
 interface Pending {
@@ -164,47 +106,7 @@ export class ExpressionHost {
 
   /** Compiles (or reuses) the host program, starts it, and sends it the allow-list. */
   static async start(opts: ExpressionHostOptions = {}): Promise<ExpressionHost> {
-    const mcs = opts.mcsPath ?? "mcs";
-    const mono = opts.monoPath ?? "mono";
-    const mcsVersion = toolVersion(mcs, "mcs (the Mono C# compiler, Debian package mono-mcs)");
-    toolVersion(mono, "mono (the Mono runtime, Debian package mono-runtime)");
-    const newtonsoft = opts.newtonsoftJsonPath ?? NEWTONSOFT_CANDIDATES.find((p) => existsSync(p));
-    if (!newtonsoft || !existsSync(newtonsoft)) {
-      throw new MonoNotInstalledError(
-        `Newtonsoft.Json.dll not found (looked in ${opts.newtonsoftJsonPath ?? NEWTONSOFT_CANDIDATES.join(", ")}): ` +
-          "install the Debian package libnewtonsoft-json5.0-cil (see .ci/apt-packages).",
-      );
-    }
-    const sourceFiles = readdirSync(HOST_SOURCES)
-      .filter((f) => f.endsWith(".cs"))
-      .sort();
-    const hash = createHash("sha256").update(mcsVersion).update(newtonsoft);
-    for (const f of sourceFiles) hash.update(f).update(readFileSync(join(HOST_SOURCES, f)));
-    const cacheDir = join(opts.cacheDir ?? join(tmpdir(), "apim-expression-host"), `host-${hash.digest("hex").slice(0, 16)}`);
-    await mkdir(cacheDir, { recursive: true });
-    const hostExe = join(cacheDir, "apim-expression-host.exe");
-    let compilerRuns = 0;
-    if (!existsSync(hostExe)) {
-      const work = await mkdtemp(join(cacheDir, "build-"));
-      try {
-        const out = join(work, "apim-expression-host.exe");
-        const result = await runCompiler(mcs, [
-          "-noconfig",
-          "-nologo",
-          "-target:exe",
-          "-optimize+",
-          `-out:${out}`,
-          ...FRAMEWORK_REFERENCES.map((r) => `-r:${r}`),
-          `-r:${newtonsoft}`,
-          ...sourceFiles.map((f) => join(HOST_SOURCES, f)),
-        ]);
-        compilerRuns++;
-        if (result.code !== 0) throw new ExpressionHostError(`compiling the expression host failed:\n${result.output}`);
-        await rename(out, hostExe);
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
-    }
+    const { mcs, mono, hostExe, newtonsoft, cacheDir, compilerRuns } = await prepareToolchain(opts);
     installExitHook();
     const host = new ExpressionHost(
       { mcs, mono, hostExe, newtonsoft, cacheDir },
@@ -552,87 +454,6 @@ export class ExpressionHost {
   private assertOpen(): void {
     if (this.closed) throw new ExpressionHostError("the expression host is closed");
   }
-}
-
-/** Splits `@(...)` / `@{...}` into kind and code; anything else is a syntax failure. */
-function parseExpression(source: string): ParsedExpression | { failure: ExpressionFailure } {
-  const text = source.trim();
-  let kind: ParsedExpression["kind"];
-  if (text.startsWith("@(") && text.endsWith(")")) kind = "expression";
-  else if (text.startsWith("@{") && text.endsWith("}")) kind = "block";
-  else {
-    return {
-      failure: {
-        expression: source,
-        reason: "syntax",
-        messages: ["a policy expression must be @(expression) or @{ statements; return value; }"],
-      },
-    };
-  }
-  const code = text.slice(2, -1);
-  if (code.trim() === "") {
-    return { failure: { expression: source, reason: "syntax", messages: ["the policy expression is empty"] } };
-  }
-  const key = createHash("sha256").update(kind).update("\n").update(code).digest("hex").slice(0, 24);
-  return { source, key, className: `E_${key}`, kind, code };
-}
-
-/** The C# source of one expression; `#line` makes compiler positions relative to the expression text. */
-function wrap(item: ParsedExpression): string {
-  const usings = EXPRESSION_USINGS.map((u) => `using ${u};`).join("\n");
-  const body =
-    item.kind === "expression"
-      ? `return (\n#line 1 "${item.className}"\n${item.code}\n#line default\n);`
-      : `\n#line 1 "${item.className}"\n${item.code}\n#line default\n`;
-  return `${usings}\nnamespace ApimPolicyExpressions {\npublic static class ${item.className} {\npublic static object Run(IContext context) {\n${body}\n}\n}\n}\n`;
-}
-
-/** Forbidden types named in "type or namespace not found" errors: the compiler is not even given their assemblies. */
-function unreferencedForbidden(messages: readonly string[]): string[] {
-  const found = new Set<string>();
-  for (const m of messages) {
-    if (!/CS0246|CS0234|CS0103/.test(m)) continue;
-    for (const [name, full] of Object.entries(UNREFERENCED_FORBIDDEN)) if (m.includes(`\`${name}'`)) found.add(full);
-    if (/`Http' does not exist in the namespace `System.Net'/.test(m)) found.add("System.Net.Http (namespace)");
-  }
-  return [...found];
-}
-
-function dedupeFailures(failures: ExpressionFailure[]): ExpressionFailure[] {
-  const seen = new Set<string>();
-  return failures.filter((f) => {
-    const k = `${f.expression}\u0000${f.reason}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-function abbreviate(expression: string): string {
-  const oneLine = expression.replace(/\s+/g, " ").trim();
-  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine;
-}
-
-function toolVersion(command: string, what: string): string {
-  const result = spawnSync(command, ["--version"], { encoding: "utf8" });
-  if (result.error || result.status !== 0) {
-    throw new MonoNotInstalledError(
-      `${what} is required to evaluate policy expressions but \`${command} --version\` failed` +
-        `${result.error ? ` (${result.error.message})` : ""}: apt-get install -y $(cat .ci/apt-packages)`,
-    );
-  }
-  return result.stdout.split("\n")[0] ?? "";
-}
-
-function runCompiler(command: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
-    child.on("error", (e) => reject(new MonoNotInstalledError(`cannot run ${command}: ${e.message}`)));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
 }
 
 function installExitHook(): void {

@@ -15,13 +15,25 @@
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
  *   authentication-managed-identity calls.
  *
- * The test user signs in without a login page (the stand-in approves at once).
+ * The test user signs in without a login page (the stand-in approves at once). Tests of an MCP
+ * server use the same stand-in as a token issuer: `mint()` signs access tokens with any claims
+ * (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the JWKS can
+ * rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
+ *
+ *   const entra = await startEntraStandIn();               // any tenant, app and identity
+ *   const config = loadConfig({ ...entra.env });             // ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_JWKS_URI / ENTRA_ISSUER
+ *   const token = await entra.mint();                        // valid for the app, as the test user
+ *   const expired = await entra.mint({ claims: { exp: entra.now() - 3600 } });
  */
 import http from "node:http";
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { OAuth2Server, Events, type MutableRedirectUri } from "oauth2-mock-server";
+import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
+import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
+
+export type { SigningKey } from "./keys.js";
 
 export interface EntraUser {
   readonly oid: string;
@@ -30,18 +42,18 @@ export interface EntraUser {
 }
 
 export interface EntraStandInOptions {
-  /** Tenant id (GUID). */
-  readonly tenantId: string;
-  /** The MCP server's app registration. */
-  readonly app: {
+  /** Tenant id (GUID). @default a random GUID */
+  readonly tenantId?: string;
+  /** The MCP server's app registration. @default a random client id, no redirect URIs */
+  readonly app?: {
     readonly clientId: string;
     /** Web redirect URIs (the gateway's `/oauth-callback`). */
     readonly redirectUris: readonly string[];
     /** Delegated scope name. @default "user_impersonate" */
     readonly scopeName?: string;
   };
-  /** The gateway's user-assigned managed identity, trusted by the app's federated credential. */
-  readonly managedIdentity: { readonly clientId: string; readonly principalId: string };
+  /** The gateway's user-assigned managed identity, trusted by the app's federated credential. @default random ids */
+  readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
   /** @default a "Local Test User" with a fixed oid */
   readonly user?: EntraUser;
   /** @default 0 (any free port) */
@@ -64,9 +76,34 @@ export interface EntraStandIn {
   readonly user: EntraUser;
   /** Successful token grants so far, by grant type (tests use it to see upstream refreshes). */
   readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
+  /** Every request body the token endpoint received, in order (tests check what the gateway sent). */
+  readonly tokenRequests: readonly URLSearchParams[];
+  /** The app's client id. */
+  readonly clientId: string;
+  /** Environment for an MCP server checking tokens against this stand-in. */
+  readonly env: Readonly<Record<string, string>>;
+  /** JWKS requests served so far. */
+  readonly jwksFetches: number;
+  /** Keys currently published in the JWKS. */
+  readonly publishedKids: readonly string[];
+  /** Seconds since the epoch. */
+  now(): number;
   /** Issues a token as the managed identity would get it (tests use it to build assertions). */
   managedIdentityToken(resource: string): Promise<string>;
+  /** Signs an access token; the defaults make it valid for the app, as the test user. */
+  mint(options?: MintOptions): Promise<string>;
+  /** A fresh key pair that is NOT published (for "wrong key" tests). */
+  createKey(): Promise<SigningKey>;
+  /** Publishes a new key and signs with it from now on (the old ones stay published unless `retireOld`). */
+  rotate(options?: { retireOld?: boolean }): Promise<SigningKey>;
+  /** Makes the JWKS endpoint answer 503 until called with false. */
+  setUnavailable(unavailable: boolean): void;
   close(): Promise<void>;
+}
+
+export interface MintOptions extends SignOptions {
+  /** Claims to set (overriding the defaults) or, with `undefined`, to remove. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULT_TEST_USER: EntraUser = {
@@ -93,43 +130,11 @@ interface RefreshGrant {
   readonly scope: string;
 }
 
-function aadError(res: http.ServerResponse, status: number, error: string, code: number, description: string): void {
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
-  res.end(
-    JSON.stringify({
-      error,
-      error_description: `AADSTS${code}: ${description}`,
-      error_codes: [code],
-      timestamp: new Date().toISOString(),
-      trace_id: randomUUID(),
-      correlation_id: randomUUID(),
-    }),
-  );
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
-
-async function readForm(req: http.IncomingMessage, limit = 64 * 1024): Promise<URLSearchParams | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(c as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-}
-
 /** Starts the stand-in on 127.0.0.1. */
-export async function startEntraStandIn(options: EntraStandInOptions): Promise<EntraStandIn> {
-  const tenant = options.tenantId;
-  const app = options.app;
+export async function startEntraStandIn(options: EntraStandInOptions = {}): Promise<EntraStandIn> {
+  const tenant = options.tenantId ?? randomUUID();
+  const app = options.app ?? { clientId: randomUUID(), redirectUris: [] };
+  const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
   const user = options.user ?? DEFAULT_TEST_USER;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
@@ -145,7 +150,8 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
   const mock = new OAuth2Server(undefined, undefined, {
     endpoints: { authorize: paths.authorize, jwks: paths.jwks, token: "/_mock/token", wellKnownDocument: "/_mock/openid-configuration" },
   });
-  await mock.issuer.keys.generate("RS256");
+  const keys = await SigningKeys.create();
+  const tokenRequests: URLSearchParams[] = [];
   const pending = new Map<string, PendingCode>();
   const grants = { authorization_code: 0, refresh_token: 0, managed_identity: 0 };
   const refreshTokens = new Map<string, RefreshGrant>();
@@ -168,21 +174,19 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
   let baseUrl = "";
   let issuer = "";
 
-  const buildToken = (claims: Record<string, unknown>, expiresIn = lifetime) =>
-    mock.issuer.buildToken({
-      expiresIn,
-      scopesOrTransform: (_h, payload) => {
-        Object.assign(payload, claims);
-      },
-    });
+  const now = () => Math.floor(Date.now() / 1000);
+  const buildToken = (claims: Record<string, unknown>, expiresIn = lifetime) => {
+    const t = now();
+    return keys.sign({ iss: issuer, iat: t, nbf: t, exp: t + expiresIn, ...claims });
+  };
 
   const managedIdentityToken = (resource: string) =>
     buildToken({
       aud: resource,
-      sub: options.managedIdentity.principalId,
-      oid: options.managedIdentity.principalId,
-      azp: options.managedIdentity.clientId,
-      appid: options.managedIdentity.clientId,
+      sub: managedIdentity.principalId,
+      oid: managedIdentity.principalId,
+      azp: managedIdentity.clientId,
+      appid: managedIdentity.clientId,
       tid: tenant,
       idtyp: "app",
       ver: "2.0",
@@ -190,11 +194,11 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
 
   const verifyAssertion = async (assertion: string): Promise<string | undefined> => {
     try {
-      const jwks = createLocalJWKSet({ keys: mock.issuer.keys.toJSON() });
+      const jwks = createLocalJWKSet(keys.jwks());
       await jwtVerify(assertion, jwks, {
         issuer,
         audience: EXCHANGE_AUDIENCE,
-        subject: options.managedIdentity.principalId,
+        subject: managedIdentity.principalId,
         algorithms: ["RS256"],
         clockTolerance: 60,
       });
@@ -246,6 +250,20 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     return body;
   };
 
+  /** The claims of the access tokens mint() signs by default: the test user's token for the app. */
+  const accessTokenClaims = (clientId: string): Record<string, unknown> => ({
+    aud: clientId,
+    azp: clientId,
+    azpacr: "2",
+    scp: scopeName,
+    oid: user.oid,
+    sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
+    tid: tenant,
+    name: user.name,
+    preferred_username: user.preferredUsername,
+    ver: "2.0",
+  });
+
   const authorize = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const q = url.searchParams;
     const clientId = q.get("client_id");
@@ -279,6 +297,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     }
     const form = await readForm(req);
     if (!form) return aadError(res, 400, "invalid_request", 90009, "The request body is too large.");
+    tokenRequests.push(form);
     const clientId = form.get("client_id");
     if (clientId !== app.clientId) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
     if (form.has("client_secret") || req.headers.authorization) {
@@ -325,7 +344,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     const resource = url.searchParams.get("resource");
     const cid = url.searchParams.get("client_id");
     if (!resource) return aadError(res, 400, "invalid_request", 0, "Required query variable 'resource' is missing.");
-    if (cid && cid !== options.managedIdentity.clientId) return aadError(res, 400, "invalid_request", 0, `Identity with client_id '${cid}' not found.`);
+    if (cid && cid !== managedIdentity.clientId) return aadError(res, 400, "invalid_request", 0, `Identity with client_id '${cid}' not found.`);
     const accessToken = await managedIdentityToken(resource);
     grants.managed_identity++;
     const now = Math.floor(Date.now() / 1000);
@@ -333,7 +352,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     res.end(
       JSON.stringify({
         access_token: accessToken,
-        client_id: options.managedIdentity.clientId,
+        client_id: managedIdentity.clientId,
         expires_in: String(lifetime),
         expires_on: String(now + lifetime),
         not_before: String(now),
@@ -365,7 +384,12 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
           }),
         );
       }
-      if (method === "GET" && url.pathname === paths.jwks) return mock.service.requestHandler(req, res);
+      if (method === "GET" && url.pathname === paths.jwks) {
+        keys.fetches++;
+        if (keys.unavailable) return aadError(res, 503, "temporarily_unavailable", 90033, "The key set is unavailable (stand-in switched off).");
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(JSON.stringify(keys.jwks()));
+      }
       if (method === "GET" && url.pathname === paths.authorize) return authorize(req, res, url);
       if (method === "POST" && url.pathname === paths.token) return token(req, res);
       if (method === "GET" && url.pathname === paths.msi) return msi(res, url, req);
@@ -393,7 +417,31 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     tenantId: tenant,
     user,
     grants,
+    tokenRequests,
+    clientId: app.clientId,
+    env: { ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: app.clientId, ENTRA_JWKS_URI: `${baseUrl}${paths.jwks}`, ENTRA_ISSUER: issuer, MCP_REQUIRED_SCOPE: scopeName },
+    get jwksFetches() {
+      return keys.fetches;
+    },
+    get publishedKids() {
+      return keys.publishedKids;
+    },
+    now,
     managedIdentityToken,
+    mint: (mint: MintOptions = {}) => {
+      const t = now();
+      const claims: Record<string, unknown> = { ...accessTokenClaims(app.clientId), iss: issuer, iat: t - 5, nbf: t - 5, exp: t + lifetime, uti: randomUUID() };
+      for (const [name, value] of Object.entries(mint.claims ?? {})) {
+        if (value === undefined) delete claims[name];
+        else claims[name] = value;
+      }
+      return keys.sign(claims, mint);
+    },
+    createKey: newSigningKey,
+    rotate: (rotation) => keys.rotate(rotation),
+    setUnavailable: (value) => {
+      keys.unavailable = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { NamedValueError, substituteNamedValues as substitute } from "../../apim-policy/named-values.js";
 import { evaluateTemplate, TerraformExpressionError, type ReferenceResolver } from "./terraform-expr.js";
 
 export const DEFAULT_TF_JSON = "cdktf.out/stacks/mcp/cdk.tf.json";
@@ -350,14 +351,17 @@ export function applyUrlRewrites(text: string, rewrites: Readonly<Record<string,
 }
 
 /**
- * Substitutes `{{name}}` as APIM does before a policy is compiled. An unknown name fails loudly.
- * Named-value names are case-insensitive in APIM.
+ * Substitutes `{{name}}` as APIM does before a policy is compiled (apim-policy/named-values.ts:
+ * the name exactly as written between the braces). An unknown or malformed name fails loudly.
+ * Names are matched case-insensitively, as Azure resource names are.
  */
 export function substituteNamedValues(xml: string, namedValues: ReadonlyMap<string, NamedValue>, where: string): string {
   const lower = new Map([...namedValues.values()].map((nv) => [nv.name.toLowerCase(), nv]));
-  return xml.replace(/\{\{([^{}]+)\}\}/g, (_m, name: string) => {
-    const nv = lower.get(name.trim().toLowerCase());
-    if (!nv) throw new ConfigError(`policy ${where} references named value {{${name}}}, which the config does not define`);
-    return nv.value;
-  });
+  try {
+    return substitute(xml, (name) => lower.get(name.toLowerCase())?.value);
+  } catch (e) {
+    if (!(e instanceof NamedValueError)) throw e;
+    if (e.problem === "undefined") throw new ConfigError(`policy ${where} references named value ${e.reference}, which the config does not define`);
+    throw new ConfigError(`policy ${where}: ${e.message}`);
+  }
 }

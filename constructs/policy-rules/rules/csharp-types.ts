@@ -1,4 +1,4 @@
-import { memberAllowed, typeReferences } from "../csharp-types.js";
+import { memberAllowed, typeReferences } from "../../../apim-policy/csharp-types.js";
 import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 /**

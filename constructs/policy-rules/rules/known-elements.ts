@@ -1,51 +1,118 @@
 import type { PolicyViolation } from "../../policy-set.js";
-import { childElements, type PolicyElement } from "../parse.js";
-import { CHILD_ELEMENTS, POLICY_STATEMENTS, SECTIONS, type ElementSpec } from "../policy-elements.js";
-import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { childElements, type PolicyElement } from "../../../apim-policy/parse.js";
+import { POLICY_STATEMENTS, STATEMENT_CONTAINER } from "../../../apim-policy/elements.js";
+import { setPipelines } from "../../../apim-policy/effective.js";
+import { SECTIONS } from "../../../apim-policy/sections.js";
+import { attributeProblems, checkContent, sectionProblem, tierProblem, type CheckedElement, type ElementProblem } from "../../../apim-policy/validate.js";
+import { at, violation, wellFormedDocuments, type PolicyRule, type WellFormedDocument } from "../rule.js";
 
-const ID = "known-policy-elements";
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);
+
+/** The statement containers of a document: its sections, or a fragment's root. */
+function containers(root: PolicyElement): PolicyElement[] {
+  if (root.name === "policies") return childElements(root).filter((s) => SECTION_SET.has(s.name));
+  return root.name === "fragment" ? [root] : [];
+}
+
+const checked = new WeakMap<PolicyElement, { problems: ElementProblem[]; found: CheckedElement[] }>();
+
+/** A document checked against the element table (apim-policy/validate.ts), once for the three rules that use it. */
+function tableCheck(doc: WellFormedDocument): { problems: ElementProblem[]; found: CheckedElement[] } {
+  let result = checked.get(doc.root);
+  if (!result) {
+    const found: CheckedElement[] = [];
+    const problems = containers(doc.root).flatMap((container) => checkContent(container, STATEMENT_CONTAINER, (f) => found.push(f)));
+    result = { problems, found };
+    checked.set(doc.root, result);
+  }
+  return result;
+}
 
 /**
  * Only policy elements API Management knows, each in a place it may appear: policy statements in
  * sections, fragments and policy containers (`when`, `otherwise`, `retry`, `wait`,
- * `limit-concurrency`); each policy's own child elements inside it.
+ * `limit-concurrency`); each policy's own child elements inside it (apim-policy/elements.ts).
  */
 export const knownPolicyElements: PolicyRule = {
-  id: ID,
+  id: "known-policy-elements",
   description: "Only policy elements API Management knows, each where it may appear.",
   check(set) {
     const out: PolicyViolation[] = [];
-    for (const { doc, root } of wellFormedDocuments(set)) {
-      // Root and sections are the structure rules' business; check what they hold.
-      const containers =
-        root.name === "policies" ? childElements(root).filter((s) => SECTION_SET.has(s.name)) : root.name === "fragment" ? [root] : [];
-      for (const container of containers) checkChildren(container, { policies: true }, doc.name, out);
+    for (const doc of wellFormedDocuments(set)) {
+      for (const p of tableCheck(doc).problems) {
+        if (p.kind === "unknown-element" || p.kind === "misplaced-element") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
+      }
     }
     return out;
   },
 };
 
-function checkChildren(parent: PolicyElement, spec: ElementSpec, document: string, out: PolicyViolation[]): void {
-  if (spec.anyContent) return;
-  for (const child of childElements(parent)) {
-    const own = spec.children?.includes(child.name) ? (POLICY_STATEMENTS[child.name] ?? CHILD_ELEMENTS[child.name]) : undefined;
-    const policy = spec.policies ? POLICY_STATEMENTS[child.name] : undefined;
-    const childSpec = own ?? policy;
-    if (childSpec) {
-      checkChildren(child, childSpec, document, out);
-      continue;
+/**
+ * Every attribute is one API Management knows for its element, and every attribute its page marks
+ * required is there; the roots and sections carry none (apim-policy/elements.ts).
+ */
+export const policyAttributes: PolicyRule = {
+  id: "policy-attributes",
+  description: "Each policy element carries only attributes API Management knows for it, and the ones it requires.",
+  check(set) {
+    const out: PolicyViolation[] = [];
+    for (const doc of wellFormedDocuments(set)) {
+      const bare = [doc.root, ...(doc.root.name === "policies" ? childElements(doc.root).filter((s) => SECTION_SET.has(s.name)) : [])];
+      const problems = [...bare.flatMap((el) => attributeProblems(el, { attributes: {} })), ...tableCheck(doc).problems];
+      for (const p of problems) {
+        if (p.kind === "unknown-attribute" || p.kind === "missing-attribute") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
+      }
     }
-    const known = POLICY_STATEMENTS[child.name] !== undefined || CHILD_ELEMENTS[child.name] !== undefined;
-    const expected = [...(spec.children ?? []), ...(spec.policies ? ["policy statements"] : [])];
-    out.push(
-      violation(
-        ID,
-        document,
-        known
-          ? `<${child.name}> at ${at(child)} may not appear inside <${parent.name}>; expected ${expected.join(", ") || "no child elements"}`
-          : `unknown policy element <${child.name}> at ${at(child)} inside <${parent.name}>; API Management has no such policy or child element`,
-      ),
-    );
-  }
-}
+    return out;
+  },
+};
+
+/**
+ * Each policy runs only in the sections its page allows (forward-request in backend, rewrite-uri
+ * in inbound...), counted in the effective sections of every pipeline: a fragment is checked in
+ * each section that includes it, an API's statements in each operation that inherits them.
+ */
+export const policySections: PolicyRule = {
+  id: "policy-sections",
+  description: "Each policy appears only in the sections API Management allows it in, fragments and <base/> inlined.",
+  check(set) {
+    const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
+    const out: PolicyViolation[] = [];
+    const reported = new Set<string>();
+    for (const { pipeline } of setPipelines(set)) {
+      for (const section of SECTIONS) {
+        for (const { element } of pipeline.sections[section]) {
+          const statements = [element];
+          checkContent(element, POLICY_STATEMENTS[element.name] ?? STATEMENT_CONTAINER, (found) => {
+            if (found.statement) statements.push(found.element);
+          });
+          for (const statement of statements) {
+            const p = sectionProblem(statement, section);
+            const key = `${statement.source}:${statement.line}:${statement.column}:${section}`;
+            if (!p || reported.has(key)) continue;
+            reported.add(key);
+            out.push(violation(this.id, byFile.get(statement.source ?? "") ?? "*", `${p.describe(`at ${at(statement)}`)}${statement.source ? ` (${statement.source})` : ""}`));
+          }
+        }
+      }
+    }
+    return out;
+  },
+};
+
+/** Each policy is supported on the gateways this product deploys to: classic and v2 tiers (Consumption is refused). */
+export const policyTiers: PolicyRule = {
+  id: "policy-tiers",
+  description: "Each policy is supported on API Management's classic and v2 gateways, where this product deploys.",
+  check(set) {
+    const out: PolicyViolation[] = [];
+    for (const doc of wellFormedDocuments(set)) {
+      for (const found of tableCheck(doc).found) {
+        if (found.spec !== POLICY_STATEMENTS[found.element.name]) continue;
+        const p = tierProblem(found.element);
+        if (p) out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(found.element)}`)));
+      }
+    }
+    return out;
+  },
+};

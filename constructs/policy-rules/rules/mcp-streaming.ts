@@ -1,6 +1,8 @@
 import type { PolicyViolation } from "../../policy-set.js";
-import { walkElements } from "../parse.js";
-import { at, expandFragments, fragmentsByName, sections, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { walkElements } from "../../../apim-policy/parse.js";
+import { expandFragments, fragmentsByName } from "../../../apim-policy/fragments.js";
+import { sections } from "../../../apim-policy/sections.js";
+import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 const ID = "mcp-streaming";
 

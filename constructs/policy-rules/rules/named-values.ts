@@ -1,16 +1,10 @@
-import { parsePolicy } from "../parse.js";
+import { isValidNamedValueName, namedValueReferences } from "../../../apim-policy/named-values.js";
+import { lineColumn, parsePolicy } from "../../../apim-policy/parse.js";
 import { violation, type PolicyRule } from "../rule.js";
-
-/** API Management named value names: letters, digits, '.', '-', '_'; at most 256 characters. */
-export const NAMED_VALUE_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 
 /** `{{name}}` references, also in documents that are not well-formed (a text scan). */
 function references(xml: string): { name: string; line: number }[] {
-  const refs: { name: string; line: number }[] = [];
-  for (const m of xml.matchAll(/\{\{([^{}]*)\}\}/g)) {
-    refs.push({ name: m[1]!, line: xml.slice(0, m.index).split("\n").length });
-  }
-  return refs;
+  return namedValueReferences(xml).map((r) => ({ name: r.name, line: lineColumn(xml, r.offset).line }));
 }
 
 /** Every `{{name}}` a document references is a defined named value with a valid name. */
@@ -26,7 +20,7 @@ export const namedValuesDefined: PolicyRule = {
       const reported = new Set<string>();
       for (const ref of refs) {
         if (reported.has(ref.name)) continue;
-        if (!NAMED_VALUE_NAME.test(ref.name)) {
+        if (!isValidNamedValueName(ref.name)) {
           reported.add(ref.name);
           out.push(violation(this.id, doc.name, `"{{${ref.name}}}" at line ${ref.line} is not a valid named value reference; names use letters, digits, '.', '-', '_' (1-256 characters)`));
         } else if (!defined.has(ref.name)) {
@@ -53,7 +47,7 @@ export const namedValuesUsed: PolicyRule = {
         continue;
       }
       seen.add(nv.name);
-      if (!NAMED_VALUE_NAME.test(nv.name)) {
+      if (!isValidNamedValueName(nv.name)) {
         out.push(violation(this.id, "*", `named value name "${nv.name}" is invalid; use letters, digits, '.', '-', '_' (1-256 characters)`));
       } else if (!used.has(nv.name)) {
         out.push(violation(this.id, "*", `named value "${nv.name}" is defined but no policy references {{${nv.name}}}; remove it or use it`));

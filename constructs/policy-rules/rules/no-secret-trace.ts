@@ -1,5 +1,6 @@
 import type { PolicySet, PolicyViolation } from "../../policy-set.js";
-import { childElements, ownText, walkElements, type PolicyElement } from "../parse.js";
+import { namedValueReferences } from "../../../apim-policy/named-values.js";
+import { childElements, ownText, walkElements, type PolicyElement } from "../../../apim-policy/parse.js";
 import { at, violation, wellFormedDocuments, words, type PolicyRule } from "../rule.js";
 
 const ID = "no-secret-trace";
@@ -31,8 +32,8 @@ export function sensitiveReason(
   secretNamedValues: ReadonlySet<string>,
   sensitiveVariables: ReadonlyMap<string, string> = new Map(),
 ): string | undefined {
-  for (const m of content.matchAll(/\{\{([^{}]*)\}\}/g)) {
-    if (secretNamedValues.has(m[1]!)) return `secret named value "{{${m[1]}}}"`;
+  for (const { name } of namedValueReferences(content)) {
+    if (secretNamedValues.has(name)) return `secret named value "{{${name}}}"`;
   }
   if (BODY_READ.test(content)) return `a message body ("${BODY_READ.exec(content)![0]}")`;
   const w = words(content);

@@ -1,4 +1,4 @@
-import type { CSharpToken } from "../csharp.js";
+import type { CSharpToken } from "../../../apim-policy/csharp-lexer.js";
 import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 const ID = "regex-anchors";

@@ -1,5 +1,5 @@
-import { childElements, ownText, walkElements } from "../parse.js";
-import { SECTIONS } from "../policy-elements.js";
+import { childElements, ownText, walkElements } from "../../../apim-policy/parse.js";
+import { SECTIONS } from "../../../apim-policy/sections.js";
 import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
 
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);

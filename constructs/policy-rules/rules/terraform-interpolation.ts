@@ -1,4 +1,4 @@
-import { lineColumn } from "../parse.js";
+import { lineColumn } from "../../../apim-policy/parse.js";
 import { violation, type PolicyRule } from "../rule.js";
 
 /**

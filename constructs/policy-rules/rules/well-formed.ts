@@ -1,4 +1,4 @@
-import { parsePolicy } from "../parse.js";
+import { parsePolicy } from "../../../apim-policy/parse.js";
 import { violation, type PolicyRule } from "../rule.js";
 
 /**

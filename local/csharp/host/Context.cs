@@ -23,6 +23,9 @@ namespace ApimLocal.Context
         /// <summary>Reads the body as string, byte[], JObject, JArray, JToken, XNode, XElement or XDocument.
         /// Without preserveContent the body is consumed: later reads return null.</summary>
         T As<T>(bool preserveContent = false);
+        /// <summary>Parses an application/x-www-form-urlencoded body: every value of every name, in order (the signature of
+        /// Microsoft's API Management policy toolkit, IMessageBody). Without preserveContent the body is consumed; reading
+        /// a consumed body this way throws NullReferenceException, as that toolkit's emulator does for API Management.</summary>
         IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false);
     }
 

@@ -47,21 +47,27 @@ namespace ApimLocal.Host
 
         public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false)
         {
-            if (consumed) return null;
+            // As Microsoft's policy toolkit (Azure/azure-api-management-policy-toolkit, MockBody) models API Management:
+            // a consumed body cannot be read again; pairs split on '&' (empty ones skipped) and at the first '=';
+            // '+' is a space, then percent-escapes are decoded; every value of a repeated name is kept, in order.
+            if (consumed) throw new NullReferenceException("Object reference not set to an instance of an object (the body was consumed by an earlier read without preserveContent)");
             var result = new Dictionary<string, IList<string>>(StringComparer.Ordinal);
-            var text = Text();
-            foreach (var pair in text.Split('&'))
+            foreach (var pair in Text().Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries))
             {
-                if (pair.Length == 0) continue;
                 var eq = pair.IndexOf('=');
-                var name = WebUtility.UrlDecode(eq < 0 ? pair : pair.Substring(0, eq));
-                var value = eq < 0 ? "" : WebUtility.UrlDecode(pair.Substring(eq + 1));
+                var name = FormDecode(eq < 0 ? pair : pair.Substring(0, eq));
+                var value = eq < 0 ? "" : FormDecode(pair.Substring(eq + 1));
                 IList<string> list;
                 if (!result.TryGetValue(name, out list)) { list = new List<string>(); result[name] = list; }
                 list.Add(value);
             }
             if (!preserveContent) Consume();
             return result;
+        }
+
+        private static string FormDecode(string s)
+        {
+            return Uri.UnescapeDataString(s.Replace('+', ' '));
         }
 
         private void Consume()

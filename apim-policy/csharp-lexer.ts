@@ -226,3 +226,30 @@ export const CSHARP_KEYWORDS: ReadonlySet<string> = new Set([
   "switch", "this", "throw", "true", "try", "typeof", "uint", "ulong", "unchecked", "unsafe", "ushort", "using",
   "virtual", "void", "volatile", "while", "var", "dynamic", "nameof", "when", "where", "global",
 ]);
+
+const expressionTokenCache = new Map<string, readonly CSharpToken[]>();
+
+/**
+ * The tokens of a policy expression as written (`@(...)` or `@{...}`), its outer brackets
+ * included, offsets relative to the expression; empty when it does not lex. Memoized: the parser
+ * records what it lexed (recordExpressionTokens), so the rules and the local gateway do not lex
+ * the same expression again.
+ */
+export function expressionTokens(expression: string): readonly CSharpToken[] {
+  let tokens = expressionTokenCache.get(expression);
+  if (!tokens) {
+    try {
+      tokens = lexCSharp(expression, 1, true).tokens;
+    } catch {
+      tokens = [];
+    }
+    recordExpressionTokens(expression, tokens);
+  }
+  return tokens;
+}
+
+/** Records the tokens of an expression lexed elsewhere (offsets relative to the expression). */
+export function recordExpressionTokens(expression: string, tokens: readonly CSharpToken[]): void {
+  if (expressionTokenCache.size > 5000) expressionTokenCache.clear();
+  expressionTokenCache.set(expression, tokens);
+}

@@ -14,8 +14,8 @@ import {
   FULL_NAME_BY_SHORT_NAME,
   KNOWN_NAMESPACES,
   RESTRICTED_MEMBERS,
-} from "./csharp-allowlist.js";
-import { CSHARP_KEYWORDS, type CSharpToken } from "./csharp.js";
+} from "./allowlist.js";
+import { CSHARP_KEYWORDS, type CSharpToken } from "./csharp-lexer.js";
 
 const NAMESPACES: ReadonlySet<string> = new Set(KNOWN_NAMESPACES);
 const NAMESPACE_ROOTS: ReadonlySet<string> = new Set(KNOWN_NAMESPACES.map((n) => n.split(".")[0]!));

@@ -10,8 +10,9 @@
  * into the attribute values and texts of the tree.
  */
 import { createRequire } from "node:module";
-import type { PolicyDocument } from "../policy-set.js";
-import { CSharpLexError, lexCSharp, type CSharpToken } from "./csharp.js";
+import type { PolicyDocument } from "./policy-set.js";
+import { CSharpLexError, lexCSharp, recordExpressionTokens, type CSharpToken } from "./csharp-lexer.js";
+import { namedValueReferences } from "./named-values.js";
 
 // fast-xml-parser's single-file CommonJS build: its ES build is dozens of modules, each passed through the
 // TypeScript loader's hooks at every synth (about 35 ms against 4 ms; see constructs/providers.ts).
@@ -33,6 +34,11 @@ export interface PolicyElement {
   readonly line: number;
   /** 1-based column of the element's start tag. */
   readonly column: number;
+  /**
+   * Where the element was written (a file path, or a description such as `fragment x`), when the
+   * parser was told: elements keep it when fragments and `<base/>` are inlined into other documents.
+   */
+  readonly source?: string;
 }
 
 export type PolicyNode = PolicyElement | PolicyText;
@@ -142,6 +148,7 @@ function maskExpressions(xml: string): MaskResult {
     const n = expressions.length;
     if (MARK_BASE + n > MARK_MAX) throw new MaskError("too many policy expressions in one document", at);
     const source = xml.slice(at, lexed.end);
+    recordExpressionTokens(source, lexed.tokens.map((t) => ({ ...t, offset: t.offset - at })));
     const codeStart = at + 2;
     const code = xml.slice(codeStart, lexed.end - 1);
     expressions.push({
@@ -227,7 +234,7 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 type RawNode = Record<string, unknown>;
 
-function convert(raw: RawNode, source: string, expressions: MaskResult["expressions"]): PolicyNode | undefined {
+function convert(raw: RawNode, xml: string, expressions: MaskResult["expressions"], source: string | undefined): PolicyNode | undefined {
   if ("#text" in raw) return { kind: "text", text: unmask(String(raw["#text"]), expressions) };
   if ("#comment" in raw) return undefined;
   if ("#cdata" in raw) {
@@ -240,17 +247,18 @@ function convert(raw: RawNode, source: string, expressions: MaskResult["expressi
   const attributes: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrsRaw)) attributes[k] = unmask(v === true ? "" : String(v), expressions);
   const children = ((raw[name] as RawNode[]) ?? [])
-    .map((c) => convert(c, source, expressions))
+    .map((c) => convert(c, xml, expressions, source))
     .filter((c): c is PolicyNode => c !== undefined);
   const meta = (raw as Record<symbol, { startIndex?: number } | undefined>)[META];
-  const { line, column } = lineColumn(source, meta?.startIndex ?? 0);
-  return { kind: "element", name, attributes, children, line, column };
+  const { line, column } = lineColumn(xml, meta?.startIndex ?? 0);
+  return source === undefined ? { kind: "element", name, attributes, children, line, column } : { kind: "element", name, attributes, children, line, column, source };
 }
 
-const NAMED_VALUE_RE = /\{\{([^{}]*)\}\}/g;
-
-/** Parses one policy document (not cached; see `parsePolicy`). */
-export function parsePolicyXml(xml: string): ParsedPolicy {
+/**
+ * Parses one policy document (not cached; see `parsePolicy`). `source`, when given, is recorded on
+ * every element (see PolicyElement.source).
+ */
+export function parsePolicyXml(xml: string, source?: string): ParsedPolicy {
   let masked: MaskResult;
   try {
     masked = maskExpressions(xml);
@@ -268,15 +276,12 @@ export function parsePolicyXml(xml: string): ParsedPolicy {
   }
   const raw = parser.parse(masked.masked) as RawNode[];
   const top = raw
-    .map((r) => convert(r, xml, masked.expressions))
+    .map((r) => convert(r, xml, masked.expressions, source))
     .filter((n): n is PolicyElement => n !== undefined && n.kind === "element");
   if (top.length !== 1) {
     return { ok: false, error: `expected exactly one root element, found ${top.length}`, line: 1, column: 1 };
   }
-  const namedValueRefs = [...xml.matchAll(NAMED_VALUE_RE)].map((m) => ({
-    name: m[1]!,
-    ...lineColumn(xml, m.index),
-  }));
+  const namedValueRefs = namedValueReferences(xml).map((r) => ({ name: r.name, ...lineColumn(xml, r.offset) }));
   return {
     ok: true,
     root: top[0]!,
@@ -296,7 +301,7 @@ const cache = new WeakMap<PolicyDocument, ParsedPolicy>();
 export function parsePolicy(doc: PolicyDocument): ParsedPolicy {
   let parsed = cache.get(doc);
   if (!parsed) {
-    parsed = parsePolicyXml(doc.xml);
+    parsed = parsePolicyXml(doc.xml, doc.file);
     cache.set(doc, parsed);
   }
   return parsed;

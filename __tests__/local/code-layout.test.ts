@@ -1,0 +1,48 @@
+/**
+ * The shape of the emulator's code: no file of local/ over 500 lines, and the policy language
+ * shared through apim-policy/ only: local/ never imports constructs/ (nor the reverse), and
+ * apim-policy/ imports neither (eslint.config.js enforces the same on static imports; this test
+ * also sees dynamic ones).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+
+function files(dir: string, ext: RegExp): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name), ext) : ext.test(e.name) ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Repository-relative targets of every relative import, export-from and import() of a TypeScript file. */
+function importTargets(file: string): string[] {
+  const source = readFileSync(join(ROOT, file), "utf8");
+  const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.[^"']+)["']/gm)].map((m) => m[1]!);
+  return specifiers.map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).split("\\").join("/"));
+}
+
+describe("local/ code layout", () => {
+  it("keeps every file of the local gateway, expression host and Entra stand-in at 500 lines or fewer", () => {
+    const long = files("local", /\.(ts|cs)$/)
+      .map((f) => ({ f, lines: readFileSync(join(ROOT, f), "utf8").split("\n").length }))
+      .filter(({ lines }) => lines > 500)
+      .map(({ f, lines }) => `${f}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+
+  it.each([
+    ["local", ["constructs/"]],
+    ["constructs", ["local/"]],
+    ["apim-policy", ["constructs/", "local/", "main"]],
+  ])("keeps %s/ from importing %j", (dir, forbidden) => {
+    const found = files(dir, /\.ts$/).flatMap((f) => importTargets(f).filter((t) => forbidden.some((x) => t.startsWith(x))).map((t) => `${f} imports ${t}`));
+    expect(found).toEqual([]);
+  });
+
+  it("sees the imports it checks (the scan is not blind)", () => {
+    expect(importTargets("local/gateway/interpreter.ts")).toContain("apim-policy/effective.js");
+    expect(importTargets("local/run.ts")).toContain("main.js");
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Fragment contracts: what a fragment reads, sets and may answer, declared in its opening comment
+ * and compared with what its policies really do.
+ *
+ * The header is the comment before `<fragment>`: a description, then three lines, each starting
+ * with its keyword (a value may continue on the following lines until the next keyword):
+ *
+ *   <!-- /token, step 2: checks the grant type and the client.
+ *        Reads: form, oauth-error
+ *        Sets: tk-grant-type, tk-client-id, oauth-error (invalid_request, unsupported_grant_type)
+ *        Answers: nothing -->
+ *
+ * `Reads:` and `Sets:` list context variables, comma-separated; text in parentheses after a name
+ * says more and is not part of it. `Answers:` lists the responses the fragment may end the request
+ * with, each starting with its status code (`401 with the RFC 9728 challenge`), or `nothing`.
+ * `none` stands for an empty list in all three.
+ */
+import type { PolicyElement } from "./parse.js";
+import { variableUses } from "./variables.js";
+
+export const CONTRACT_KEYWORDS = ["Reads", "Sets", "Answers"] as const;
+export type ContractKeyword = (typeof CONTRACT_KEYWORDS)[number];
+
+export interface ContractLine {
+  /** The items as written (names for Reads/Sets, responses for Answers); empty for `none`/`nothing`. */
+  readonly items: readonly string[];
+  /** 1-based line of the keyword in the document. */
+  readonly line: number;
+}
+
+export interface FragmentContract {
+  /** The header's lines, by keyword; a keyword missing from the header is absent here. */
+  readonly lines: Partial<Record<ContractKeyword, ContractLine>>;
+  /** Reads and Sets items reduced to their variable names. */
+  readonly reads?: readonly string[];
+  readonly sets?: readonly string[];
+  /** The status codes Answers names. */
+  readonly answers?: readonly number[];
+}
+
+const EMPTY = /^(none|nothing)\.?$/i;
+const NAME = /^[A-Za-z0-9_.-]+/;
+
+function splitItems(value: string): string[] {
+  // Commas inside parentheses belong to the item's note.
+  const items: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const c of value) {
+    if (c === "(") depth++;
+    if (c === ")") depth = Math.max(0, depth - 1);
+    if (c === "," && depth === 0) {
+      items.push(current);
+      current = "";
+    } else current += c;
+  }
+  items.push(current);
+  const trimmed = items.map((i) => i.trim().replace(/\.$/, "")).filter((i) => i.length > 0);
+  return trimmed.length === 1 && EMPTY.test(trimmed[0]!) ? [] : trimmed;
+}
+
+/** The opening comment of a document (before its root element), with the line it starts on; undefined when there is none. */
+export function openingComment(xml: string): { text: string; line: number } | undefined {
+  const root = xml.search(/<(?!!--|\?)[A-Za-z]/);
+  const start = xml.indexOf("<!--");
+  if (start === -1 || (root !== -1 && start > root)) return undefined;
+  const end = xml.indexOf("-->", start + 4);
+  if (end === -1) return undefined;
+  return { text: xml.slice(start + 4, end), line: xml.slice(0, start).split("\n").length };
+}
+
+/** Parses the contract lines of a document's opening comment. */
+export function parseContract(xml: string): FragmentContract {
+  const comment = openingComment(xml);
+  const lines: Partial<Record<ContractKeyword, ContractLine>> = {};
+  if (!comment) return { lines };
+  let open: { keyword: ContractKeyword; value: string; line: number } | undefined;
+  const close = () => {
+    if (open) lines[open.keyword] = { items: splitItems(open.value), line: open.line };
+    open = undefined;
+  };
+  comment.text.split("\n").forEach((text, i) => {
+    const m = /^\s*(Reads|Sets|Answers):(.*)$/.exec(text);
+    if (m) {
+      close();
+      open = { keyword: m[1] as ContractKeyword, value: m[2]!, line: comment.line + i };
+    } else if (open) open.value += ` ${text.trim()}`;
+  });
+  close();
+  const names = (l: ContractLine | undefined) => l?.items.map((item) => NAME.exec(item)?.[0] ?? item);
+  const codes = (l: ContractLine | undefined) => l?.items.flatMap((item) => {
+    const m = /^([1-5]\d\d)\b/.exec(item);
+    return m ? [Number(m[1])] : [];
+  });
+  return { lines, reads: names(lines.Reads), sets: names(lines.Sets), answers: codes(lines.Answers) };
+}
+
+/** What a fragment really does, from its policies. */
+export interface ObservedContract {
+  /** Variables it reads (guarded or not), in order of first use. */
+  readonly reads: readonly string[];
+  readonly sets: readonly string[];
+  /** The literal status codes of its return-response policies. */
+  readonly answers: readonly number[];
+  /** True when a return-response's status is computed (a policy expression), so Answers cannot be compared. */
+  readonly computedAnswer: boolean;
+  /** True when it has a return-response at all. */
+  readonly answersAtAll: boolean;
+}
+
+export function observedContract(root: PolicyElement): ObservedContract {
+  const uses = root.children.flatMap((c) => (c.kind === "element" ? variableUses(c) : []));
+  const reads = [...new Set(uses.filter((u) => u.kind !== "set").map((u) => u.name))];
+  const sets = [...new Set(uses.filter((u) => u.kind === "set").map((u) => u.name))];
+  const answers = new Set<number>();
+  let computedAnswer = false;
+  let answersAtAll = false;
+  const walk = (el: PolicyElement, inResponse: boolean): void => {
+    if (el.name === "return-response") {
+      answersAtAll = true;
+      if (el.attributes["response-variable-name"] !== undefined) computedAnswer = true;
+    }
+    if (inResponse && el.name === "set-status") {
+      const code = el.attributes["code"] ?? "";
+      if (/^\d{3}$/.test(code.trim())) answers.add(Number(code));
+      else computedAnswer = true;
+    }
+    for (const c of el.children) if (c.kind === "element") walk(c, inResponse || el.name === "return-response");
+  };
+  walk(root, false);
+  return { reads, sets, answers: [...answers].sort((a, b) => a - b), computedAnswer, answersAtAll };
+}
