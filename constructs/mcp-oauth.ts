@@ -116,6 +116,8 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "mcp-upstream-refresh-result", description: "Applies the refreshed Entra tokens to the grant." },
   { name: "mcp-forward-prepare", description: "Replaces the client's token with the user's Entra token; routes to /mcp." },
   { name: "mcp-cors-response", description: "CORS headers on MCP responses without touching the body." },
+  { name: "mcp-audit-request", description: "The JSON-RPC method and tool an audit event names (reduced to names, never arguments)." },
+  { name: "mcp-audit", description: "One audit event per MCP request (trace mcp-audit): who, which client, server, tool, decision, status, latency; no secrets." },
   { name: "mcp-backend-error", description: "A backend that is down or silent: 502 or 504 with a JSON-RPC error body and CORS." },
 ];
 

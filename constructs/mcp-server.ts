@@ -152,7 +152,7 @@ export class McpServer extends Construct {
       serviceUrl: backendOrigin,
       streaming: true,
     });
-    this.api.setPolicy("mcp-api.xml", { namedValueRenames: renames });
+    this.api.setPolicy("mcp-api.xml", { namedValueRenames: omit(renames, ["mcp-title"]) });
     for (const method of ["POST", "GET", "DELETE", "OPTIONS"] as const) {
       this.api.addOperation(`op_mcp_${method.toLowerCase()}`, { operationId: `mcp-${method.toLowerCase()}`, displayName: `MCP ${method}`, method, urlTemplate: "/" });
     }
@@ -180,6 +180,10 @@ export class McpServer extends Construct {
   public renames(): Record<string, string> {
     return this.suffix === "" ? {} : Object.fromEntries(SERVER_NAMED_VALUES.map((n) => [n, this.valueName(n)]));
   }
+}
+
+function omit(renames: Record<string, string>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(renames).filter(([k]) => !names.includes(k)));
 }
 
 function pick(renames: Record<string, string>, names: readonly string[]): Record<string, string> {

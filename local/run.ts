@@ -54,6 +54,11 @@ export interface LocalStackOptions {
   readonly entraAccessTokenLifetimeSeconds?: number;
   /** How the MCP server answers: JSON or a text/event-stream. @default the MCP server's default */
   readonly mcpResponseMode?: "json" | "sse";
+  /**
+   * Receives each audit event of the gateway (one JSON object per MCP request, no secrets).
+   * @default printed on stdout as a JSON line, unless logLevel is "silent"
+   */
+  readonly onAudit?: (event: string) => void;
   /** Log level of the MCP server and the gateway. @default "warn" */
   readonly logLevel?: LogLevel;
 }
@@ -235,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger: {
         debug: (m) => log.debug(m),
         warn: (m) => log.warn(m),
+        audit: options.onAudit ?? ((event) => (logLevel === "silent" ? undefined : void process.stdout.write(`${event}\n`))),
       },
     });
     closers.push(() => gateway.close());

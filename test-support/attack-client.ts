@@ -102,6 +102,8 @@ export interface AttackEnv {
   serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
   /** Paths (with query) the document server was asked for, in order: shows whether the gateway fetched a URL. */
   readonly documentRequests: readonly string[];
+  /** The gateway's audit events so far (parsed), oldest first. */
+  readonly auditEvents: Record<string, unknown>[];
   /** Moves the gateway cache's clock forward. */
   advance(ms: number): void;
   register(redirectUris?: string[], metadata?: Record<string, unknown>): Promise<string>;
@@ -143,6 +145,7 @@ export async function startAttackStack(
     res.end(typeof doc.body === "string" ? doc.body : JSON.stringify(doc.body));
   });
   let offset = 0;
+  const auditEvents: Record<string, unknown>[] = [];
   const gate = options.gateUpstream ? await startGate() : undefined;
   const tf = await synthesizeForLocal();
   const stack = await startLocalStack({
@@ -151,6 +154,7 @@ export async function startAttackStack(
     extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
     overrideUrlRewrites: gate ? { "https://login.microsoftonline.com": gate.url } : undefined,
     cache: new ValueCache(() => Date.now() + offset),
+    onAudit: (event) => auditEvents.push(JSON.parse(event) as Record<string, unknown>),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
   });
   const base = stack.gateway.url;
@@ -159,6 +163,7 @@ export async function startAttackStack(
 
   const env: AttackEnv = {
     stack,
+    auditEvents,
     base,
     resource,
     serveDocument(path, body, headers = {}) {

@@ -170,7 +170,7 @@ describe("the product's policies", () => {
     const issue = product.documents.find((d) => d.name === "oauth-token-issue")!;
     const typo = withXml(product, issue.name, issue.xml.replace(`record["aexp"]`, `record["aexpp"]`));
     expect(enforced.check(typo).map((v) => v.message)).toEqual([
-      `field "aexpp" of variable "grant-record" at policies/fragments/oauth-token-issue.xml line 18 (<set-variable>) is not a field of the grant record (cache-records.ts: cid, res, scope, ath, rth, old, aexp, gexp)`,
+      expect.stringMatching(/^field "aexpp" of variable "grant-record" at policies\/fragments\/oauth-token-issue\.xml line \d+ \(<set-variable>\) is not a field of the grant record \(cache-records\.ts: [a-z, ]*\baexp\b[a-z, ]*\)$/),
       `field "aexp" of the grant record (cache-records.ts) is never written by a policy`,
     ]);
   });

@@ -53,7 +53,7 @@ export const CACHE_RECORDS: readonly CacheRecordLayout[] = [
     prefix: "oauth:code:",
     key: "base64url SHA-256 of the one-time authorization code",
     description: "What a code is bound to, until /token redeems it once; 120 s.",
-    fields: { cid: CLIENT.cid, ru: "the redirect URI the code was sent to", cc: "the client's PKCE S256 code_challenge", res: CLIENT.res, scope: CLIENT.scope, ...ENTRA },
+    fields: { cid: CLIENT.cid, ru: "the redirect URI the code was sent to", cc: "the client's PKCE S256 code_challenge", res: CLIENT.res, scope: CLIENT.scope, ...ENTRA, uid: "the user's Entra object id (oid), for audit events" },
     variables: ["code-record", "token-record-json", "token-record"],
   },
   {
@@ -63,6 +63,7 @@ export const CACHE_RECORDS: readonly CacheRecordLayout[] = [
     description: "A grant family of a client: the current access and refresh secrets (as hashes) and the rotated ones; renewed by each rotation, for the refresh lifetime.",
     fields: {
       ...CLIENT,
+      uid: "the user's Entra object id (oid), for audit events",
       ath: "base64url SHA-256 of the current access token's secret",
       rth: "base64url SHA-256 of the current refresh token's secret",
       old: "base64url SHA-256 of rotated refresh secrets, newest first, at most 20 (their reuse revokes the family)",

@@ -25,6 +25,11 @@ export interface CorsDecision {
 export interface Logger {
   debug(message: string): void;
   warn(message: string): void;
+  /**
+   * An audit event: the message of a `trace` with source `mcp-audit` (one JSON object, no secrets).
+   * API Management sends such traces to Application Insights; `npm run local` prints them.
+   */
+  audit?(event: string): void;
 }
 
 /** The state of one request as its pipeline runs. */

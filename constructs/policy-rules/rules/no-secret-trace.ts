@@ -11,6 +11,16 @@ export const SENSITIVE_WORDS: ReadonlySet<string> = new Set([
   "secret", "secrets", "password", "bearer", "jwt", "credential", "credentials",
 ]);
 
+/**
+ * Variables of the audit event that may be traced although the taint analysis, which follows every
+ * variable a value's expression mentions, would call them sensitive: the JSON-RPC method and tool
+ * name, read from the request body and each reduced to at most 64 characters of [A-Za-z0-9/_.-]
+ * (policies/fragments/mcp-audit-request.xml: a name, never an argument), and the user's Entra
+ * object id and the client's public id or a hash of it, read from the grant's `uid` and `cid`
+ * fields (policies/fragments/mcp-token-check.xml). Nothing else is exempt.
+ */
+export const LOGGABLE_VARIABLES: ReadonlySet<string> = new Set(["audit-method", "audit-tool", "audit-user", "audit-client"]);
+
 /** Reads of a request or response body: bodies carry codes, verifiers, tokens. */
 const BODY_READ = /\bcontext\s*\.\s*(Request|Response)\s*\.\s*Body\b/;
 
@@ -70,7 +80,7 @@ export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySe
   for (let changed = true; changed; ) {
     changed = false;
     for (const { name, value } of assignments) {
-      if (sensitive.has(name)) continue;
+      if (sensitive.has(name) || LOGGABLE_VARIABLES.has(name)) continue;
       const reason = sensitiveReason(name, secretNamedValues) ?? sensitiveReason(value, secretNamedValues, sensitive);
       if (reason) {
         sensitive.set(name, reason.startsWith("variable ") ? `a value derived from ${reason}` : reason);
