@@ -90,9 +90,12 @@ export class McpPlatformStack extends TerraformStack {
       resourceGroup: this.resourceGroup,
       namePrefix: prefix,
     });
+    const { apim, gateway } = props.platform ?? {};
     this.gateway = new ApimGateway(this, "gateway", {
       resourceGroup: this.resourceGroup,
-      name: apimName,
+      name: apim?.existing ? undefined : apimName,
+      existing: apim?.existing,
+      customDomain: gateway?.hostName ? { ...gateway, hostName: gateway.hostName } : undefined,
       sku: config.apimSku,
       publisherEmail: config.publisherEmail,
       publisherName: config.publisherName,
@@ -101,8 +104,8 @@ export class McpPlatformStack extends TerraformStack {
     this.entra = new EntraAppRegistration(this, "entra", {
       displayName: `${prefix} MCP server`,
       tenantId: client.tenantId,
-      // Derivable from the name, so the registration does not wait for the service (no cycle).
-      redirectUris: [`https://${apimName}.azure-api.net/oauth-callback`],
+      // gatewayUrl is built from the props, so the registration does not wait for the service (no cycle).
+      redirectUris: [`${this.gateway.gatewayUrl}/oauth-callback`],
       trustedIdentity: this.gateway.identity,
       scopeName: config.scopeName,
       adminConsent: config.entraAdminConsent,
