@@ -204,6 +204,10 @@ describe("ApimGateway", () => {
       expect(danglingReferences(json)).toEqual([]);
     });
 
+    it("synthesizes the existing-instance shape with a bound host (snapshot)", () => {
+      expect(unhashed(synthJson(inExisting({ customDomain: { hostName: "mcp.contoso.com" } }).stack))).toMatchSnapshot();
+    });
+
     it("hands the existing identity to what trusts it (its client id and principal id)", () => {
       const { stack, gateway } = inExisting();
       gateway.addNamedValue("client_id", { name: "apim-identity-client-id", value: gateway.identity.clientId });
@@ -281,6 +285,14 @@ describe("ApimGateway", () => {
       });
       expect(onlyResource(json, "azurerm_api_management")).not.toHaveProperty("hostname_configuration");
       expect(warningsOf(stack)).toEqual([]);
+    });
+
+    it("synthesizes the custom-domain shape of a new instance (snapshot of what it adds)", () => {
+      const json = synthJson(gatewayStack({ customDomain: { hostName: "mcp.contoso.com", keyVaultCertificateId: certificate, keyVaultId } }).stack);
+      const plain = synthJson(gatewayStack().stack);
+      const added = Object.fromEntries(Object.entries(json.resource).filter(([type]) => !(type in plain.resource)));
+      expect(Object.keys(added).sort()).toEqual(["azurerm_api_management_custom_domain", "azurerm_role_assignment"]);
+      expect(unhashed(added)).toMatchSnapshot();
     });
 
     it("grants the identity read access to that one secret when the Key Vault is given", () => {
