@@ -20,7 +20,7 @@
  * service's attributes, so constructs that use it (the Entra redirect URI) do not wait for the service.
  */
 import { Construct, type IConstruct } from "constructs";
-import { Annotations, Aspects, Lazy, type IAspect, type TerraformElement, type TerraformResource } from "cdktf";
+import { Annotations, Aspects, Fn, Lazy, Token, type IAspect, type TerraformElement, type TerraformResource } from "cdktf";
 // Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
 import { dependable } from "cdktf/lib/tfExpression";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
@@ -73,7 +73,8 @@ export interface GatewayCustomDomainProps {
   readonly hostName: string;
   /**
    * Key Vault secret id of the TLS certificate (`https://<vault>.vault.azure.net/secrets/<name>`,
-   * imported into Key Vault as a certificate; without a version API Management follows renewals),
+   * imported into Key Vault as a certificate; without a version API Management follows renewals;
+   * may be a reference such as `azurerm_key_vault_certificate.versionless_secret_id`),
    * read with the gateway's identity. The domain is then bound by this stack (one
    * `azurerm_api_management_custom_domain`, which holds every custom domain of the instance).
    * @default none: only with `existing`, for a host already bound to the instance (checked at plan)
@@ -472,7 +473,9 @@ export class ApimGateway extends Construct {
     this.gatewayUrl = `https://${customDomain?.hostName ?? this.defaultHostName}`;
 
     if (customDomain?.keyVaultCertificateId) {
-      const secretName = KEY_VAULT_SECRET_ID.exec(customDomain.keyVaultCertificateId)![2]!;
+      // https://<vault>.vault.azure.net/secrets/<name>[/<version>]: the name is the fifth '/' segment.
+      const certificateId = customDomain.keyVaultCertificateId;
+      const secretName = literal(certificateId) ? KEY_VAULT_SECRET_ID.exec(certificateId)![2]! : Fn.element(Fn.split("/", certificateId), 4);
       if (customDomain.keyVaultId) {
         // Least privilege: read access to the one secret that holds the certificate, nothing else in the vault.
         this.certificateAccess = new RoleAssignment(this, "certificate_access", {
@@ -679,7 +682,8 @@ interface DiagnosticMessageSettings {
   readonly dataMasking: { queryParams?: { mode: string; value: string }[]; headers: { mode: string; value: string }[] };
 }
 
-const literal = (v: string): boolean => !v.includes("${");
+/** Whether a prop is a plain value (not a token or a Terraform expression), so it can be checked at synth. */
+const literal = (v: string): boolean => !Token.isUnresolved(v) && !v.includes("${");
 
 /** Validates `existing` (and a `name` given next to it); returns it. */
 function checkExisting(existing: ExistingApiManagementProps, name: string | undefined): ExistingApiManagementProps {
@@ -696,16 +700,17 @@ function checkExisting(existing: ExistingApiManagementProps, name: string | unde
 /** Validates a custom domain. */
 function checkCustomDomain(domain: GatewayCustomDomainProps, existing: boolean): void {
   const { hostName, keyVaultCertificateId, keyVaultId } = domain;
-  if (!HOST_NAME.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com`);
-  if (DEFAULT_GATEWAY_HOST.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is a default API Management host, not a custom domain`);
+  if (literal(hostName) && !HOST_NAME.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com`);
+  if (literal(hostName) && DEFAULT_GATEWAY_HOST.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is a default API Management host, not a custom domain`);
   if (keyVaultCertificateId === undefined) {
     if (!existing) throw new Error(`ApimGateway: customDomain ${JSON.stringify(hostName)} has no keyVaultCertificateId; a new instance needs the certificate to bind the domain (only a host already bound to an existing instance goes without)`);
     if (keyVaultId !== undefined) throw new Error(`ApimGateway: customDomain.keyVaultId is set without keyVaultCertificateId; expected the Key Vault holding that certificate, or neither`);
     return;
   }
+  if (!literal(keyVaultCertificateId)) return;
   const secret = KEY_VAULT_SECRET_ID.exec(keyVaultCertificateId);
   if (!secret) throw new Error(`ApimGateway: customDomain.keyVaultCertificateId ${JSON.stringify(keyVaultCertificateId)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`);
-  if (keyVaultId !== undefined) {
+  if (keyVaultId !== undefined && literal(keyVaultId)) {
     const vault = KEY_VAULT_ID.exec(keyVaultId);
     if (!vault) throw new Error(`ApimGateway: customDomain.keyVaultId ${JSON.stringify(keyVaultId)} is not a Key Vault resource id; expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<vault>`);
     if (vault[1]!.toLowerCase() !== secret[1]!.toLowerCase()) throw new Error(`ApimGateway: customDomain.keyVaultId names the vault ${JSON.stringify(vault[1])}, but the certificate is in ${JSON.stringify(secret[1])}; expected the vault holding the certificate`);

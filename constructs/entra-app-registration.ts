@@ -43,7 +43,7 @@ export interface EntraAppRegistrationProps {
   readonly displayName: string;
   /** Directory (tenant) id; usually `data.azurerm_client_config.current.tenant_id`. */
   readonly tenantId: string;
-  /** Web redirect URIs: the gateway's `https://<apim>.azure-api.net/oauth-callback`. At least one. */
+  /** Web redirect URIs: the gateway's `<ApimGateway.gatewayUrl>/oauth-callback`. At least one. */
   readonly redirectUris: string[];
   /**
    * The user-assigned managed identity the gateway uses to prove itself to Entra (federated

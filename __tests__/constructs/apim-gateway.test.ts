@@ -2,11 +2,11 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AnnotationMetadataEntryType, type TerraformStack } from "cdktf";
+import { AnnotationMetadataEntryType, TerraformLocal, type TerraformStack } from "cdktf";
 import { KEY_VAULT_SECRET_READER_ROLE, MASKED_QUERY_PARAMETERS, MASKED_REQUEST_HEADERS, MASKED_RESPONSE_HEADERS, type ApimGatewayProps } from "../../constructs/apim-gateway.js";
 import { POLICIES_DIR } from "../../constructs/policy-files.js";
 import { gatewayStack } from "../../test-support/gateway.js";
-import { danglingReferences, onlyResource, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+import { baseStack, danglingReferences, onlyResource, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
 
 const existing = { name: "contoso-apim", resourceGroupName: "shared-rg", identity: { name: "contoso-apim-mcp", resourceGroupName: "identity-rg" } };
 const certificate = "https://contoso-kv.vault.azure.net/secrets/mcp-cert";
@@ -304,6 +304,16 @@ describe("ApimGateway", () => {
         principal_type: "ServicePrincipal",
       });
       expect(KEY_VAULT_SECRET_READER_ROLE).toBe("Key Vault Secrets User");
+    });
+
+    it("takes the certificate and the vault as references to resources of the same stack", () => {
+      const base = baseStack();
+      const certificateId = new TerraformLocal(base.stack, "certificate_id", certificate).asString;
+      const vaultId = new TerraformLocal(base.stack, "vault_id", keyVaultId).asString;
+      const { stack } = gatewayStack({ customDomain: { hostName: "mcp.contoso.com", keyVaultCertificateId: certificateId, keyVaultId: vaultId } }, base);
+      const json = synthJson(stack);
+      expect(onlyResource(json, "azurerm_role_assignment").scope).toBe('${local.vault_id}/secrets/${element(split("/", local.certificate_id), 4)}');
+      expect((onlyResource(json, "azurerm_api_management_custom_domain").gateway as { key_vault_certificate_id: string }[])[0]!.key_vault_certificate_id).toBe("${local.certificate_id}");
     });
 
     it("grants nothing without the Key Vault, and warns with what to grant", () => {
