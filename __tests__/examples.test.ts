@@ -25,9 +25,16 @@ const SYNTHESIZED = ["custom-domain.json", "existing-apim.json", "remote-state.j
 /** What the synthesized configuration must show for each part of the platform configuration. */
 function expectConfiguration(json: SynthJson, config: PlatformConfig): void {
   const apis = resourcesOf(json, "azurerm_api_management_api");
+  const namedValues = resourcesOf(json, "azurerm_api_management_named_value").map((v) => v.value);
   for (const server of config.servers) {
-    expect(apis.map((a) => a.path), `API of server ${server.name}`).toContain(server.path);
-    if (server.backend.kind === "url") expect(JSON.stringify(json.resource), `backend of ${server.name}`).toContain(server.backend.url);
+    const api = apis.find((a) => a.path === server.path);
+    expect(api, `API of server ${server.name} at ${server.path}`).toBeDefined();
+    if (server.backend.kind === "url") {
+      // The API forwards to the endpoint's origin; the policy sends requests to its path.
+      const url = new URL(server.backend.url);
+      expect(api!.service_url, `backend of ${server.name}`).toBe(url.origin);
+      expect(namedValues, `backend path of ${server.name}`).toContain(url.pathname);
+    }
   }
   expect(resourcesOf(json, "azuread_application_registration"), "one Entra application per server").toHaveLength(config.servers.length);
 

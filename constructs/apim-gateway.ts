@@ -445,7 +445,7 @@ export class ApimGateway extends Construct {
       const sku = props.sku ?? "BasicV2_1";
       const skuProblem = apimSkuProblem(sku);
       if (skuProblem) throw new Error(`ApimGateway: sku ${skuProblem}`);
-      if (!name!.includes("${") && !SERVICE_NAME.test(name!)) {
+      if (literal(name!) && !SERVICE_NAME.test(name!)) {
         throw new Error(`ApimGateway: name ${JSON.stringify(name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
       }
       this.name = name!;
