@@ -4,7 +4,7 @@
  * `cdktf synth|deploy|destroy` (see cdktf.json) and the tests.
  */
 import { join, relative, resolve } from "node:path";
-import { AnnotationMetadataEntryType, App, LocalBackend } from "cdktf";
+import { AnnotationMetadataEntryType, App, AzurermBackend, LocalBackend, Token, type TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
 import { defaultPlatform, loadPlatformConfig, type PlatformConfig } from "./config/platform.js";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
@@ -16,6 +16,8 @@ export const STACK_NAME = "mcp";
 
 export interface SynthResult {
   readonly config: AppConfig;
+  /** The platform configuration the stack was built from. */
+  readonly platform: PlatformConfig;
   /** Folder holding cdk.tf.json, relative to the working directory. */
   readonly stackDir: string;
   readonly stack: McpPlatformStack;
@@ -45,11 +47,31 @@ function synthesizeStack(config: AppConfig, platform: PlatformConfig, mcpPackage
   const app = new App({ outdir: outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out" });
   const stack = new McpPlatformStack(app, STACK_NAME, { config, platform, mcpPackageFile });
   const stackDir = join(app.outdir, "stacks", STACK_NAME);
-  // State stays in the project folder, next to cdktf.json, and the path is relative so the
-  // synthesized JSON works unchanged with plain terraform/tofu run inside the stack folder.
-  new LocalBackend(stack, { path: join(relative(stackDir, process.cwd()), `terraform.${STACK_NAME}.tfstate`) });
+  stateBackend(stack, platform.state, stackDir);
   app.synth();
-  return { config, stack, stackDir: relative(process.cwd(), stackDir) || "." };
+  return { config, platform, stack, stackDir: relative(process.cwd(), stackDir) || "." };
+}
+
+/**
+ * Where Terraform keeps the stack's state. `azurerm`: a blob in an Azure Storage container, read and
+ * written with the deployer's Entra identity (`use_azuread_auth`: no access key or SAS token exists
+ * in the configuration; the deployer needs Storage Blob Data Contributor on the container); the blob
+ * lease locks it. Otherwise a local file in the project folder, next to cdktf.json, with a relative
+ * path so the synthesized JSON works unchanged with plain terraform/tofu run inside the stack folder.
+ */
+function stateBackend(stack: TerraformStack, state: PlatformConfig["state"], stackDir: string): void {
+  if (state?.backend === "azurerm") {
+    new AzurermBackend(stack, {
+      resourceGroupName: state.resourceGroupName,
+      storageAccountName: state.storageAccountName,
+      containerName: state.containerName,
+      key: state.key,
+      ...(state.subscriptionId ? { subscriptionId: state.subscriptionId } : {}),
+      useAzureadAuth: true,
+    });
+    return;
+  }
+  new LocalBackend(stack, { path: join(relative(stackDir, process.cwd()), `terraform.${STACK_NAME}.tfstate`) });
 }
 
 /** The warning annotations of a construct tree (what a deploy needs someone to do), each once, in tree order. */
@@ -63,15 +85,22 @@ export function synthWarnings(root: IConstruct): string[] {
   return [...warnings];
 }
 
-function summary({ config, stackDir, stack }: SynthResult): string {
+function summary({ config, platform, stackDir, stack }: SynthResult): string {
   const entraRights = config.entraAdminConsent
     ? "rights in Entra ID to create an application and to grant it admin consent (Cloud Application Administrator, Application Administrator or Privileged Role Administrator; or set ENTRA_ADMIN_CONSENT=false)"
     : "rights in Entra ID to create an application (an administrator grants consent afterwards: see the warning below)";
+  const existing = platform.apim?.existing;
+  // A new instance's name ends in a suffix Terraform computes (McpPlatformStack.uniqueSuffix).
+  const defaultHost = Token.isUnresolved(stack.gateway.defaultHostName) ? `${config.environmentName}-apim-<unique suffix>.azure-api.net` : stack.gateway.defaultHostName;
+  const apim = existing ? `the existing API Management "${existing.name}" (resource group "${existing.resourceGroupName}")` : `API Management ${config.apimSku}`;
   const lines = [
-    `Terraform JSON written to ${stackDir}/cdk.tf.json (stack "${STACK_NAME}", ${config.location}, API Management ${config.apimSku}, App Service ${config.appServiceSku}, cache ${config.apimCache === "redis" ? "Azure Managed Redis" : "built-in"}).`,
+    `Terraform JSON written to ${stackDir}/cdk.tf.json (stack "${STACK_NAME}", ${config.location}, ${apim}, App Service ${config.appServiceSku}, cache ${config.apimCache === "redis" ? "Azure Managed Redis" : "built-in"}).`,
     "",
     "To deploy you need (README: Deployment prerequisites):",
     `  - an Azure subscription where you may create resources (Contributor), and ${entraRights};`,
+    ...(existing ? [`  - rights to add APIs, named values, fragments and loggers to "${existing.name}" (API Management Service Contributor on it), with the identity "${existing.identity.name}" assigned to it;`] : []),
+    ...(platform.gateway?.hostName ? [`  - DNS: a CNAME from ${platform.gateway.hostName} to ${defaultHost} (yours to create);`] : []),
+    ...(platform.state?.backend === "azurerm" ? [`  - Storage Blob Data Contributor on the container "${platform.state.containerName}" of the storage account "${platform.state.storageAccountName}" (the state is read and written with your Entra identity, no key);`] : []),
     "  - credentials: `az login` (and `az account set -s <subscription>`), or ARM_SUBSCRIPTION_ID/ARM_TENANT_ID with OIDC or a service principal;",
     "  - network access to the Terraform registry for the azurerm, azuread and random providers.",
     "Then: npx cdktf deploy mcp   (or: cd " + stackDir + " && terraform init && terraform apply)",

@@ -28,6 +28,8 @@ function problems(content: unknown): string[] {
 }
 
 const sample = { name: "weather", path: "mcp", backend: { kind: "sample" } };
+const existing = { name: "contoso-apim", resourceGroupName: "shared-rg", identity: { name: "contoso-apim-mcp", resourceGroupName: "shared-rg" } };
+const certificate = "https://contoso-kv.vault.azure.net/secrets/mcp-cert";
 writeFileSync(join(dir, "reports.zip"), "PK");
 
 describe("platform configuration file", () => {
@@ -42,7 +44,7 @@ describe("platform configuration file", () => {
         { name: "tickets", path: "tickets/mcp", title: "Tickets", backend: { kind: "url", url: "https://tickets.contoso.com/mcp" }, backendAuth: "entra-user", timeoutSeconds: 30 },
         { name: "reports", path: "reports/mcp", backend: { kind: "app-service", package: "reports.zip", runtime: "python:3.12", startupCommand: "python -m reports" }, scopes: ["reports.read"], tools: [{ name: "export", scope: "reports.read", appRole: "Reports.Export" }] },
       ],
-      apim: { existing: { name: "contoso-apim", resourceGroupName: "shared-rg" } },
+      apim: { existing: { name: "contoso-apim", resourceGroupName: "shared-rg", identity: { name: "contoso-apim-mcp", resourceGroupName: "shared-rg" } } },
       gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/mcp-cert" },
       clients: { registration: false, metadataDocuments: { allow: ["https://vscode.dev/oauth/client-metadata.json", "https://claude.ai/*"] }, static: [{ client_id: "corp-cli", client_name: "Corp CLI", redirect_uris: ["http://127.0.0.1/callback"] }] },
       state: { backend: "azurerm", resourceGroupName: "tfstate-rg", storageAccountName: "contosotfstate", containerName: "tfstate", key: "mcp.tfstate" },
@@ -50,6 +52,14 @@ describe("platform configuration file", () => {
     expect(config.servers.map((s) => s.backend.kind)).toEqual(["sample", "url", "app-service"]);
     expect(config.clients?.registration).toBe(false);
     expect(config.state).toMatchObject({ backend: "azurerm", key: "mcp.tfstate" });
+    expect(config.apim?.existing?.identity).toEqual({ name: "contoso-apim-mcp", resourceGroupName: "shared-rg" });
+  });
+
+  it("loads a custom domain with the Key Vault the stack grants access to, and a host already bound to an existing instance", () => {
+    const gateway = { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/mcp-cert", keyVaultId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/Contoso-KV" };
+    expect(load({ servers: [sample], gateway }).gateway).toEqual(gateway);
+    const bound = load({ servers: [sample], apim: { existing }, gateway: { hostName: "mcp.contoso.com" } });
+    expect(bound.gateway).toEqual({ hostName: "mcp.contoso.com" });
   });
 
   it.each<[string, unknown, string]>([
@@ -71,11 +81,23 @@ describe("platform configuration file", () => {
     ["a duplicate path", { servers: [sample, { ...sample, name: "other" }] }, `servers[1].path: "mcp" is already the path of servers[0]`],
     ["nesting paths", { servers: [sample, { ...sample, name: "other", path: "mcp/other" }] }, `servers[1].path: "mcp/other" and servers[0].path "mcp" nest`],
     ["a tool scope the server does not expose", { servers: [{ ...sample, tools: [{ name: "x", scope: "admin" }] }] }, `servers[0].tools[0].scope: "admin" is not a scope of this server`],
-    ["a certificate without a host name", { servers: [sample], gateway: { keyVaultCertificateId: "https://kv.vault.azure.net/secrets/c" } }, `gateway.keyVaultCertificateId: is set without gateway.hostName`],
+    ["a certificate without a host name", { servers: [sample], gateway: { keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/c" } }, `gateway.keyVaultCertificateId: is set without gateway.hostName`],
     ["a host name that is not one", { servers: [sample], gateway: { hostName: "https://mcp.contoso.com" } }, `gateway.hostName: "https://mcp.contoso.com" is not a DNS host name`],
     ["a metadata document pattern with an inner *", { servers: [sample], clients: { metadataDocuments: { allow: ["https://*.claude.ai/x"] } } }, `clients.metadataDocuments.allow[0]: "https://*.claude.ai/x" has a '*' before its end`],
     ["a duplicate static client", { servers: [sample], clients: { static: [{ client_id: "a", client_name: "A", redirect_uris: ["http://127.0.0.1/cb"] }, { client_id: "a", client_name: "B", redirect_uris: ["http://127.0.0.1/cb"] }] } }, `clients.static[1].client_id: "a" is already the client_id of clients.static[0]`],
     ["a static client redirect URI with a space", { servers: [sample], clients: { static: [{ client_id: "a", client_name: "A", redirect_uris: ["http://127.0.0.1/c b"] }] } }, `clients.static[0].redirect_uris[0]: "http://127.0.0.1/c b" is not a usable redirect URI`],
+    ["an existing API Management without its identity", { servers: [sample], apim: { existing: { name: "contoso-apim", resourceGroupName: "shared-rg" } } }, `apim.existing.identity: expected the user-assigned managed identity already assigned to the instance`],
+    ["an existing API Management with a bad identity name", { servers: [sample], apim: { existing: { ...existing, identity: { name: "x", resourceGroupName: "rg" } } } }, `apim.existing.identity.name: "x" is not a user-assigned managed identity name`],
+    ["an existing API Management with an unknown key", { servers: [sample], apim: { existing: { ...existing, sku: "BasicV2_1" } } }, `apim.existing: unknown key "sku"`],
+    ["a default API Management host as custom domain", { servers: [sample], gateway: { hostName: "contoso-apim.azure-api.net", keyVaultCertificateId: certificate } }, `gateway.hostName: "contoso-apim.azure-api.net" is a default API Management host, not a custom domain`],
+    ["a host name without a certificate for a new API Management", { servers: [sample], gateway: { hostName: "mcp.contoso.com" } }, `gateway.hostName: "mcp.contoso.com" needs gateway.keyVaultCertificateId`],
+    ["a certificate id that is not a Key Vault secret", { servers: [sample], gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/certificates/mcp-cert" } }, `gateway.keyVaultCertificateId: "https://contoso-kv.vault.azure.net/certificates/mcp-cert" is not a Key Vault secret id`],
+    ["a certificate id outside Key Vault", { servers: [sample], gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://evil.example/secrets/mcp-cert" } }, `gateway.keyVaultCertificateId: "https://evil.example/secrets/mcp-cert" is not a Key Vault secret id`],
+    ["a Key Vault id that is not one", { servers: [sample], gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: certificate, keyVaultId: "contoso-kv" } }, `gateway.keyVaultId: "contoso-kv" is not a Key Vault resource id`],
+    ["a Key Vault id without a certificate", { servers: [sample], apim: { existing }, gateway: { hostName: "mcp.contoso.com", keyVaultId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/contoso-kv" } }, `gateway.keyVaultId: is set without gateway.keyVaultCertificateId`],
+    ["a Key Vault id of another vault than the certificate's", { servers: [sample], gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: certificate, keyVaultId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/other-kv" } }, `gateway.keyVaultId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/other-kv" names the vault "other-kv", but gateway.keyVaultCertificateId is in "contoso-kv"`],
+    ["an azurerm state with a bad subscription id", { servers: [sample], state: { backend: "azurerm", resourceGroupName: "rg", storageAccountName: "contosotfstate", containerName: "tfstate", key: "mcp.tfstate", subscriptionId: "prod" } }, `state.subscriptionId: "prod" is not a subscription id (GUID)`],
+    ["an azurerm state with an access key", { servers: [sample], state: { backend: "azurerm", resourceGroupName: "rg", storageAccountName: "contosotfstate", containerName: "tfstate", key: "mcp.tfstate", accessKey: "c2VjcmV0" } }, `state: unknown key "accessKey"`],
     ["an unknown state backend", { servers: [sample], state: { backend: "s3" } }, `state.backend: unknown state backend; expected "local" or "azurerm" (got "s3")`],
     ["an incomplete azurerm state", { servers: [sample], state: { backend: "azurerm", resourceGroupName: "rg" } }, `state.storageAccountName:`],
   ])("fails %s, naming the key path and the value", (_what, content, expected) => {

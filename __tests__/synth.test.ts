@@ -1,12 +1,29 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { synthesize } from "../main.js";
 import type { SynthJson } from "../test-support/synth.js";
 
 const repoRoot = join(import.meta.dirname, "..");
+const buildDir = mkdtempSync(join(tmpdir(), "synth-build-"));
+
+/** Writes a platform configuration file with the sample server and `extra`; returns its path. */
+function platformFile(extra: Record<string, unknown>): string {
+  const file = join(mkdtempSync(join(tmpdir(), "synth-platform-")), "platform.json");
+  writeFileSync(file, JSON.stringify({ servers: [{ name: "weather", path: "mcp", backend: { kind: "sample" } }], ...extra }));
+  return file;
+}
+
+/** Synthesizes with a platform configuration file; returns the Terraform JSON. */
+async function synthWith(extra: Record<string, unknown>): Promise<SynthJson & { stackDir: string }> {
+  const outdir = join(mkdtempSync(join(tmpdir(), "synth-state-")), "cdktf.out");
+  const { stackDir } = await synthesize({ env: { MCP_PLATFORM_CONFIG: platformFile(extra) }, outdir, buildDir });
+  return { ...(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as SynthJson), stackDir };
+}
+
+const remoteState = { backend: "azurerm", resourceGroupName: "tfstate-rg", storageAccountName: "contosotfstate", containerName: "tfstate", key: "mcp.tfstate" };
 
 /** Runs `npm run synth`'s command with the given variables into a fresh output folder. */
 function runSynth(env: Record<string, string>) {
@@ -33,6 +50,41 @@ describe("npm run synth", () => {
     expect(existsSync(join(stackDir, web.zip_deploy_file))).toBe(true);
     expect(readdirSync(join(outdir, "stacks"))).toEqual(["mcp"]);
   });
+
+  it("keeps the state in a local file next to cdktf.json by default, with a path relative to the stack folder", async () => {
+    for (const json of [await synthWith({}), await synthWith({ state: { backend: "local" } })]) {
+      const { local } = json.terraform?.backend as { local: { path: string } };
+      expect(isAbsolute(local.path)).toBe(false);
+      expect(resolve(json.stackDir, local.path)).toBe(join(process.cwd(), "terraform.mcp.tfstate"));
+      expect(Object.keys(json.terraform?.backend as object)).toEqual(["local"]);
+    }
+  });
+
+  it("keeps the state in an Azure Storage blob with state.backend azurerm, authenticated with Entra ID and no secret", async () => {
+    const json = await synthWith({ state: remoteState });
+    expect(json.terraform?.backend).toEqual({
+      azurerm: { resource_group_name: "tfstate-rg", storage_account_name: "contosotfstate", container_name: "tfstate", key: "mcp.tfstate", use_azuread_auth: true },
+    });
+    const withSubscription = await synthWith({ state: { ...remoteState, subscriptionId: "00000000-0000-0000-0000-000000000001" } });
+    expect((withSubscription.terraform?.backend as { azurerm: Record<string, unknown> }).azurerm).toMatchObject({ subscription_id: "00000000-0000-0000-0000-000000000001", use_azuread_auth: true });
+    expect(JSON.stringify(json.terraform)).not.toMatch(/access_key|sas_token|client_secret|client_certificate|password/);
+  });
+
+  it("prints what an existing API Management, a custom domain and remote state need", () => {
+    const file = platformFile({
+      apim: { existing: { name: "contoso-apim", resourceGroupName: "shared-rg", identity: { name: "contoso-apim-mcp", resourceGroupName: "shared-rg" } } },
+      gateway: { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/mcp-cert" },
+      state: remoteState,
+    });
+    const run = runSynth({ MCP_PLATFORM_CONFIG: file });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('the existing API Management "contoso-apim" (resource group "shared-rg")');
+    expect(run.stdout).toContain('(API Management Service Contributor on it), with the identity "contoso-apim-mcp" assigned to it');
+    expect(run.stdout).toContain("DNS: a CNAME from mcp.contoso.com to contoso-apim.azure-api.net (yours to create)");
+    expect(run.stdout).toContain('Storage Blob Data Contributor on the container "tfstate" of the storage account "contosotfstate"');
+    expect(run.stdout).toMatch(/Warning: Custom domain mcp\.contoso\.com: API Management reads its certificate/);
+    expect(run.stdout).not.toContain("API Management BasicV2_1");
+  }, 120_000);
 
   it("fails for a Consumption APIM_SKU with one clear message and writes nothing", () => {
     const run = runSynth({ APIM_SKU: "Consumption" });

@@ -23,6 +23,12 @@ const SCOPE = /^[A-Za-z0-9_.-]{1,40}$/;
 const TOOL = /^[A-Za-z0-9_.-]{1,64}$/;
 const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/;
+const APIM_NAME = /^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/;
+const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
+/** The default gateway hosts of API Management (public and sovereign clouds). */
+const APIM_DEFAULT_HOST = /\.azure-api\.(net|cn|us)$/;
+const KEY_VAULT_HOST = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,23}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)$/i;
+const KEY_VAULT_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.KeyVault\/vaults\/[A-Za-z0-9-]{3,24}$/i;
 /** App Service Linux runtimes for prebuilt packages (`<stack>:<version>`, as in linuxFxVersion). */
 export const APP_SERVICE_RUNTIMES = ["node:22-lts", "node:20-lts", "python:3.13", "python:3.12", "python:3.11"] as const;
 
@@ -121,18 +127,49 @@ const staticClient = z.strictObject({
 const platform = z.strictObject({
   servers: z.array(server).check(z.minLength(1), z.maxLength(50)),
   apim: z.optional(z.strictObject({
-    /** Deploy into this existing API Management instance instead of creating one. */
+    /**
+     * Deploy into this existing API Management instance instead of creating one: its APIs, named
+     * values, fragments, logger and per-API diagnostics are created there, and `cdktf destroy`
+     * removes only those. Requirements: README "Into an existing API Management".
+     */
     existing: z.optional(z.strictObject({
-      name: text(matches(/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/, "an API Management service name (1-50 letters, digits and single hyphens, starting with a letter)")),
+      name: text(matches(APIM_NAME, "an API Management service name (1-50 letters, digits and single hyphens, starting with a letter)")),
       resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
+      /**
+       * The user-assigned managed identity already assigned to the instance: the gateway presents it
+       * to Entra ID (each server's application trusts it through a federated credential, no secret)
+       * and to Key Vault (the custom domain's certificate). The stack cannot assign it: the
+       * instance's identities belong to its owner.
+       */
+      identity: z.strictObject({
+        name: text(matches(IDENTITY_NAME, "a user-assigned managed identity name (3-128 letters, digits, '-' or '_', starting with a letter or digit)")),
+        resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
+      }),
     })),
   })),
   gateway: z.optional(z.strictObject({
-    /** Custom domain of the gateway: issuer, resource URIs, metadata and the Entra redirect URI use it. */
-    hostName: z.optional(text(matches(HOST, "a DNS host name such as mcp.contoso.com"))),
-    /** Key Vault secret id of its TLS certificate (API Management reads it with its managed identity). */
+    /**
+     * Custom domain of the gateway: the issuer, resource URIs, metadata and each Entra redirect URI
+     * use `https://<hostName>`. DNS (a CNAME to `<apim>.azure-api.net`) is yours.
+     */
+    hostName: z.optional(text((v) => {
+      if (!HOST.test(v)) return `${quoted(v)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com (no scheme, port or path)`;
+      if (APIM_DEFAULT_HOST.test(v)) return `${quoted(v)} is a default API Management host, not a custom domain; leave gateway.hostName out to use the default host`;
+      return undefined;
+    })),
+    /**
+     * Key Vault secret id of its TLS certificate (imported into Key Vault as a certificate, PKCS#12);
+     * without a version API Management follows renewals. API Management reads it with the gateway's
+     * user-assigned identity. Left out with `apim.existing`: the host is already bound to the instance.
+     */
     keyVaultCertificateId: z.optional(httpsUrl("a Key Vault secret id such as https://contoso-kv.vault.azure.net/secrets/mcp-cert", (url, raw) =>
-      /\.vault\.azure\.net$/.test(url.hostname) && /^\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/.test(url.pathname) ? undefined : `${quoted(raw)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`)),
+      KEY_VAULT_HOST.test(url.hostname) && /^\/secrets\/[A-Za-z0-9-]{1,127}(\/[0-9a-f]{32})?$/.test(url.pathname) && !url.search ? undefined : `${quoted(raw)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`)),
+    /**
+     * Resource id of that Key Vault (Azure RBAC permission model). When set, the stack lets the
+     * gateway's identity read the certificate (role Key Vault Secrets User on that one secret; the
+     * deployer then needs a role that may assign roles there). @default none: you grant it
+     */
+    keyVaultId: z.optional(text(matches(KEY_VAULT_ID, "a Key Vault resource id such as /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<vault>"))),
   })),
   clients: z.optional(z.strictObject({
     /** Dynamic client registration (POST /register). @default true */
@@ -205,11 +242,20 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
     if (j !== undefined) out.push({ path: ["clients", "static", i, "client_id"], message: `${quoted(c.client_id)} is already the client_id of clients.static[${j}]` });
     else ids.set(c.client_id, i);
   });
-  if (config.gateway?.keyVaultCertificateId && !config.gateway.hostName) {
+  const gateway = config.gateway;
+  if (gateway?.keyVaultCertificateId && !gateway.hostName) {
     out.push({ path: ["gateway", "keyVaultCertificateId"], message: "is set without gateway.hostName; expected both, or neither" });
   }
-  if (config.gateway?.hostName && !config.gateway.keyVaultCertificateId && !config.apim?.existing) {
-    out.push({ path: ["gateway", "hostName"], message: `${quoted(config.gateway.hostName)} needs gateway.keyVaultCertificateId (the TLS certificate for it)` });
+  if (gateway?.hostName && !gateway.keyVaultCertificateId && !config.apim?.existing) {
+    out.push({ path: ["gateway", "hostName"], message: `${quoted(gateway.hostName)} needs gateway.keyVaultCertificateId (the TLS certificate for it); only a host already bound to an existing API Management (apim.existing) goes without` });
+  }
+  if (gateway?.keyVaultId && !gateway.keyVaultCertificateId) {
+    out.push({ path: ["gateway", "keyVaultId"], message: "is set without gateway.keyVaultCertificateId; expected the Key Vault holding that certificate, or neither" });
+  }
+  if (gateway?.keyVaultId && gateway.keyVaultCertificateId) {
+    const vault = gateway.keyVaultId.split("/").pop()!.toLowerCase();
+    const host = new URL(gateway.keyVaultCertificateId).hostname.split(".")[0]!.toLowerCase();
+    if (vault !== host) out.push({ path: ["gateway", "keyVaultId"], message: `${quoted(gateway.keyVaultId)} names the vault ${quoted(vault)}, but gateway.keyVaultCertificateId is in ${quoted(host)}; expected the vault holding the certificate` });
   }
   return out;
 }
@@ -246,6 +292,7 @@ export function loadPlatformConfig(file: string): PlatformConfig {
         const expected =
           last === "kind" ? "unknown backend kind; expected \"sample\", \"url\" or \"app-service\""
           : last === "backend" && path[0] === "state" ? "unknown state backend; expected \"local\" or \"azurerm\""
+          : last === "identity" && path[1] === "existing" && value === undefined ? "expected the user-assigned managed identity already assigned to the instance, { \"name\": ..., \"resourceGroupName\": ... } (the Entra applications trust it; the stack cannot assign identities to an instance it does not own)"
           : issue.message;
         return `${where}: ${keyPath(path)}: ${expected}${value === undefined ? " (missing)" : ` (got ${quoted(value)})`}`;
       }),

@@ -13,7 +13,6 @@
  */
 import { Annotations, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import type { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import {
   ApplicationApiAccess,
   ApplicationFederatedIdentityCredential,
@@ -44,10 +43,13 @@ export interface EntraAppRegistrationProps {
   readonly displayName: string;
   /** Directory (tenant) id; usually `data.azurerm_client_config.current.tenant_id`. */
   readonly tenantId: string;
-  /** Web redirect URIs: the gateway's `https://<apim>.azure-api.net/oauth-callback`. At least one. */
+  /** Web redirect URIs: the gateway's `<ApimGateway.gatewayUrl>/oauth-callback`. At least one. */
   readonly redirectUris: string[];
-  /** The managed identity the gateway uses to prove itself to Entra (federated credential subject). */
-  readonly trustedIdentity: UserAssignedIdentity;
+  /**
+   * The user-assigned managed identity the gateway uses to prove itself to Entra (federated
+   * credential subject): `ApimGateway.identity`, created or read from an existing instance.
+   */
+  readonly trustedIdentity: { readonly principalId: string };
   /**
    * Value of the delegated scope users consent to.
    * @default "user_impersonate"

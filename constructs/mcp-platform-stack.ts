@@ -104,9 +104,12 @@ export class McpPlatformStack extends TerraformStack {
       resourceGroup: this.resourceGroup,
       namePrefix: prefix,
     });
+    const { apim, gateway } = props.platform ?? {};
     this.gateway = new ApimGateway(this, "gateway", {
       resourceGroup: this.resourceGroup,
-      name: apimName,
+      name: apim?.existing ? undefined : apimName,
+      existing: apim?.existing,
+      customDomain: gateway?.hostName ? { ...gateway, hostName: gateway.hostName } : undefined,
       sku: config.apimSku,
       publisherEmail: config.publisherEmail,
       publisherName: config.publisherName,
@@ -141,8 +144,8 @@ export class McpPlatformStack extends TerraformStack {
       const entra = new EntraAppRegistration(this, single ? "entra" : id("entra"), {
         displayName: single ? `${prefix} MCP server` : `${prefix} ${title}`,
         tenantId: client.tenantId,
-        // Derivable from the name, so the registration does not wait for the service (no cycle).
-        redirectUris: [`https://${apimName}.azure-api.net/oauth-callback`],
+        // gatewayUrl is built from the props, so the registration does not wait for the service (no cycle).
+        redirectUris: [`${this.gateway.gatewayUrl}/oauth-callback`],
         trustedIdentity: this.gateway.identity,
         scopeName: config.scopeName,
         additionalScopes: server.scopes,

@@ -47,6 +47,9 @@ export type ApiManagement = InstanceType<typeof ApiManagement>;
 export const { ApiManagementApi } = load("@cdktf/provider-azurerm/lib/api-management-api") as typeof import("@cdktf/provider-azurerm/lib/api-management-api");
 export type ApiManagementApi = InstanceType<typeof ApiManagementApi>;
 
+export const { ApiManagementApiDiagnostic } = load("@cdktf/provider-azurerm/lib/api-management-api-diagnostic") as typeof import("@cdktf/provider-azurerm/lib/api-management-api-diagnostic");
+export type ApiManagementApiDiagnostic = InstanceType<typeof ApiManagementApiDiagnostic>;
+
 export const { ApiManagementApiOperation } = load("@cdktf/provider-azurerm/lib/api-management-api-operation") as typeof import("@cdktf/provider-azurerm/lib/api-management-api-operation");
 export type ApiManagementApiOperation = InstanceType<typeof ApiManagementApiOperation>;
 
@@ -55,6 +58,9 @@ export type ApiManagementApiOperationPolicy = InstanceType<typeof ApiManagementA
 
 export const { ApiManagementApiPolicy } = load("@cdktf/provider-azurerm/lib/api-management-api-policy") as typeof import("@cdktf/provider-azurerm/lib/api-management-api-policy");
 export type ApiManagementApiPolicy = InstanceType<typeof ApiManagementApiPolicy>;
+
+export const { ApiManagementCustomDomain } = load("@cdktf/provider-azurerm/lib/api-management-custom-domain") as typeof import("@cdktf/provider-azurerm/lib/api-management-custom-domain");
+export type ApiManagementCustomDomain = InstanceType<typeof ApiManagementCustomDomain>;
 
 export const { ApiManagementDiagnostic } = load("@cdktf/provider-azurerm/lib/api-management-diagnostic") as typeof import("@cdktf/provider-azurerm/lib/api-management-diagnostic");
 export type ApiManagementDiagnostic = InstanceType<typeof ApiManagementDiagnostic>;
@@ -77,8 +83,14 @@ export type ApiManagementRedisCache = InstanceType<typeof ApiManagementRedisCach
 export const { ApplicationInsights } = load("@cdktf/provider-azurerm/lib/application-insights") as typeof import("@cdktf/provider-azurerm/lib/application-insights");
 export type ApplicationInsights = InstanceType<typeof ApplicationInsights>;
 
+export const { DataAzurermApiManagement } = load("@cdktf/provider-azurerm/lib/data-azurerm-api-management") as typeof import("@cdktf/provider-azurerm/lib/data-azurerm-api-management");
+export type DataAzurermApiManagement = InstanceType<typeof DataAzurermApiManagement>;
+
 export const { DataAzurermClientConfig } = load("@cdktf/provider-azurerm/lib/data-azurerm-client-config") as typeof import("@cdktf/provider-azurerm/lib/data-azurerm-client-config");
 export type DataAzurermClientConfig = InstanceType<typeof DataAzurermClientConfig>;
+
+export const { DataAzurermUserAssignedIdentity } = load("@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity") as typeof import("@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity");
+export type DataAzurermUserAssignedIdentity = InstanceType<typeof DataAzurermUserAssignedIdentity>;
 
 export const { LinuxWebApp } = load("@cdktf/provider-azurerm/lib/linux-web-app") as typeof import("@cdktf/provider-azurerm/lib/linux-web-app");
 export type LinuxWebApp = InstanceType<typeof LinuxWebApp>;
@@ -94,6 +106,9 @@ export type AzurermProvider = InstanceType<typeof AzurermProvider>;
 
 export const { ResourceGroup } = load("@cdktf/provider-azurerm/lib/resource-group") as typeof import("@cdktf/provider-azurerm/lib/resource-group");
 export type ResourceGroup = InstanceType<typeof ResourceGroup>;
+
+export const { RoleAssignment } = load("@cdktf/provider-azurerm/lib/role-assignment") as typeof import("@cdktf/provider-azurerm/lib/role-assignment");
+export type RoleAssignment = InstanceType<typeof RoleAssignment>;
 
 export const { ServicePlan } = load("@cdktf/provider-azurerm/lib/service-plan") as typeof import("@cdktf/provider-azurerm/lib/service-plan");
 export type ServicePlan = InstanceType<typeof ServicePlan>;

@@ -1,0 +1,29 @@
+/**
+ * The constructs of this product, for use in your own CDKTF app: one entry point exporting each
+ * construct with its documented `XxxProps` and the options types of its methods. README "Use the
+ * constructs in your own CDKTF app" and examples/compose.ts show them composed in another stack.
+ *
+ * - `McpPlatformStack`: the whole topology as one stack (what `main.ts` synthesizes).
+ * - `ApimGateway` (+ `GatewayApi`): API Management, new or existing, with named values, fragments,
+ *   APIs, policies, logger, diagnostics and an optional custom domain.
+ * - `McpOAuth`: the OAuth authorization server policies and the MCP API on a gateway.
+ * - `EntraAppRegistration`: the Entra application of one MCP server, trusting the gateway's identity.
+ * - `McpAppService`: the sample MCP server on a Linux App Service.
+ * - `Observability`: Log Analytics and Application Insights.
+ * - `ApimRedisCache`: Azure Managed Redis as the gateway's external cache.
+ * - `PolicyChecks`: the aspect that fails synth on a policy that breaks API Management's rules.
+ *
+ * Provider resource classes are not re-exported: import them by deep path
+ * (`@cdktf/provider-azurerm/lib/<resource>`), never from the package root.
+ */
+export * from "./apim-gateway.js";
+export * from "./apim-redis-cache.js";
+export * from "./entra-app-registration.js";
+export * from "./mcp-app-service.js";
+export * from "./mcp-oauth.js";
+export * from "./mcp-platform-stack.js";
+export * from "./observability.js";
+export { PolicyChecks, formatViolation, formatViolations, type PolicyChecksOptions } from "./policy-checks.js";
+export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViolation } from "./policy-set.js";
+export { policyRules, type PolicyRule } from "./policy-rules/index.js";
+export { POLICIES_DIR } from "./policy-files.js";
