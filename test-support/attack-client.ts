@@ -102,6 +102,8 @@ export interface AttackEnv {
   serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
   /** Paths (with query) the document server was asked for, in order: shows whether the gateway fetched a URL. */
   readonly documentRequests: readonly string[];
+  /** The gateway's cache (clear() simulates API Management losing its volatile cache). */
+  readonly cache: ValueCache;
   /** The gateway's audit events so far (parsed), oldest first. */
   readonly auditEvents: Record<string, unknown>[];
   /** Moves the gateway cache's clock forward. */
@@ -146,6 +148,7 @@ export async function startAttackStack(
   });
   let offset = 0;
   const auditEvents: Record<string, unknown>[] = [];
+  const cache = new ValueCache(() => Date.now() + offset);
   const gate = options.gateUpstream ? await startGate() : undefined;
   const tf = await synthesizeForLocal();
   const stack = await startLocalStack({
@@ -153,7 +156,7 @@ export async function startAttackStack(
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
     extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
     overrideUrlRewrites: gate ? { "https://login.microsoftonline.com": gate.url } : undefined,
-    cache: new ValueCache(() => Date.now() + offset),
+    cache,
     onAudit: (event) => auditEvents.push(JSON.parse(event) as Record<string, unknown>),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
   });
@@ -163,6 +166,7 @@ export async function startAttackStack(
 
   const env: AttackEnv = {
     stack,
+    cache,
     auditEvents,
     base,
     resource,
