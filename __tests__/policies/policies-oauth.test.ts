@@ -72,9 +72,10 @@ describe("every OAuth and MCP policy file", () => {
     expect(parse(file).name).toBe(file.startsWith("fragments/") ? "fragment" : "policies");
   });
 
-  it.each(ALL_FILES)("%s traces nothing and holds no Terraform interpolation", (file) => {
+  it.each(ALL_FILES)("%s traces nothing but the audit event, and holds no Terraform interpolation", (file) => {
     const xml = read(file);
-    expect(elements(parse(file), "trace")).toEqual([]);
+    // The one trace is the audit event (source mcp-audit, no secrets: __tests__/attacks/audit-and-cache-loss.test.ts).
+    expect(elements(parse(file), "trace").map((t) => t.attributes.source)).toEqual(file === "fragments/mcp-audit.xml" ? ["mcp-audit"] : []);
     expect(xml).not.toMatch(/context\s*\.\s*Trace\s*\(/);
     expect(xml).not.toMatch(/\$\{|%\{/);
   });
