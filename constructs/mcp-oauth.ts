@@ -14,6 +14,7 @@ import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-ma
 import type { ApimGateway, GatewayApi } from "./apim-gateway.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { McpAppService } from "./mcp-app-service.js";
+import { CLIENT_POLICY_FRAGMENT, clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
 import { Bytes, RandomProvider } from "./providers.js";
 
 export interface McpOAuthRateLimit {
@@ -59,6 +60,14 @@ export interface McpOAuthProps {
    * @default "https://login.microsoftonline.com"
    */
   readonly entraAuthorityHost?: string;
+  /**
+   * Which MCP clients may sign in (the `clients` block of the platform configuration file):
+   * dynamic registration on or off, the client ID metadata documents allowed, static clients.
+   * Checked here (a redirect URI or document URL the policies would refuse fails synth, naming
+   * its key path) and written into the fragment `oauth-client-policy` (constructs/client-policy.ts).
+   * @default registration on, any https client ID metadata document, no static client
+   */
+  readonly clients?: McpClientPolicy;
 }
 
 /** A fragment of `policies/fragments/`: its id (as in include-fragment) and what it does. */
@@ -71,6 +80,7 @@ interface FragmentSpec {
 export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-respond", description: "Renders the OAuth API's response: RFC 6749 errors (redirect, page or JSON) or the prepared success." },
   { name: "oauth-cors-preflight", description: "Answers CORS preflights with the methods of the endpoint." },
+  { name: CLIENT_POLICY_FRAGMENT, description: "The client policy: registration on or off, allowed metadata documents, static clients." },
   { name: "oauth-on-error", description: "OAuth API safety net: a clean 400, never a 500." },
   { name: "oauth-form-parse", description: "Parses an x-www-form-urlencoded body; wrong type, size or repeats are invalid_request." },
   { name: "oauth-metadata-prm", description: "RFC 9728 protected resource metadata of the MCP endpoint." },
@@ -93,6 +103,7 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
   { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
   { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },
+  { name: "oauth-client-allowed", description: "Token requests only from clients the client policy still lets sign in." },
   { name: "oauth-token-issue", description: "Mints the access and refresh tokens (stored only as hashes)." },
   { name: "oauth-revoke", description: "RFC 7009 revocation request." },
   { name: "oauth-revoke-check", description: "Revokes only when the presented secret matches." },
@@ -158,6 +169,9 @@ export class McpOAuth extends Construct {
     if (!/^https:\/\/[A-Za-z0-9.-]+$/.test(authority)) {
       throw new Error(`McpOAuth: entraAuthorityHost ${JSON.stringify(authority)} is invalid; expected an https origin without a path, e.g. "https://login.microsoftonline.com"`);
     }
+    const clients = props.clients ?? {};
+    const clientProblems = clientPolicyProblems(clients, queryBudgetClientBytes(gateway.gatewayUrl, mcpPath));
+    if (clientProblems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${clientProblems.join("\n  ")}`);
 
     this.mcpEndpointUrl = `${gateway.gatewayUrl}/${mcpPath}`;
     this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${mcpPath}`;
@@ -194,10 +208,12 @@ export class McpOAuth extends Construct {
     this.namedValues = namedValues;
 
     for (const fragment of OAUTH_FRAGMENTS) {
+      const file = `fragments/${fragment.name}.xml`;
       gateway.addPolicyFragment(`fragment_${fragment.name.replace(/-/g, "_")}`, {
         name: fragment.name,
-        file: `fragments/${fragment.name}.xml`,
+        file,
         description: fragment.description,
+        ...(fragment.name === CLIENT_POLICY_FRAGMENT ? { transform: (template: string) => clientPolicyFragmentXml(template, clients) } : {}),
       });
     }
 

@@ -132,6 +132,7 @@ export class McpPlatformStack extends TerraformStack {
       keyVersion: config.keyVersion,
       tokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       refreshTokenLifetimeSeconds: config.refreshTokenLifetimeSeconds,
+      clients: props.platform?.clients,
     });
     // Every policy, fragment and named value is checked at synth: a violation is an error
     // annotation and cdktf refuses to write the Terraform JSON.
