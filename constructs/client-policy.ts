@@ -244,7 +244,8 @@ function requestBytes(uri: string): number {
   return port + urlEncodedBytes(uri);
 }
 
-const q = (v: unknown): string => JSON.stringify(v);
+/** A value as JSON text, with invisible and control characters written as \uXXXX (so a message cannot be spoofed). */
+const q = (v: unknown): string => JSON.stringify(v).replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /**
  * Every problem of a client policy that would make clients unusable at run time, as
@@ -296,17 +297,24 @@ export function clientPolicyProblems(policy: McpClientPolicy, clientBudgetBytes:
   return out;
 }
 
-/** A C# string literal holding `text`, safe in an XML attribute and from named-value substitution (`{{...}}`). */
+/**
+ * A C# string literal holding `text`, safe in an XML attribute and from named-value substitution:
+ * quotes and backslashes escaped, `<`, `>`, `&`, `'`, non-ASCII and a brace followed by the same
+ * brace (so no `{{` or `}}` remains) written as \uXXXX.
+ */
 export function csharpString(text: string): string {
   let out = '"';
+  let i = 0;
   for (const ch of text) {
     for (let k = 0; k < ch.length; k++) {
       const c = ch.charCodeAt(k);
       const s = ch[k]!;
       if (s === '"' || s === "\\") out += `\\${s}`;
+      else if ((s === "{" || s === "}") && text[i + k + 1] !== s) out += s;
       else if (c >= 0x20 && c < 0x7f && !"{}<>&'".includes(s)) out += s;
       else out += `\\u${c.toString(16).toUpperCase().padStart(4, "0")}`;
     }
+    i += ch.length;
   }
   return `${out}"`;
 }
