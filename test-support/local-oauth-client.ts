@@ -11,6 +11,11 @@ import { join } from "node:path";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 
+/** The platform configuration of the default stack (the sample server at /mcp) with a `clients` block. */
+export function platformWithClients(clients: Record<string, unknown>): Record<string, unknown> {
+  return { servers: [{ name: "weather", path: "mcp", title: "Weather", backend: { kind: "sample" } }], clients };
+}
+
 /**
  * Synthesizes the real stack (main.ts) into a temporary folder; returns the parsed cdk.tf.json.
  * With `platform`, that object is written as the platform configuration file (MCP_PLATFORM_CONFIG).
