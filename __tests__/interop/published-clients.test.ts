@@ -108,9 +108,12 @@ describe("ChatGPT", () => {
     expectWorking(run);
   });
 
-  it("asks for offline_access because the metadata lists it, and gets a refresh token that rotates", async () => {
+  it("asks for offline_access because the AS metadata lists it (the resource metadata and the challenge do not), and gets a refresh token that rotates", async () => {
     const run = await signInAs(env, CHATGPT);
     expect(run.discovery.asMetadata.scopes_supported).toContain("offline_access");
+    expect(run.discovery.resourceMetadata.scopes_supported).not.toContain("offline_access");
+    expect(run.discovery.challengeScope).not.toContain("offline_access");
+    expect(run.discovery.challengeScope.length).toBeGreaterThan(0);
     expect(run.tokens.refresh_token).toMatch(/\./);
     const next = JSON.parse(run.refreshed.text) as { refresh_token: string };
     expect(next.refresh_token).not.toBe(run.tokens.refresh_token);
