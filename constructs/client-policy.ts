@@ -332,10 +332,14 @@ export function clientPolicyValues(policy: McpClientPolicy): Record<string, stri
   };
 }
 
+/** API Management's size limit of a policy fragment, in bytes (the static rule size-limits enforces it too). */
+const FRAGMENT_LIMIT_BYTES = 32_000;
+
 /**
  * The fragment's XML for `policy`: the template (policies/fragments/oauth-client-policy.xml) with
  * the value of each of its set-variable elements replaced.
- * @throws Error when the template lacks one of the variables (a broken template).
+ * @throws Error when the template lacks one of the variables (a broken template), or when the
+ *   policy is too large for one policy fragment.
  */
 export function clientPolicyFragmentXml(template: string, policy: McpClientPolicy): string {
   let xml = template;
@@ -344,6 +348,10 @@ export function clientPolicyFragmentXml(template: string, policy: McpClientPolic
     const found = xml.match(element)?.length ?? 0;
     if (found !== 1) throw new Error(`${CLIENT_POLICY_FRAGMENT} template: expected one <set-variable name="${name}" value="..." /> on one line, found ${found}`);
     xml = xml.replace(element, () => `<set-variable name="${name}" value="${value}" />`);
+  }
+  const size = Buffer.byteLength(xml, "utf8");
+  if (size > FRAGMENT_LIMIT_BYTES) {
+    throw new Error(`clients: the client policy would take ${size} bytes in the policy fragment ${CLIENT_POLICY_FRAGMENT}, more than API Management's ${FRAGMENT_LIMIT_BYTES}; list fewer static clients or redirect URIs, or fewer metadataDocuments.allow entries (a prefix ending in * covers many documents)`);
   }
   return xml;
 }

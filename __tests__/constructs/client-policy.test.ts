@@ -217,6 +217,12 @@ describe("the oauth-client-policy fragment", () => {
     expect(csharpString("{}")).toBe('"{}"');
   });
 
+  it("fails on a policy too large for one policy fragment, saying what to shorten", () => {
+    const statics = Array.from({ length: 40 }, (_, i) => ({ client_id: `cli-${i}`, client_name: `CLI ${i}`, redirect_uris: Array.from({ length: 10 }, (_, j) => `https://app-${i}.example/${"c".repeat(80)}/${j}`) }));
+    expect(clientPolicyProblems({ static: statics }, BUDGET)).toEqual([]);
+    expect(() => clientPolicyFragmentXml(TEMPLATE, { static: statics })).toThrow(/^clients: the client policy would take \d+ bytes in the policy fragment oauth-client-policy, more than API Management's 32000; list fewer static clients/);
+  });
+
   it("fails on a template that lost one of its variables", () => {
     expect(() => clientPolicyFragmentXml(TEMPLATE.replace(/<set-variable name="clients-static"[^\n]*\n/, ""), {})).toThrow(/expected one <set-variable name="clients-static" value="\.\.\." \/> on one line, found 0/);
   });
