@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,19 @@ describe("npm run synth", () => {
     expect(run.stderr).toContain('APIM_CACHE: "memcached" is not a cache kind');
     expect(run.stderr).toContain('ENTRA_ADMIN_CONSENT: "maybe" is not a boolean');
     expect(run.stderr).toContain("Nothing was written");
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+
+  it("fails for a client policy the gateway would refuse, naming the key path and value, and writes nothing", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "synth-clients-")), "platform.json");
+    const clients = { metadataDocuments: { allow: ["https://claude.ai*"] }, static: [{ client_id: "web", client_name: "Web", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }] };
+    writeFileSync(file, JSON.stringify({ servers: [{ name: "weather", path: "mcp", backend: { kind: "sample" } }], clients }));
+    const run = runSynth({ MCP_PLATFORM_CONFIG: file });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`MCP_PLATFORM_CONFIG ${file}: clients.metadataDocuments.allow[0]: "https://claude.ai*" has no host followed by '/'`);
+    expect(run.stderr).toContain(`MCP_PLATFORM_CONFIG ${file}: clients.static[0].redirect_uris[0]: "http://127.0.0.1/cb" is not https; a client with application_type web may use only https redirect URIs`);
+    expect(run.stderr).toContain("Nothing was written");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(run.outdir)).toBe(false);
   });
 

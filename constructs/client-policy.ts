@@ -195,7 +195,7 @@ export function metadataDocumentUrlProblem(id: string): string | undefined {
   const host = parts[1]!;
   const path = parts[2]!;
   if (host.includes("@")) return "has user info";
-  if (host.startsWith("[") || host.includes(":")) return "names an IP address or a port; expected a DNS host name on the default port";
+  if (host.startsWith("[") || host.includes(":")) return "names an IP address or a port, not a DNS host name on the default port";
   const bare = host.toLowerCase().replace(/\.+$/, "");
   if (bare === "localhost" || bare.endsWith(".localhost") || bare === "localhost.localdomain" || bare === "ip6-localhost" || bare === "ip6-loopback") return "names a loopback host";
   if (host.length === 0) return "has no host";
