@@ -208,10 +208,9 @@ export class McpOAuth extends Construct {
     this.namedValues = namedValues;
 
     for (const fragment of OAUTH_FRAGMENTS) {
-      const file = `fragments/${fragment.name}.xml`;
       gateway.addPolicyFragment(`fragment_${fragment.name.replace(/-/g, "_")}`, {
         name: fragment.name,
-        file,
+        file: `fragments/${fragment.name}.xml`,
         description: fragment.description,
         ...(fragment.name === CLIENT_POLICY_FRAGMENT ? { transform: (template: string) => clientPolicyFragmentXml(template, clients) } : {}),
       });
