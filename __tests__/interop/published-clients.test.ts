@@ -9,7 +9,11 @@
  * server or app would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { call, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { browserAuthorize, MemoryOAuthProvider } from "../../test-support/local-oauth-client.js";
 import {
   CHATGPT,
   CLAUDE_AI,
@@ -160,6 +164,24 @@ describe("MCP Inspector 2.x", () => {
     expect(run.callback.origin).toBe("http://localhost:6274");
     expect(run.tokenReply.headers.get("access-control-allow-origin")).toBe("*");
     expectWorking(run);
+  });
+});
+
+describe("the MCP TypeScript SDK's own client (the authorization code Claude Code and VS Code build on)", () => {
+  it("picks the metadata document because the metadata advertises it, and calls tools", async () => {
+    env.serveDocument(new URL(CLAUDE_CODE.document!.url).pathname, CLAUDE_CODE.document!.body);
+    const redirect = "http://localhost:53682/callback";
+    const provider = new MemoryOAuthProvider(redirect, "Claude Code", CLAUDE_CODE.document!.url);
+    const transport = new StreamableHTTPClientTransport(new URL(env.resource), { authProvider: provider });
+    await expect(new Client({ name: "claude-code", version: "1.0.0" }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(provider.lastAuthorizationUrl?.searchParams.get("client_id")).toBe(CLAUDE_CODE.document!.url);
+    const { finalUrl, consentPage } = await browserAuthorize(provider.lastAuthorizationUrl!, redirect);
+    expect(await consentPage.text()).toContain("Claude Code");
+    await transport.finishAuth(finalUrl.searchParams.get("code")!);
+    const client = new Client({ name: "claude-code", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(env.resource), { authProvider: provider }));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("get_weather");
+    await client.close();
   });
 });
 
