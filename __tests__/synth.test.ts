@@ -118,6 +118,19 @@ describe("npm run synth", () => {
     expect(existsSync(run.outdir)).toBe(false);
   });
 
+  it("fails for a client policy the gateway would refuse, naming the key path and value, and writes nothing", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "synth-clients-")), "platform.json");
+    const clients = { metadataDocuments: { allow: ["https://claude.ai*"] }, static: [{ client_id: "web", client_name: "Web", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }] };
+    writeFileSync(file, JSON.stringify({ servers: [{ name: "weather", path: "mcp", backend: { kind: "sample" } }], clients }));
+    const run = runSynth({ MCP_PLATFORM_CONFIG: file });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`MCP_PLATFORM_CONFIG ${file}: clients.metadataDocuments.allow[0]: "https://claude.ai*" has no host followed by '/'`);
+    expect(run.stderr).toContain(`MCP_PLATFORM_CONFIG ${file}: clients.static[0].redirect_uris[0]: "http://127.0.0.1/cb" is not https; a client with application_type web may use only https redirect URIs`);
+    expect(run.stderr).toContain("Nothing was written");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+
   it("prints what an administrator must do, naming the application, when ENTRA_ADMIN_CONSENT=false", () => {
     const run = runSynth({ ENTRA_ADMIN_CONSENT: "false", ENVIRONMENT_NAME: "contoso" });
     expect(run.status).toBe(0);

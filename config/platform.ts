@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { output } from "zod/mini";
+import { clientPolicyProblems, queryBudgetClientBytes } from "../constructs/client-policy.js";
 import { ConfigError, RESERVED_GATEWAY_PATHS } from "./config.js";
 
 const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
@@ -242,6 +243,18 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
     if (j !== undefined) out.push({ path: ["clients", "static", i, "client_id"], message: `${quoted(c.client_id)} is already the client_id of clients.static[${j}]` });
     else ids.set(c.client_id, i);
   });
+  if (config.clients) {
+    // What the gateway's policies would refuse at run time (constructs/client-policy.ts; McpOAuth checks it again).
+    // The query budget is counted for the longest server path on the gateway's host (its longest default name without one).
+    const longestPath = config.servers.map((s) => s.path).reduce((a, b) => (b.length > a.length ? b : a), "");
+    const budget = queryBudgetClientBytes(config.gateway?.hostName ? `https://${config.gateway.hostName}` : "${unknown}", longestPath);
+    const known = new Set(out.map((p) => keyPath(p.path)));
+    for (const problem of clientPolicyProblems(config.clients, budget)) {
+      const m = /^(clients[^ :]*)(?: (.*?))?: (.*)$/s.exec(problem)!;
+      const path = m[1]!.replace(/\[(\d+)\]/g, ".$1").split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      if (!known.has(keyPath(path))) out.push({ path, message: m[2] ? `${m[2]} ${m[3]}` : m[3]! });
+    }
+  }
   const gateway = config.gateway;
   if (gateway?.keyVaultCertificateId && !gateway.hostName) {
     out.push({ path: ["gateway", "keyVaultCertificateId"], message: "is set without gateway.hostName; expected both, or neither" });

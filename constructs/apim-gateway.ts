@@ -166,6 +166,12 @@ export interface PolicyFragmentOptions {
    * @default none
    */
   readonly description?: string;
+  /**
+   * Makes the fragment's XML from the file's at synth (a fragment generated from configuration,
+   * whose file is the template); the file is still the one named in messages.
+   * @default the file's XML as it is
+   */
+  readonly transform?: (xml: string) => string;
 }
 
 export interface GatewayApiOptions {
@@ -602,7 +608,8 @@ export class ApimGateway extends Construct {
     if (this.fragments.has(options.name)) {
       throw new Error(`ApimGateway: fragment ${JSON.stringify(options.name)} is defined twice; fragment ids must be unique`);
     }
-    const { xml: source, path } = readPolicyFile(options.file, this.policiesDir);
+    const { xml: template, path } = readPolicyFile(options.file, this.policiesDir);
+    const source = options.transform ? options.transform(template) : template;
     const xml = shaped(() => shapeFragmentXml(source, path));
     const resource = new ApiManagementPolicyFragment(this, id, {
       name: options.name,

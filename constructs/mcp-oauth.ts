@@ -17,6 +17,7 @@ import type { ApimGateway, GatewayApi } from "./apim-gateway.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { McpAppService } from "./mcp-app-service.js";
 import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";
+import { CLIENT_POLICY_FRAGMENT, clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
 import { Bytes, RandomProvider } from "./providers.js";
 
 export interface McpOAuthRateLimit {
@@ -72,6 +73,14 @@ export interface McpOAuthProps {
    * @default "https://login.microsoftonline.com"
    */
   readonly entraAuthorityHost?: string;
+  /**
+   * Which MCP clients may sign in (the `clients` block of the platform configuration file):
+   * dynamic registration on or off, the client ID metadata documents allowed, static clients.
+   * Checked here (a redirect URI or document URL the policies would refuse fails synth, naming
+   * its key path) and written into the fragment `oauth-client-policy` (constructs/client-policy.ts).
+   * @default registration on, any https client ID metadata document, no static client
+   */
+  readonly clients?: McpClientPolicy;
 }
 
 /** A fragment of `policies/fragments/`: its id (as in include-fragment) and what it does. */
@@ -84,17 +93,18 @@ interface FragmentSpec {
 export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-respond", description: "Renders the OAuth API's response: RFC 6749 errors (redirect, page or JSON) or the prepared success." },
   { name: "oauth-cors-preflight", description: "Answers CORS preflights with the methods of the endpoint." },
+  { name: CLIENT_POLICY_FRAGMENT, description: "The client policy: registration on or off, allowed metadata documents, static clients." },
   { name: "oauth-on-error", description: "OAuth API safety net: a clean 400, never a 500." },
   { name: "oauth-form-parse", description: "Parses an x-www-form-urlencoded body; wrong type, size or repeats are invalid_request." },
   { name: "oauth-metadata-prm", description: "RFC 9728 protected resource metadata of the MCP endpoint." },
-  { name: "oauth-metadata-as", description: "RFC 8414 authorization server metadata (only implemented features)." },
+  { name: "oauth-metadata-as", description: "RFC 8414 authorization server metadata (only implemented features and what the client policy allows)." },
   { name: "oauth-query-budget", description: "Shares the 2,048-byte /authorize query between state, scope, client_id and redirect_uri." },
-  { name: "oauth-register-request", description: "RFC 7591 registration request checks; refuses names with bidi or invisible characters." },
-  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, printable ASCII in normalised form, https or loopback http." },
+  { name: "oauth-register-request", description: "RFC 7591 registration request checks (off: 403); application_type; refuses bidi or invisible names." },
+  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, normalised ASCII; https, loopback http, private-use (native) by application_type." },
   { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
-  { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id; SSRF-safe metadata document URLs." },
+  { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id (static, document, registration) by the client policy." },
   { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
-  { name: "oauth-client-resolve", description: "Verifies the registration HMAC or the metadata document; yields redirect URIs and a safe name." },
+  { name: "oauth-client-resolve", description: "Resolves a static client, the registration HMAC or the document; redirect URIs, type, safe name, trust." },
   { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
   { name: "oauth-consent-page", description: "Consent page with CSRF token and signed __Host- cookie ticket." },
   { name: "oauth-consent-verify", description: "Verifies the consent cookie signature, expiry, binding and CSRF token." },
@@ -106,6 +116,7 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
   { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
   { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },
+  { name: "oauth-client-allowed", description: "Token requests only from clients the client policy still lets sign in." },
   { name: "oauth-token-issue", description: "Mints the access and refresh tokens (stored only as hashes)." },
   { name: "oauth-revoke", description: "RFC 7009 revocation request." },
   { name: "oauth-revoke-check", description: "Revokes only when the presented secret matches." },
@@ -152,6 +163,7 @@ export class McpOAuth extends Construct {
   /** Access token lifetime, seconds. */
   public readonly tokenLifetimeSeconds: number;
   private readonly servers: McpServer[] = [];
+  private readonly clients: McpClientPolicy;
   private readonly values: Record<string, ApiManagementNamedValue> = {};
 
   constructor(scope: Construct, id: string, props: McpOAuthProps) {
@@ -179,6 +191,9 @@ export class McpOAuth extends Construct {
     this.gateway = gateway;
     this.tokenLifetimeSeconds = tokenLifetime;
     this.issuer = gateway.gatewayUrl;
+    const clients = props.clients ?? {};
+    this.clients = clients;
+    this.checkClients(props.mcpPath ?? "");
     this.authorizationServerMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-authorization-server`;
 
     // Keys: 256-bit random values made by Terraform; changing keyVersion replaces both.
@@ -210,6 +225,7 @@ export class McpOAuth extends Construct {
         name: fragment.name,
         file: `fragments/${fragment.name}.xml`,
         description: fragment.description,
+        ...(fragment.name === CLIENT_POLICY_FRAGMENT ? { transform: (template: string) => clientPolicyFragmentXml(template, clients) } : {}),
       });
     }
 
@@ -289,6 +305,8 @@ export class McpOAuth extends Construct {
     }
     const server = new McpServer(this, `server_${name.replace(/-/g, "_")}`, { ...options, name, oauth: this, first: this.servers.length === 0 });
     this.servers.push(server);
+    // The query budget of a static client shrinks with the longest server path.
+    this.checkClients(this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path);
     this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
@@ -298,6 +316,12 @@ export class McpOAuth extends Construct {
       xml: serversFragment(this.servers),
     });
     return server;
+  }
+
+  /** Throws naming each key path and value of a client policy the policies would refuse (query budget for `longestPath`). */
+  private checkClients(longestPath: string): void {
+    const problems = clientPolicyProblems(this.clients, queryBudgetClientBytes(this.gateway.gatewayUrl, longestPath));
+    if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.join("\n  ")}`);
   }
 
   /** @internal Adds a named value once (the servers' share names across calls only when kept). */

@@ -131,6 +131,7 @@ export class McpPlatformStack extends TerraformStack {
       keyVersion: config.keyVersion,
       tokenLifetimeSeconds: config.accessTokenLifetimeSeconds,
       refreshTokenLifetimeSeconds: config.refreshTokenLifetimeSeconds,
+      clients: props.platform?.clients,
     });
     const platform = props.platform ?? defaultPlatform(config.mcpPath);
     const servers: PlatformServer[] = [];

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { startLocalStack, type LocalStack } from "../local/run.js";
+import type { LocalValues } from "../local/gateway/config.js";
 import { ValueCache } from "../local/gateway/runtime-services.js";
 import { startBackend } from "./local-gateway.js";
 import { CookieJar, parseConsentForm, synthesizeForLocal, type ConsentForm } from "./local-oauth-client.js";
@@ -94,6 +95,8 @@ export interface SignedIn {
 
 export interface AttackEnv {
   readonly stack: LocalStack;
+  /** The gateway's cache (pass it to another stack, with `stack.values`, to keep the grants; clear() simulates API Management losing its volatile cache). */
+  readonly cache: ValueCache;
   /** Gateway origin, e.g. http://127.0.0.1:40123 */
   readonly base: string;
   /** The MCP resource (RFC 8707) and endpoint. */
@@ -102,8 +105,6 @@ export interface AttackEnv {
   serveDocument(path: string, body: unknown, headers?: Record<string, string>): void;
   /** Paths (with query) the document server was asked for, in order: shows whether the gateway fetched a URL. */
   readonly documentRequests: readonly string[];
-  /** The gateway's cache (clear() simulates API Management losing its volatile cache). */
-  readonly cache: ValueCache;
   /** The gateway's audit events so far (parsed), oldest first. */
   readonly auditEvents: Record<string, unknown>[];
   /** Moves the gateway cache's clock forward. */
@@ -137,6 +138,12 @@ export async function startAttackStack(
     documentOrigins?: readonly string[];
     /** Put a proxy in front of the Entra stand-in so a test can hold upstream refreshes (`holdUpstreamRefresh`). */
     gateUpstream?: boolean;
+    /** The platform configuration file to synthesize with (e.g. `platformWithClients({...})`). @default none: the default stack */
+    platform?: unknown;
+    /** Keys and ids of an earlier stack (its `stack.values`), so its registrations and tokens stay valid. @default fresh ones */
+    previousValues?: LocalValues;
+    /** The gateway cache to use (an earlier stack's `cache` keeps its grants). @default a new one with a controllable clock */
+    cache?: ValueCache;
   } = {},
 ): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
@@ -148,11 +155,12 @@ export async function startAttackStack(
   });
   let offset = 0;
   const auditEvents: Record<string, unknown>[] = [];
-  const cache = new ValueCache(() => Date.now() + offset);
   const gate = options.gateUpstream ? await startGate() : undefined;
-  const tf = await synthesizeForLocal();
+  const tf = await synthesizeForLocal({ platform: options.platform });
+  const cache = options.cache ?? new ValueCache(() => Date.now() + offset);
   const stack = await startLocalStack({
     tf,
+    previousValues: options.previousValues,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
     extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
     overrideUrlRewrites: gate ? { "https://login.microsoftonline.com": gate.url } : undefined,

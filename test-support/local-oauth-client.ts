@@ -5,18 +5,31 @@
  * stack into a temporary folder.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 
-/** Synthesizes the real stack (main.ts) into a temporary folder; returns the parsed cdk.tf.json. */
-export async function synthesizeForLocal(): Promise<Record<string, unknown>> {
+/** The platform configuration of the default stack (the sample server at /mcp) with a `clients` block. */
+export function platformWithClients(clients: Record<string, unknown>): Record<string, unknown> {
+  return { servers: [{ name: "weather", path: "mcp", title: "Weather", backend: { kind: "sample" } }], clients };
+}
+
+/**
+ * Synthesizes the real stack (main.ts) into a temporary folder; returns the parsed cdk.tf.json.
+ * With `platform`, that object is written as the platform configuration file (MCP_PLATFORM_CONFIG).
+ */
+export async function synthesizeForLocal(options: { platform?: unknown } = {}): Promise<Record<string, unknown>> {
   const { synthesize } = await import("../main.js");
   const outdir = mkdtempSync(join(tmpdir(), "local-synth-"));
   try {
-    await synthesize({ env: {}, outdir, buildDir: join(outdir, "build") });
+    const env: Record<string, string> = {};
+    if (options.platform !== undefined) {
+      env.MCP_PLATFORM_CONFIG = join(outdir, "platform.json");
+      writeFileSync(env.MCP_PLATFORM_CONFIG, JSON.stringify(options.platform, null, 2));
+    }
+    await synthesize({ env, outdir, buildDir: join(outdir, "build") });
     return JSON.parse(readFileSync(join(outdir, "stacks", "mcp", "cdk.tf.json"), "utf8")) as Record<string, unknown>;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

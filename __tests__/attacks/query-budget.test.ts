@@ -80,6 +80,19 @@ describe("the /authorize query budget", () => {
     expect(env.documentRequests.slice(before)).toEqual([]);
   });
 
+  it("counts application_type in a native registration: its longest private-use redirect still fits with the longest state and scope", async () => {
+    const uri = (n: number) => `com.example.app:/cb/${"a~".repeat(n).slice(0, n)}`;
+    const register = (n: number) => call("POST", `${env.base}/register`, { body: JSON.stringify({ application_type: "native", redirect_uris: [...SHORT_URIS, uri(n)], client_name: LONG_NAME }), headers: { "Content-Type": "application/json" } });
+    const length = await largest(10, 2000, async (n) => (await register(n)).status === 201);
+    expect(json(await register(length + 1)).error).toBe("invalid_client_metadata");
+    const clientId = json(await register(length)).client_id as string;
+    const url = env.authorizeUrl({ clientId, challenge: pkce().challenge, redirectUri: uri(length), state: bulkyState(170), extra: { scope: bulkyScope(85) } });
+    expect(Buffer.byteLength(url.search.slice(1), "utf8")).toBeLessThanOrEqual(QUERY_LIMIT);
+    const reply = await call("GET", url);
+    expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+    expect(reply.text).toContain("opens <strong>com.example.app:</strong> links");
+  });
+
   it("fits the longest request it accepts (longest registration, state and scope) in 2,048 bytes, and signs it in", async () => {
     const length = await largest(40, 2000, async (n) => (await registerWith(n)).status === 201);
     const refused = await registerWith(length + 1);

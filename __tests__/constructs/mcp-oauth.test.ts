@@ -161,6 +161,30 @@ describe("McpOAuth", () => {
     expect(names.filter((id) => !included.has(id))).toEqual([]);
   });
 
+  it("writes today's client policy into oauth-client-policy by default: registration on, any https document, no static client", () => {
+    const fragment = resourcesOf(synthJson(oauthStack().stack), "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-client-policy")!;
+    const value = fragment.value as string;
+    expect(value).toContain('<set-variable name="clients-registration" value="@(true)" />');
+    expect(value).toContain('<set-variable name="clients-documents-allow" value="@("[\\"https://*\\"]")" />');
+    expect(value).toContain('<set-variable name="clients-documents-reviewed" value="@(false)" />');
+    expect(value).toContain('<set-variable name="clients-static" value="@("{}")" />');
+  });
+
+  it("writes the clients prop into oauth-client-policy", () => {
+    const clients = {
+      registration: false,
+      metadataDocuments: { allow: ["https://vscode.dev/oauth/client-metadata.json", "https://claude.ai/*"] },
+      static: [{ client_id: "corp-cli", client_name: "Corp CLI", redirect_uris: ["http://127.0.0.1/callback"] }],
+    };
+    const json = synthJson(oauthStack({ clients }).stack);
+    const value = resourcesOf(json, "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-client-policy")!.value as string;
+    expect(value).toContain('<set-variable name="clients-registration" value="@(false)" />');
+    expect(value).toContain('<set-variable name="clients-documents-allow" value="@("[\\"https://vscode.dev/oauth/client-metadata.json\\",\\"https://claude.ai/*\\"]")" />');
+    expect(value).toContain('<set-variable name="clients-documents-reviewed" value="@(true)" />');
+    expect(value).toContain('<set-variable name="clients-static" value="@("{\\"corp-cli\\":{\\"n\\":\\"Corp CLI\\",\\"r\\":[\\"http://127.0.0.1/callback\\"],\\"a\\":\\"native\\"\\u007D}")" />');
+    expect(runPolicyRules(oauthStack({ clients }).gateway.policySet())).toEqual([]);
+  });
+
   it("creates the OAuth API at the root and the streaming MCP API in front of the App Service", () => {
     const { stack, oauth } = oauthStack();
     const json = synthJson(stack);
@@ -285,6 +309,17 @@ describe("McpOAuth", () => {
 
   it("fails on a rate limit of zero calls", () => {
     expect(() => oauthStack({ rateLimit: { calls: 0, renewalPeriod: 60 } })).toThrow("rateLimit.calls 0 is invalid; expected a whole number of calls from 1 to 1000000");
+  });
+
+  it("fails on a bad client policy, naming each key path and value", () => {
+    expect(() =>
+      oauthStack({
+        clients: {
+          metadataDocuments: { allow: ["https://claude.ai*"] },
+          static: [{ client_id: "portal", client_name: "Portal", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }],
+        },
+      }),
+    ).toThrow(/^McpOAuth: bad client policy:\n {2}clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*": .*\n {2}clients\.static\[0\]\.redirect_uris\[0\] "http:\/\/127\.0\.0\.1\/cb": is not https/);
   });
 
   it("fails on an authority host that is not an https origin", () => {

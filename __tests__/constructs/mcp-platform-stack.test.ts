@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { App } from "cdktf";
+import { Testing, type App } from "cdktf";
+import type { Construct } from "constructs";
+import { loadConfig } from "../../config/config.js";
+import { defaultPlatform } from "../../config/platform.js";
+import { McpPlatformStack } from "../../constructs/mcp-platform-stack.js";
 import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
 
 /**
@@ -89,6 +93,23 @@ describe("McpPlatformStack", () => {
     const broken = platformStack().stack;
     broken.gateway.addNamedValue("stray", { name: "stray-setting", value: "1" });
     expect(() => (broken.node.root as App).synth()).toThrow(/\[named-values-used\].*stray-setting/);
+  });
+
+  it("hands the platform configuration's clients block to the authorization server's client policy", () => {
+    const platform = { ...defaultPlatform("mcp"), clients: { registration: false, static: [{ client_id: "corp-cli", client_name: "Corp CLI", redirect_uris: ["http://127.0.0.1/callback"] }] } };
+    const stack = new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() });
+    const fragment = resourcesOf(synthJson(stack), "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-client-policy")!;
+    expect(fragment.value).toContain('<set-variable name="clients-registration" value="@(false)" />');
+    expect(fragment.value).toContain("corp-cli");
+    const defaults = resourcesOf(synthJson(platformStack().stack), "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-client-policy")!;
+    expect(defaults.value).toContain('<set-variable name="clients-registration" value="@(true)" />');
+  });
+
+  it("fails synth on a client policy the gateway would refuse, naming the key path and value", () => {
+    const platform = { ...defaultPlatform("mcp"), clients: { metadataDocuments: { allow: ["https://claude.ai*"] } } };
+    expect(() => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() })).toThrow(
+      /clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*"/,
+    );
   });
 
   it("refers only to resources, data sources and locals it declares", () => {

@@ -309,7 +309,7 @@ describe("POST /register and POST /revoke", () => {
     expect(uris).toContain("text.Length > 2000");
     expect(uris).toContain("text.IndexOf('#') >= 0");
     expect(uris).toContain("if (c <= ' ' || c >= (char)127)");
-    expect(uris).toContain('GetValueOrDefault<string>("redirect-uri-kinds", "https loopback")');
+    expect(uris).toContain('var kinds = type == "native" ? new[] { "https", "loopback", "private-use" } : type == "web" ? new[] { "https" } : new[] { "https", "loopback" };');
     expect(definition("register-client-id")[0]).toContain('GetBytes("client-registration." + payload)');
   });
 
