@@ -1,14 +1,9 @@
 /** JSON-RPC 2.0 error bodies for answers the HTTP layer gives before a message reaches the MCP server. */
-import {
-  CallToolRequestSchema,
-  InitializeRequestSchema,
-  ListToolsRequestSchema,
-  PingRequestSchema,
-  isJSONRPCRequest,
-  type JSONRPCMessage,
-} from "@modelcontextprotocol/sdk/types.js";
+import { specTypeSchemas } from "@modelcontextprotocol/server";
+
 export const JSONRPC_PARSE_ERROR = -32700;
 export const JSONRPC_INVALID_REQUEST = -32600;
+export const JSONRPC_INVALID_PARAMS = -32602;
 /** Implementation-defined server error (transport-level refusals: 4xx without a more specific code). */
 export const JSONRPC_SERVER_ERROR = -32000;
 
@@ -22,31 +17,42 @@ export function jsonRpcErrorBody(code: number, message: string): JsonRpcErrorBod
   return { jsonrpc: "2.0", error: { code, message }, id: null };
 }
 
-export const JSONRPC_INVALID_PARAMS = -32602;
-
-/** Request schemas of the methods this server implements, to answer bad params with -32602 (the SDK says -32603). */
-const REQUEST_SCHEMAS = new Map<string, { safeParse(value: unknown): { success: true } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } }>([
-  ["initialize", InitializeRequestSchema],
-  ["ping", PingRequestSchema],
-  ["tools/list", ListToolsRequestSchema],
-  ["tools/call", CallToolRequestSchema],
-]);
+interface Issue {
+  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[];
+  readonly message: string;
+}
+type Validate = (value: unknown) => { readonly issues?: readonly Issue[] } | Promise<unknown>;
 
 /**
- * For a request to a method this server implements whose params do not fit the method's schema, the JSON-RPC
- * error response to send (-32602, naming the first bad field and what was expected); otherwise undefined.
+ * Request schemas (the SDK's spec types) of the methods this server serves in the 2025 era, to answer bad params with
+ * -32602 naming the field: the SDK's generic dispatch answers -32603 Internal error for them.
  */
-export function invalidParamsResponse(message: JSONRPCMessage): { jsonrpc: "2.0"; id: string | number; error: { code: number; message: string } } | undefined {
-  if (!isJSONRPCRequest(message)) return undefined;
-  const schema = REQUEST_SCHEMAS.get(message.method);
-  if (schema === undefined) return undefined;
-  const result = schema.safeParse(message);
-  if (result.success) return undefined;
-  const issue = result.error.issues[0];
-  const where = issue === undefined ? "params" : issue.path.map(String).join(".") || "params";
+const REQUEST_SCHEMAS: ReadonlyMap<string, Validate> = new Map<string, Validate>([
+  ["initialize", specTypeSchemas.InitializeRequest["~standard"].validate],
+  ["ping", specTypeSchemas.PingRequest["~standard"].validate],
+  ["tools/list", specTypeSchemas.ListToolsRequest["~standard"].validate],
+  ["tools/call", specTypeSchemas.CallToolRequest["~standard"].validate],
+]);
+
+function pathOf(issue: Issue): string {
+  return (issue.path ?? []).map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".") || "params";
+}
+
+/**
+ * For a request to a method this server serves whose params do not fit the method's schema, the JSON-RPC error
+ * response to send (-32602, naming the first bad field and what was expected); otherwise undefined.
+ */
+export function invalidParamsResponse(message: unknown): { jsonrpc: "2.0"; id: string | number; error: { code: number; message: string } } | undefined {
+  const request = message as { id?: unknown; method?: unknown };
+  if (typeof request.method !== "string" || (typeof request.id !== "string" && typeof request.id !== "number")) return undefined;
+  const validate = REQUEST_SCHEMAS.get(request.method);
+  if (validate === undefined) return undefined;
+  const result = validate(message);
+  if (result instanceof Promise || result.issues === undefined || result.issues.length === 0) return undefined;
+  const issue = result.issues[0]!;
   return {
     jsonrpc: "2.0",
-    id: message.id,
-    error: { code: JSONRPC_INVALID_PARAMS, message: `Invalid params for ${message.method}: ${where}: ${issue?.message ?? "invalid"}` },
+    id: request.id,
+    error: { code: JSONRPC_INVALID_PARAMS, message: `Invalid params for ${request.method}: ${pathOf(issue)}: ${issue.message}` },
   };
 }

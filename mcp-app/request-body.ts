@@ -1,11 +1,11 @@
 /**
  * Bounded request-body reading. Under @hono/node-server the body is read straight from Node's IncomingMessage
  * (`c.env.incoming`), which avoids materialising a web Request and stream per call (measurably cheaper); anywhere
- * else (tests through app.request, other runtimes) the SDK's web-stream reader is used. Both refuse a declared
+ * else (tests through app.request, other runtimes) the SDK v2 web-stream reader is used. Both refuse a declared
  * Content-Length over the limit without reading, and stop reading as soon as more than the limit has arrived.
  */
 import type { IncomingMessage } from "node:http";
-import { readRequestBody } from "@modelcontextprotocol/sdk/server/requestBody.js";
+import { readRequestBody } from "@modelcontextprotocol/server";
 
 export type BodyRead = { tooLarge: true } | { tooLarge: false; text: string };
 

@@ -1,23 +1,36 @@
 /**
- * The Hono app: routes, middleware order and the per-request MCP handling.
+ * The Hono app: routes, middleware order and the per-request MCP handling, for both protocol eras at one endpoint.
  *
  *   GET  /healthz   liveness, no auth
- *   POST /mcp       MCP streamable HTTP, stateless: [local mode: Host/Origin guard, CORS] -> auth -> Accept and
- *                   Content-Type -> bounded body read -> JSON (-32700) / JSON-RPC (-32600) / params (-32602) checks
- *                   -> a fresh MCP server + transport for this request only
+ *   POST /mcp       MCP streamable HTTP, stateless, both eras: [local mode: Host/Origin guard (SDK), CORS] -> Entra
+ *                   token -> Accept and Content-Type -> bounded body read -> JSON (-32700) / JSON-RPC (-32600) /
+ *                   params (-32602) checks -> per-tool scope check (403 insufficient_scope) -> the SDK's
+ *                   `createMcpHandler`, which classifies the request by era:
+ *                     2026-07-28 (per-request `_meta` envelope): `_meta`, `server/discover`, the `MCP-Protocol-Version`,
+ *                       `Mcp-Method` and `Mcp-Name` headers checked against the body (-32020, HTTP 400), removed
+ *                       methods (404 -32601), `resultType`, caching hints;
+ *                     2025-11-25 and older: the `initialize` handshake, served statelessly;
+ *                   and serves it with a fresh low-level MCP server from the precompiled catalog (mcp-server.ts).
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
+ *
+ * What the SDK's entry does not do, and this app does in front of it: the token check, 406 for a bad Accept header
+ * (both eras), a body read bounded by MCP_BODY_LIMIT_BYTES straight from Node's request, -32602 (not the SDK's
+ * -32603) for malformed params of the methods served, the per-tool scope challenge, `Cache-Control: no-store`.
  */
 import { Hono } from "hono";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { localhostAllowedHostnames } from "@modelcontextprotocol/server";
+import { createMcpHandler, isSpecType, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
 import type { AppEnv } from "./app-env.js";
-import { entraAuth, type AuthOptions } from "./auth.js";
+import { entraAuth, insufficientScopeResponse, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
+import { isLegacyEra } from "./era.js";
+import { createLegacyLeg } from "./legacy-leg.js";
 import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
-import { loopbackCors, loopbackOnly } from "./local-guard.js";
+import { loopbackCors, loopbackGuard } from "./local-guard.js";
 import { createLogger, type Logger } from "./logging.js";
 import { readBody } from "./request-body.js";
-import { compileCatalog, createMcpServer, type ToolCatalog } from "./mcp-server.js";
+import { compileCatalog, createMcpServer, scopeChallengeFor, withBaseScope, type ToolCatalog } from "./mcp-server.js";
+import type { Caller } from "./tools/tool.js";
 import { tools } from "./tools/index.js";
 
 /** The catalog of this server's tools, compiled once per process. */
@@ -28,22 +41,47 @@ export interface CreateAppOptions {
   readonly logger?: Logger;
   /** Tuning of the token check (JWKS cache, clock skew); see AuthOptions. @default AuthOptions defaults */
   readonly auth?: Omit<AuthOptions, "logger">;
-  /** @default the tools of ./tools/index.ts */
+  /** @default the tools of ./tools/index.ts with the access rules of ./tool-scopes.ts */
   readonly catalog?: ToolCatalog;
 }
 
-const ANONYMOUS = Object.freeze({ kind: "anonymous" as const });
+/** What the app hands the MCP layer: the Hono app and the SDK handler (closed on shutdown). */
+export type McpApp = Hono<AppEnv> & { readonly mcpHandler: McpHttpHandler };
+
+const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" as const });
 const MCP_PATH = "/mcp";
+/** Most JSON-RPC messages in one (2025-03-26-style) batch. */
+const MAX_BATCH = 100;
 
 function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 }
 
+/** The caller the auth layer put into AuthInfo (see auth.ts), or the anonymous local developer. */
+function callerOf(authInfo: AuthInfo | undefined): Caller {
+  return (authInfo?.extra?.caller as Caller | undefined) ?? ANONYMOUS;
+}
+
+interface RequestLike {
+  readonly method?: unknown;
+  readonly params?: { readonly name?: unknown };
+}
+
 /** Builds the Hono app for `config`. Nothing listens yet (see main.ts). */
-export function createApp(config: McpAppConfig, options: CreateAppOptions = {}): Hono<AppEnv> {
+export function createApp(config: McpAppConfig, options: CreateAppOptions = {}): McpApp {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const catalog = options.catalog ?? defaultCatalog;
-  const enableJsonResponse = config.responseMode === "json";
+  const baseCatalog = options.catalog ?? defaultCatalog;
+  const catalog = config.auth ? withBaseScope(baseCatalog, config.auth.requiredScope) : baseCatalog;
+  const onerror = (error: Error) => logger.debug("MCP request refused or failed", { error: error.message.slice(0, 300) });
+  // 2026-07-28: the SDK's strict entry. `auto` answers one JSON body (the tools answer at once); `sse` always streams.
+  const mcpHandler = createMcpHandler(({ authInfo }) => createMcpServer(catalog, { caller: callerOf(authInfo) }), {
+    legacy: "reject",
+    responseMode: config.responseMode === "sse" ? "sse" : "auto",
+    maxRequestBodySize: config.bodyLimitBytes,
+    onerror,
+  });
+  // 2025-11-25 and older: stateless, in the configured response mode (legacy-leg.ts).
+  const legacyLeg = createLegacyLeg({ responseMode: config.responseMode, onerror });
   const app = new Hono<AppEnv>();
 
   app.onError((error, c) => {
@@ -53,7 +91,7 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404));
 
   if (config.auth === undefined) {
-    app.use("*", loopbackOnly());
+    app.use("*", ...loopbackGuard([...localhostAllowedHostnames(), config.host]));
     app.use(MCP_PATH, loopbackCors());
   }
 
@@ -101,23 +139,39 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     } catch {
       return c.json(jsonRpcErrorBody(JSONRPC_PARSE_ERROR, "Parse error: the request body is not valid JSON"), 400);
     }
-    const messages = Array.isArray(body) ? body : [body];
-    if (messages.length === 0 || messages.length > 100 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
+    const messages: unknown[] = Array.isArray(body) ? body : [body];
+    if (messages.length === 0 || messages.length > MAX_BATCH || !messages.every((m) => isSpecType.JSONRPCMessage(m))) {
       return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
     }
-    if (!Array.isArray(body)) {
-      const invalid = invalidParamsResponse(body as JSONRPCMessage);
+    // The SDK's own era classification (body first): the 2026-07-28 leg checks params itself (-32602, or 404 for
+    // the methods that era removed); the 2025 leg would answer -32603 for malformed params.
+    const legacy = await isLegacyEra(c.req.raw, body);
+    if (legacy && !Array.isArray(body)) {
+      const invalid = invalidParamsResponse(body);
       if (invalid !== undefined) return c.json(invalid, 200);
     }
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
-    const server = createMcpServer(catalog, { caller: c.get("caller") });
-    transport.onerror = (error) => logger.warn("MCP transport error", { error: error.message });
-    await server.connect(transport);
+    const caller = c.get("caller");
+    // Defense in depth behind the gateway: a tool whose scopes the token lacks is refused before anything runs,
+    // with the step-up challenge naming every scope the call needs (for the body decides what runs, it is read
+    // here; the SDK refuses a body that disagrees with the Mcp-Name header).
+    for (const message of messages as RequestLike[]) {
+      if (message.method === "tools/call" && typeof message.params?.name === "string") {
+        const required = scopeChallengeFor(catalog, message.params.name, caller);
+        if (required !== undefined) {
+          logger.warn("request refused", { status: 403, reason: "missing_tool_scope", tool: message.params.name });
+          return insufficientScopeResponse(c, required);
+        }
+      }
+    }
     const started = performance.now();
-    const response = await transport.handleRequest(c.req.raw, { parsedBody: body });
+    const authInfo: AuthInfo | undefined = caller.kind === "entra" ? c.get("authInfo") : undefined;
+    const response = legacy
+      ? await legacyLeg(c.req.raw, body, createMcpServer(catalog, { caller }), authInfo)
+      : await mcpHandler.fetch(c.req.raw, { parsedBody: body, ...(authInfo !== undefined ? { authInfo } : {}) });
     if (!Array.isArray(body)) {
-      const message = body as { method?: unknown; params?: { name?: unknown } };
+      const message = body as RequestLike;
       logger.debug("mcp request", {
+        era: legacy ? "2025" : "2026-07-28",
         rpc: typeof message.method === "string" ? message.method : "(response)",
         tool: message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : undefined,
         status: response.status,
@@ -133,5 +187,5 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     }),
   );
 
-  return app;
+  return Object.assign(app, { mcpHandler });
 }
