@@ -160,8 +160,9 @@ describe("Entra token check on /mcp", () => {
         oid: "00000000-0000-4000-8000-00000000a11c",
         tenant: entra.tenantId,
         scopes: ["user_impersonate", "Files.Read"],
+        roles: [],
       });
-      expect((await client.listTools()).tools).toHaveLength(3);
+      expect((await client.listTools()).tools).toHaveLength(4);
     } finally {
       await client.close();
     }

@@ -36,7 +36,7 @@ describe("hostile input on POST /mcp", () => {
     });
     const request = new Request("http://127.0.0.1/mcp", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      headers: { host: "127.0.0.1", "content-type": "application/json", accept: "application/json, text/event-stream" },
       body: stream,
       duplex: "half",
     } as RequestInit);
@@ -102,7 +102,7 @@ describe("hostile input on POST /mcp", () => {
     expect(answer.id).toBe(7);
     expect(answer.error.code).toBe(-32602);
     expect(answer.error.message).toContain('"rm_rf"');
-    expect(answer.error.message).toContain("get_cities, get_weather, whoami");
+    expect(answer.error.message).toContain("get_cities, get_weather, get_forecast, whoami");
   });
 
   it.each([
@@ -188,14 +188,14 @@ describe("hostile input on POST /mcp", () => {
 
 describe("other methods on /mcp (stateless: no GET stream, no DELETE)", () => {
   it.each(["GET", "DELETE", "PUT", "PATCH"])("%s /mcp: 405 with Allow: POST", async (method) => {
-    const response = await app.request("/mcp", { method, headers: { accept: "text/event-stream" } });
+    const response = await app.request("/mcp", { method, headers: { host: "localhost", accept: "text/event-stream" } });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain(method);
   });
 
   it("unknown paths: 404 JSON", async () => {
-    const response = await app.request("/admin");
+    const response = await app.request("/admin", { headers: { host: "localhost" } });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: "not_found" });
   });
@@ -208,8 +208,17 @@ describe("local mode (MCP_AUTH=off): DNS rebinding protection", () => {
     expect(response.status).toBe(200);
   });
 
-  it.each(["evil.example", "127.0.0.1.evil.example:8000", "localhost.evil.example", "10.0.0.5:8000"])("403 for Host %s", async (host) => {
-    await expectHttpError(await postMcp(app, ping, {}, `http://${host}/mcp`), 403, -32000, /Host header/);
+  it.each([
+    ["evil.example", "evil.example"],
+    ["127.0.0.1.evil.example:8000", "127.0.0.1.evil.example"],
+    ["localhost.evil.example", "localhost.evil.example"],
+    ["10.0.0.5:8000", "10.0.0.5"],
+  ])("403 for Host %s, naming it", async (host, name) => {
+    await expectHttpError(await postMcp(app, ping, {}, `http://${host}/mcp`), 403, -32000, new RegExp(`^Invalid Host: ${name.replace(/\./g, "\\.")}$`));
+  });
+
+  it("403 for a request without a Host header", async () => {
+    await expectHttpError(await postMcp(app, ping, { host: undefined }), 403, -32000, /Missing Host header/);
   });
 
   it("403 for a Host header that names another site even on the loopback socket", async () => {
@@ -230,7 +239,7 @@ describe("local mode (MCP_AUTH=off): DNS rebinding protection", () => {
   it("answers a CORS preflight from a loopback origin", async () => {
     const response = await app.request("/mcp", {
       method: "OPTIONS",
-      headers: { origin: "http://127.0.0.1:6274", "access-control-request-method": "POST", "access-control-request-headers": "content-type, mcp-protocol-version" },
+      headers: { host: "127.0.0.1:8000", origin: "http://127.0.0.1:6274", "access-control-request-method": "POST", "access-control-request-headers": "content-type, mcp-protocol-version" },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:6274");

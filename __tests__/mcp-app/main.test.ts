@@ -6,6 +6,7 @@ import { startServer } from "../../mcp-app/main.js";
 import { compileCatalog } from "../../mcp-app/mcp-server.js";
 import { defineTool } from "../../mcp-app/tools/tool.js";
 import { tools } from "../../mcp-app/tools/index.js";
+import { TOOL_SCOPES } from "../../mcp-app/tool-scopes.js";
 
 const slow = defineTool({
   name: "slow",
@@ -33,7 +34,7 @@ describe("startServer", () => {
   });
 
   it("shuts down gracefully: an in-flight call completes, then new connections are refused", async () => {
-    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow]) });
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow], { access: [...TOOL_SCOPES, { tool: "slow" }] }) });
     const inFlight = fetch(`${running.url}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
