@@ -30,8 +30,10 @@ export function fastEra(body: unknown, protocolVersionHeader: string | undefined
   if (typeof method !== "string" || method === "initialize") return undefined;
   if ("id" in body && typeof id !== "string" && typeof id !== "number") return undefined;
   const params = body.params;
-  const meta = isPlainObject(params) ? params._meta : undefined;
-  if (isPlainObject(meta) && PROTOCOL_VERSION_META_KEY in meta) return false;
+  if (params !== undefined && !isPlainObject(params)) return undefined;
+  const meta = params?._meta;
+  if (meta !== undefined && !isPlainObject(meta)) return undefined;
+  if (meta !== undefined && PROTOCOL_VERSION_META_KEY in meta) return false;
   const header = protocolVersionHeader?.replace(/^[\t ]+|[\t ]+$/g, "");
   return !(header !== undefined && header >= FIRST_MODERN_REVISION);
 }

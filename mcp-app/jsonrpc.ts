@@ -23,16 +23,24 @@ interface Issue {
 }
 type Validate = (value: unknown) => { readonly issues?: readonly Issue[] } | Promise<unknown>;
 
-/**
- * Request schemas (the SDK's spec types) of the methods this server serves in the 2025 era, to answer bad params with
- * -32602 naming the field: the SDK's generic dispatch answers -32603 Internal error for them.
- */
-const REQUEST_SCHEMAS: ReadonlyMap<string, Validate> = new Map<string, Validate>([
-  ["initialize", specTypeSchemas.InitializeRequest["~standard"].validate],
-  ["ping", specTypeSchemas.PingRequest["~standard"].validate],
+const TOOLS_SCHEMAS: readonly [string, Validate][] = [
   ["tools/list", specTypeSchemas.ListToolsRequest["~standard"].validate],
   ["tools/call", specTypeSchemas.CallToolRequest["~standard"].validate],
-]);
+];
+
+/**
+ * Request schemas (the SDK's spec types) of the methods this server serves, per era, to answer bad params with -32602
+ * naming the field: the SDK's generic dispatch answers -32603 Internal error for them (and dumps the raw issue list
+ * for tools/call). The 2026-07-28 era has no initialize or ping (the SDK answers 404 for them).
+ */
+const REQUEST_SCHEMAS: Readonly<Record<"2025" | "2026", ReadonlyMap<string, Validate>>> = {
+  "2025": new Map<string, Validate>([
+    ["initialize", specTypeSchemas.InitializeRequest["~standard"].validate],
+    ["ping", specTypeSchemas.PingRequest["~standard"].validate],
+    ...TOOLS_SCHEMAS,
+  ]),
+  "2026": new Map<string, Validate>(TOOLS_SCHEMAS),
+};
 
 function pathOf(issue: Issue): string {
   return (issue.path ?? []).map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".") || "params";
@@ -42,10 +50,13 @@ function pathOf(issue: Issue): string {
  * For a request to a method this server serves whose params do not fit the method's schema, the JSON-RPC error
  * response to send (-32602, naming the first bad field and what was expected); otherwise undefined.
  */
-export function invalidParamsResponse(message: unknown): { jsonrpc: "2.0"; id: string | number; error: { code: number; message: string } } | undefined {
+export function invalidParamsResponse(
+  message: unknown,
+  era: "2025" | "2026" = "2025",
+): { jsonrpc: "2.0"; id: string | number; error: { code: number; message: string } } | undefined {
   const request = message as { id?: unknown; method?: unknown };
   if (typeof request.method !== "string" || (typeof request.id !== "string" && typeof request.id !== "number")) return undefined;
-  const validate = REQUEST_SCHEMAS.get(request.method);
+  const validate = REQUEST_SCHEMAS[era].get(request.method);
   if (validate === undefined) return undefined;
   const result = validate(message);
   if (result instanceof Promise || result.issues === undefined || result.issues.length === 0) return undefined;

@@ -143,11 +143,12 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     if (messages.length === 0 || messages.length > MAX_BATCH || !messages.every((m) => isSpecType.JSONRPCMessage(m))) {
       return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
     }
-    // The SDK's own era classification (body first): the 2026-07-28 leg checks params itself (-32602, or 404 for
-    // the methods that era removed); the 2025 leg would answer -32603 for malformed params.
+    // The era, by the SDK's rules (body first, see era.ts). Malformed params of the methods served get -32602 naming
+    // the field (the SDK would answer -32603); the 2026-07-28 entry answers everything else about the envelope, the
+    // standard headers and the methods that era removed.
     const legacy = await isLegacyEra(c.req.raw, body);
-    if (legacy && !Array.isArray(body)) {
-      const invalid = invalidParamsResponse(body);
+    if (!Array.isArray(body)) {
+      const invalid = invalidParamsResponse(body, legacy ? "2025" : "2026");
       if (invalid !== undefined) return c.json(invalid, 200);
     }
     const caller = c.get("caller");
