@@ -90,7 +90,7 @@ export function postModern(
   headers: Readonly<Record<string, string | undefined>> = {},
   url = "http://127.0.0.1/mcp",
 ): Promise<Response> {
-  const params = { ...message.params, _meta: { ...modernMeta(), ...(message.params?._meta as Record<string, unknown> | undefined) } };
+  const params: Record<string, unknown> = { ...message.params, _meta: { ...modernMeta(), ...(message.params?._meta as Record<string, unknown> | undefined) } };
   const name = typeof params.name === "string" ? params.name : undefined;
   const body = JSON.stringify({ jsonrpc: "2.0", ...(message.id !== undefined ? { id: message.id } : {}), method: message.method, params });
   return postMcp(app, body, { "mcp-protocol-version": MODERN_PROTOCOL_VERSION, "mcp-method": message.method, ...(name !== undefined ? { "mcp-name": name } : {}), ...headers }, url);
