@@ -2,7 +2,6 @@
 import { specTypeSchemas } from "@modelcontextprotocol/server";
 
 export const JSONRPC_PARSE_ERROR = -32700;
-export const JSONRPC_INVALID_REQUEST = -32600;
 export const JSONRPC_INVALID_PARAMS = -32602;
 /** Implementation-defined server error (transport-level refusals: 4xx without a more specific code). */
 export const JSONRPC_SERVER_ERROR = -32000;
@@ -54,8 +53,11 @@ export function invalidParamsResponse(
   message: unknown,
   era: "2025" | "2026" = "2025",
 ): { jsonrpc: "2.0"; id: string | number; error: { code: number; message: string } } | undefined {
-  const request = message as { id?: unknown; method?: unknown };
-  if (typeof request.method !== "string" || (typeof request.id !== "string" && typeof request.id !== "number")) return undefined;
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const request = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  if (request.jsonrpc !== "2.0" || typeof request.method !== "string" || (typeof request.id !== "string" && typeof request.id !== "number")) return undefined;
+  // A request that is not JSON-RPC (params neither absent nor an object) is the SDK's to refuse (-32600).
+  if (request.params !== undefined && (typeof request.params !== "object" || request.params === null || Array.isArray(request.params))) return undefined;
   const validate = REQUEST_SCHEMAS[era].get(request.method);
   if (validate === undefined) return undefined;
   const result = validate(message);

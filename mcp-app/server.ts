@@ -3,29 +3,30 @@
  *
  *   GET  /healthz   liveness, no auth
  *   POST /mcp       MCP streamable HTTP, stateless, both eras: [local mode: Host/Origin guard (SDK), CORS] -> Entra
- *                   token -> Accept and Content-Type -> bounded body read -> JSON (-32700) / JSON-RPC (-32600) /
- *                   params (-32602) checks -> per-tool scope check (403 insufficient_scope) -> the SDK's
- *                   `createMcpHandler`, which classifies the request by era:
- *                     2026-07-28 (per-request `_meta` envelope): `_meta`, `server/discover`, the `MCP-Protocol-Version`,
- *                       `Mcp-Method` and `Mcp-Name` headers checked against the body (-32020, HTTP 400), removed
- *                       methods (404 -32601), `resultType`, caching hints;
- *                     2025-11-25 and older: the `initialize` handshake, served statelessly;
- *                   and serves it with a fresh low-level MCP server from the precompiled catalog (mcp-server.ts).
+ *                   token -> Accept and Content-Type -> bounded body read -> JSON (-32700) and params (-32602)
+ *                   checks -> per-tool scope check (403 insufficient_scope) -> by era (era.ts, the SDK's rules):
+ *                     2026-07-28 (per-request `_meta` envelope): the SDK's strict `createMcpHandler`: `_meta`,
+ *                       `server/discover`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers checked
+ *                       against the body (-32020, HTTP 400), removed methods (404 -32601), `resultType`, caching hints,
+ *                       and the refusal (-32600) of anything that is no JSON-RPC message;
+ *                     2025-11-25 and older: the `initialize` handshake, served statelessly (legacy-leg.ts);
+ *                   each with a fresh low-level MCP server from the precompiled catalog (mcp-server.ts).
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
  *
  * What the SDK's entry does not do, and this app does in front of it: the token check, 406 for a bad Accept header
  * (both eras), a body read bounded by MCP_BODY_LIMIT_BYTES straight from Node's request, -32602 (not the SDK's
- * -32603) for malformed params of the methods served, the per-tool scope challenge, `Cache-Control: no-store`.
+ * -32603) for malformed params of the methods served, the per-tool scope challenge, `Cache-Control: no-store`, JSON
+ * answers in the 2025 era (the SDK's fallback always streams), logging, health, graceful shutdown.
  */
 import { Hono } from "hono";
 import { localhostAllowedHostnames } from "@modelcontextprotocol/server";
-import { createMcpHandler, isSpecType, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
+import { createMcpHandler, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
 import type { AppEnv } from "./app-env.js";
 import { entraAuth, insufficientScopeResponse, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
 import { isLegacyEra } from "./era.js";
 import { createLegacyLeg } from "./legacy-leg.js";
-import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
+import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
 import { loopbackCors, loopbackGuard } from "./local-guard.js";
 import { createLogger, type Logger } from "./logging.js";
 import { readBody } from "./request-body.js";
@@ -50,9 +51,6 @@ export type McpApp = Hono<AppEnv> & { readonly mcpHandler: McpHttpHandler };
 
 const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" as const });
 const MCP_PATH = "/mcp";
-/** Most JSON-RPC messages in one (2025-03-26-style) batch. */
-const MAX_BATCH = 100;
-
 function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 }
@@ -139,10 +137,8 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     } catch {
       return c.json(jsonRpcErrorBody(JSONRPC_PARSE_ERROR, "Parse error: the request body is not valid JSON"), 400);
     }
-    const messages: unknown[] = Array.isArray(body) ? body : [body];
-    if (messages.length === 0 || messages.length > MAX_BATCH || !messages.every((m) => isSpecType.JSONRPCMessage(m))) {
-      return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
-    }
+    // A body that is no JSON-RPC message (or a batch of more than 100) is refused by the SDK (-32600, HTTP 400).
+    const messages: readonly unknown[] = Array.isArray(body) ? body : [body];
     // The era, by the SDK's rules (body first, see era.ts). Malformed params of the methods served get -32602 naming
     // the field (the SDK would answer -32603); the 2026-07-28 entry answers everything else about the envelope, the
     // standard headers and the methods that era removed.
@@ -155,8 +151,8 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     // Defense in depth behind the gateway: a tool whose scopes the token lacks is refused before anything runs,
     // with the step-up challenge naming every scope the call needs (for the body decides what runs, it is read
     // here; the SDK refuses a body that disagrees with the Mcp-Name header).
-    for (const message of messages as RequestLike[]) {
-      if (message.method === "tools/call" && typeof message.params?.name === "string") {
+    for (const message of messages as (RequestLike | null)[]) {
+      if (message?.method === "tools/call" && typeof message.params?.name === "string") {
         const required = scopeChallengeFor(catalog, message.params.name, caller);
         if (required !== undefined) {
           logger.warn("request refused", { status: 403, reason: "missing_tool_scope", tool: message.params.name });

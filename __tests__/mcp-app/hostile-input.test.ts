@@ -80,15 +80,23 @@ describe("hostile input on POST /mcp", () => {
   });
 
   it.each([
-    ["an object that is not JSON-RPC", { hello: "world" }],
-    ["wrong jsonrpc version", { jsonrpc: "1.0", id: 1, method: "ping" }],
-    ["method not a string", { jsonrpc: "2.0", id: 1, method: 42 }],
-    ["a bare number", 42],
-    ["an empty batch", []],
-    ["a batch with one bad entry", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { nope: true }]],
-    ["a batch of 101", Array.from({ length: 101 }, () => ({ jsonrpc: "2.0", method: "n" }))],
-  ])("400 invalid request (-32600) for %s", async (_name, body) => {
-    await expectHttpError(await postMcp(app, JSON.stringify(body)), 400, -32600, /Invalid Request/);
+    ["an object that is not JSON-RPC", { hello: "world" }, /not a valid JSON-RPC message/],
+    ["method not a string", { jsonrpc: "2.0", id: 1, method: 42 }, /not a valid JSON-RPC message/],
+    ["a bare number", 42, /not a valid JSON-RPC message/],
+    ["an empty batch", [], /empty JSON-RPC batch/],
+    ["a batch with one bad entry", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { nope: true }], /batch contains an invalid message/],
+    ["a batch of 101", Array.from({ length: 101 }, () => ({ jsonrpc: "2.0", method: "n" })), /Batch must not exceed 100 messages/],
+  ])("400 invalid request (-32600) for %s", async (_name, body, message) => {
+    await expectHttpError(await postMcp(app, JSON.stringify(body)), 400, -32600, message);
+  });
+
+  it.each([
+    ["a wrong jsonrpc version", { jsonrpc: "1.0", id: 1, method: "ping" }],
+    ["params not an object", { jsonrpc: "2.0", id: 1, method: "tools/list", params: "x" }],
+  ])("400 invalid request (-32600) for %s, echoing the id it could read", async (_name, body) => {
+    const response = await postMcp(app, JSON.stringify(body));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", id: 1, error: { code: -32600, message: "Bad Request: the request body is not a valid JSON-RPC message" } });
   });
 
   it("unknown method: JSON-RPC -32601 for that request id", async () => {
