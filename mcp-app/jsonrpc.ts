@@ -41,6 +41,19 @@ const REQUEST_SCHEMAS: Readonly<Record<"2025" | "2026", ReadonlyMap<string, Vali
   "2026": new Map<string, Validate>(TOOLS_SCHEMAS),
 };
 
+const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * The common shapes of the hot methods, checked by hand so that a well-formed call skips the schema (the SDK validates
+ * it fully anyway; the schema only runs here to name what is wrong).
+ */
+function obviouslyValid(method: string, params: Record<string, unknown> | undefined): boolean {
+  if (params !== undefined && params._meta !== undefined && !isObject(params._meta)) return false;
+  if (method === "tools/call") return params !== undefined && typeof params.name === "string" && (params.arguments === undefined || isObject(params.arguments));
+  if (method === "tools/list") return params === undefined || params.cursor === undefined || typeof params.cursor === "string";
+  return false;
+}
+
 function pathOf(issue: Issue): string {
   return (issue.path ?? []).map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".") || "params";
 }
@@ -59,7 +72,7 @@ export function invalidParamsResponse(
   // A request that is not JSON-RPC (params neither absent nor an object) is the SDK's to refuse (-32600).
   if (request.params !== undefined && (typeof request.params !== "object" || request.params === null || Array.isArray(request.params))) return undefined;
   const validate = REQUEST_SCHEMAS[era].get(request.method);
-  if (validate === undefined) return undefined;
+  if (validate === undefined || obviouslyValid(request.method, request.params as Record<string, unknown> | undefined)) return undefined;
   const result = validate(message);
   if (result instanceof Promise || result.issues === undefined || result.issues.length === 0) return undefined;
   const issue = result.issues[0]!;
