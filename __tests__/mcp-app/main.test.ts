@@ -49,7 +49,7 @@ describe("startServer", () => {
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 
-  it("over real HTTP: reads bodies from the Node request with the same limits (declared and streamed)", async () => {
+  it("over real HTTP: bounds request bodies (declared and streamed) and reads multi-byte text", async () => {
     const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0", MCP_BODY_LIMIT_BYTES: "2048" }), silentLogger);
     const post = (body: BodyInit, extra: RequestInit = {}) =>
       fetch(`${running.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body, ...extra });
