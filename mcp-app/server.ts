@@ -19,12 +19,12 @@
  * answers in the 2025 era (the SDK's fallback always streams), logging, health, graceful shutdown.
  */
 import { Hono } from "hono";
-import { localhostAllowedHostnames } from "@modelcontextprotocol/server";
-import { createMcpHandler, readRequestBody, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
+import { createMcpHandler, localhostAllowedHostnames, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
 import type { AppEnv } from "./app-env.js";
 import { entraAuth, insufficientScopeResponse, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
 import { isLegacyEra } from "./era.js";
+import { readMcpRequest } from "./node-request.js";
 import { createLegacyLeg } from "./legacy-leg.js";
 import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
 import { loopbackCors, loopbackGuard } from "./local-guard.js";
@@ -50,6 +50,7 @@ export type McpApp = Hono<AppEnv> & { readonly mcpHandler: McpHttpHandler };
 
 const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" as const });
 const MCP_PATH = "/mcp";
+
 function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 }
@@ -118,12 +119,14 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     if (!isJsonMediaType(c.req.header("content-type"))) {
       return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Unsupported Media Type: Content-Type must be application/json"), 415);
     }
-    // Bounded read with the SDK's reader (a declared Content-Length over the limit first, then counted bytes): it
-    // costs what reading Node's request directly did. Hono's bodyLimit middleware is not used: for bodies without
+    // Bounded read (a declared Content-Length over the limit first, then counted bytes), straight from Node's request
+    // under @hono/node-server (node-request.ts). Hono's bodyLimit middleware is not used: for bodies without
     // Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
     let text: string;
+    let request: Request;
     try {
-      const read = await readRequestBody(c.req.raw, config.bodyLimitBytes);
+      let read;
+      ({ read, request } = await readMcpRequest(c.req.raw, c.env, config.bodyLimitBytes));
       if (read.tooLarge) {
         return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
       }
@@ -142,7 +145,7 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     // The era, by the SDK's rules (body first, see era.ts). Malformed params of the methods served get -32602 naming
     // the field (the SDK would answer -32603); the 2026-07-28 entry answers everything else about the envelope, the
     // standard headers and the methods that era removed.
-    const legacy = await isLegacyEra(c.req.raw, body);
+    const legacy = await isLegacyEra(request, body);
     if (!Array.isArray(body)) {
       const invalid = invalidParamsResponse(body, legacy ? "2025" : "2026");
       if (invalid !== undefined) return c.json(invalid, 200);
@@ -163,9 +166,9 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     const started = performance.now();
     const authInfo: AuthInfo | undefined = caller.kind === "entra" ? c.get("authInfo") : undefined;
     const response = legacy
-      ? await legacyLeg(c.req.raw, body, createMcpServer(catalog, { caller }), authInfo)
-      : await mcpHandler.fetch(c.req.raw, { parsedBody: body, ...(authInfo !== undefined ? { authInfo } : {}) });
-    if (!Array.isArray(body)) {
+      ? await legacyLeg(request, body, createMcpServer(catalog, { caller }), authInfo)
+      : await mcpHandler.fetch(request, { parsedBody: body, ...(authInfo !== undefined ? { authInfo } : {}) });
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
       const message = body as RequestLike;
       logger.debug("mcp request", {
         era: legacy ? "2025" : "2026-07-28",
@@ -174,6 +177,11 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
         status: response.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
+    }
+    // A JSON answer is complete: hand it on as text, which @hono/node-server writes in one go (a stream body it
+    // reads chunk by chunk). Event streams stay streams.
+    if (response.body !== null && (response.headers.get("content-type") ?? "").startsWith("application/json")) {
+      return new Response(await response.text(), { status: response.status, headers: response.headers });
     }
     return response;
   });

@@ -83,6 +83,8 @@ describe("hostile input on POST /mcp", () => {
     ["an object that is not JSON-RPC", { hello: "world" }, /not a valid JSON-RPC message/],
     ["method not a string", { jsonrpc: "2.0", id: 1, method: 42 }, /not a valid JSON-RPC message/],
     ["a bare number", 42, /not a valid JSON-RPC message/],
+    ["JSON null", null, /not a valid JSON-RPC message/],
+    ["a string", "tools/list", /not a valid JSON-RPC message/],
     ["an empty batch", [], /empty JSON-RPC batch/],
     ["a batch with one bad entry", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { nope: true }], /batch contains an invalid message/],
     ["a batch of 101", Array.from({ length: 101 }, () => ({ jsonrpc: "2.0", method: "n" })), /Batch must not exceed 100 messages/],
