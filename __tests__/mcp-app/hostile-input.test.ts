@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../mcp-app/config.js";
 import { silentLogger } from "../../mcp-app/logging.js";
 import { createApp } from "../../mcp-app/server.js";
-import { postMcp, readJsonRpc } from "../../test-support/mcp-client.js";
+import { postMcp, postModern, readJsonRpc } from "../../test-support/mcp-client.js";
 
 const app = createApp(loadConfig({ MCP_AUTH: "off", MCP_BODY_LIMIT_BYTES: "4096" }), { logger: silentLogger });
 const call = (name: string, args: unknown) => JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name, arguments: args } });
@@ -293,5 +293,29 @@ describe("per-request hygiene", () => {
     const grown = heap() - before;
     // Hono's bodyLimit (re-created Request) retained ~1.8 KB per such request: ~18 MB here.
     expect(grown).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("does not retain memory per request in SSE mode, in either era (the 2025 streams release their server)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const sse = createApp(loadConfig({ MCP_AUTH: "off", MCP_RESPONSE_MODE: "sse" }), { logger: silentLogger });
+    const params = { name: "get_weather", arguments: { city: "Lisbon" } };
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i += 10) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, k) =>
+            (k % 2 === 0 ? postMcp(sse, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params })) : postModern(sse, { id: 1, method: "tools/call", params })).then((r) => r.text()),
+          ),
+        );
+      }
+    };
+    const heap = () => {
+      for (let i = 0; i < 3; i++) gc();
+      return process.memoryUsage().heapUsed;
+    };
+    await send(1_000);
+    const before = heap();
+    await send(6_000);
+    expect(heap() - before).toBeLessThan(4 * 1024 * 1024);
   });
 });
