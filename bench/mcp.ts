@@ -1,100 +1,89 @@
 /**
- * `npm run bench:mcp`: MCP server throughput, latency and heap, side by side in one run (autocannon).
+ * `npm run bench:mcp`: this MCP server against a tools-only server written the SDK v2 way, side by side in one run,
+ * in both protocol eras (autocannon, `tools/call get_weather`).
  *
- *   (a) plain Hono JSON route                          the floor: HTTP + Hono + JSON, no MCP
- *   (b) SDK stateless example pattern (peer baseline)   new McpServer + transport per request, the same three tools
- *                                                       registered per request, as in the SDK's Hono example
- *   (c) this server, tools/call get_weather            default settings (JSON responses), auth ON with a valid
- *                                                       locally minted Entra-shaped token (JWKS from a localhost
- *                                                       stand-in); plus two reference rows: SSE responses, auth off
+ *   baseline   the SDK v2 idiom (its Hono guide): `createMcpHonoApp()` + `createMcpHandler(() => new McpServer(...))`
+ *              with the same four tools (same zod schemas, annotations and handlers) registered per request, served
+ *              by @hono/node-server; no authentication.
+ *   this       this server (mcp-app/server.ts) at its defaults: Entra authentication ON with a valid locally minted
+ *              token (JWKS from a localhost stand-in), JSON answers; and, for reference, the same with auth off.
  *
- * Each server runs alone in a child process (node --expose-gc) on 127.0.0.1. Printed per row: requests/s, p99
- * latency and the server's CPU time per request (steadier than req/s on a busy machine); heap is measured in the
- * (c) server after forced GCs, before and after 100,000 tools/call requests. Phases are bounded: ~75 s in all.
- * Usage: npm run bench:mcp [-- --duration 8 --connections 10 --calls 100000]
+ * Eras: `2025` = stateless 2025-11-25 requests (`MCP-Protocol-Version: 2025-11-25`, no envelope); `2026` =
+ * 2026-07-28 requests (`_meta` envelope, `Mcp-Method`/`Mcp-Name` headers). Per era, each server runs in its own child
+ * process (node --expose-gc) and serves N calls (default 100,000) at C connections, split into R rounds taken in turns
+ * (paired, so that a busy shared machine's drift falls on all servers alike). Printed per row: median requests/s, the
+ * median per-round ratio to the baseline, p99 latency, server CPU time per request, RSS (and heap) after forced GCs
+ * before the first and after the last round, and the RSS growth.
+ *
+ * Targets: this >= 1.5x the baseline's requests/s in each era; this server's RSS growth over the N calls at most
+ * 1.3x (after/before).
+ * Usage: npm run bench:mcp [-- --calls 100000 --connections 10 --rounds 10]
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { serve } from "@hono/node-server";
-import { Hono } from "hono";
-import * as z from "zod";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Context } from "hono";
+import { createMcpHonoApp } from "@modelcontextprotocol/hono";
+import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { loadConfig } from "../mcp-app/config.js";
 import { silentLogger } from "../mcp-app/logging.js";
 import { createApp } from "../mcp-app/server.js";
-import { simulateWeather } from "../mcp-app/tools/get-weather.js";
-import { CITIES_BY_COUNTRY } from "../mcp-app/tools/get-cities.js";
+import { tools } from "../mcp-app/tools/index.js";
+import { toCallToolResult } from "../mcp-app/tools/tool.js";
 import { startEntraStandIn } from "../local/entra/stand-in.js";
 
-type Kind = "plain" | "sdk-baseline" | "this-auth" | "this-auth-sse" | "this-noauth";
+type Kind = "baseline" | "this-auth" | "this-noauth";
+type Era = "2025" | "2026";
 
-const TOOL_CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_weather", arguments: { city: "Lisbon" } } });
-const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+const META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1.0.0" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const ARGS = { name: "get_weather", arguments: { city: "Lisbon" } };
+const BODIES: Record<Era, string> = {
+  "2025": JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: ARGS }),
+  "2026": JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { ...ARGS, _meta: META } }),
+};
+const ERA_HEADERS: Record<Era, Record<string, string>> = {
+  "2025": { "mcp-protocol-version": "2025-11-25" },
+  "2026": { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "get_weather" },
+};
+const BASE_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
 // ---------------------------------------------------------------------------------------------- child side
-/** (b): the SDK example's per-request factory, with this server's three tools (schemas built per request, as there). */
-function sdkExampleServer(): McpServer {
-  const server = new McpServer({ name: "sdk-example-pattern", version: "1.0.0" });
-  server.registerTool(
-    "get_cities",
-    { title: "Cities of a country", description: "List cities", inputSchema: { country: z.string() }, outputSchema: { country: z.string(), cities: z.array(z.string()) } },
-    async ({ country }) => {
-      const cities = CITIES_BY_COUNTRY[country.toLowerCase()] ?? [];
-      const structured = { country: country.toLowerCase(), cities: [...cities] };
-      return { content: [{ type: "text", text: JSON.stringify(structured) }], structuredContent: structured };
-    },
-  );
-  server.registerTool(
-    "get_weather",
-    {
-      title: "Weather of a city",
-      description: "Weather",
-      inputSchema: { city: z.string() },
-      outputSchema: { city: z.string(), condition: z.string(), temperature: z.number(), humidity: z.number(), unit: z.string(), date: z.string() },
-    },
-    async ({ city }) => {
-      const w = simulateWeather(city, new Date());
-      return { content: [{ type: "text", text: JSON.stringify(w) }], structuredContent: { ...w } };
-    },
-  );
-  server.registerTool("whoami", { title: "Who am I", description: "Caller", inputSchema: {} }, async () => ({ content: [{ type: "text", text: "anonymous" }] }));
+/** The baseline's per-request factory: the same tools, registered on a new McpServer for every request. */
+function sdkIdiomServer(): McpServer {
+  const server = new McpServer({ name: "sdk-v2-idiom", version: "1.0.0" });
+  for (const tool of tools) {
+    const text = tool.text ? (s: unknown) => tool.text!(s as never) : (s: unknown) => JSON.stringify(s);
+    server.registerTool(
+      tool.name,
+      { title: tool.title, description: tool.description, annotations: tool.annotations, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema },
+      async (input: unknown) => toCallToolResult(await tool.run(input as never, { caller: { kind: "anonymous" } }), text),
+    );
+  }
   return server;
 }
 
-function appFor(kind: Kind, env: Record<string, string>): { fetch: (request: Request) => Response | Promise<Response> } {
+function appFor(kind: Kind, env: Record<string, string>): { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } {
   switch (kind) {
-    case "plain": {
-      const app = new Hono();
-      app.post("/mcp", async (c) => {
-        const body = (await c.req.json()) as { id: number };
-        return c.json({ jsonrpc: "2.0", id: body.id, result: { content: [{ type: "text", text: "ok" }] } });
-      });
-      return app;
-    }
-    case "sdk-baseline": {
-      const app = new Hono();
-      app.all("/mcp", async (c) => {
-        const transport = new WebStandardStreamableHTTPServerTransport();
-        const server = sdkExampleServer();
-        await server.connect(transport);
-        return transport.handleRequest(c.req.raw);
-      });
+    case "baseline": {
+      const handler = createMcpHandler(() => sdkIdiomServer());
+      const app = createMcpHonoApp();
+      app.all("/mcp", (c: Context) => handler.fetch(c.req.raw, { parsedBody: c.get("parsedBody") }));
       return app;
     }
     case "this-auth":
       return createApp(loadConfig({ ...env, HOST: "127.0.0.1" }), { logger: silentLogger });
-    case "this-auth-sse":
-      return createApp(loadConfig({ ...env, HOST: "127.0.0.1", MCP_RESPONSE_MODE: "sse" }), { logger: silentLogger });
     case "this-noauth":
       return createApp(loadConfig({ MCP_AUTH: "off" }), { logger: silentLogger });
   }
 }
 
-/** Heap in use after forced GCs, once the load's sockets have closed (they hold ~2 MB for a few hundred ms). */
-async function heapAfterGc(): Promise<number> {
+async function gcTwice(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("run with node --expose-gc (npm run bench:mcp does)");
   for (let i = 0; i < 3; i++) {
@@ -102,14 +91,18 @@ async function heapAfterGc(): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   gc();
-  return process.memoryUsage().heapUsed;
 }
 
 function runChild(kind: Kind, env: Record<string, string>): void {
   const app = appFor(kind, env);
   const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => process.send!({ port: info.port }));
   process.on("message", (message: { cmd: string }) => {
-    if (message.cmd === "heap") void heapAfterGc().then((heap) => process.send!({ heap }));
+    if (message.cmd === "memory") {
+      void gcTwice().then(() => {
+        const { rss, heapUsed } = process.memoryUsage();
+        process.send!({ memory: { rss, heapUsed } });
+      });
+    }
     if (message.cmd === "cpu") {
       const { user, system } = process.cpuUsage();
       process.send!({ cpu: user + system });
@@ -119,9 +112,14 @@ function runChild(kind: Kind, env: Record<string, string>): void {
 }
 
 // --------------------------------------------------------------------------------------------- parent side
+interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
 interface Child {
   readonly port: number;
-  heap(): Promise<number>;
+  memory(): Promise<Memory>;
   /** CPU time used by the server process so far, microseconds. */
   cpu(): Promise<number>;
   stop(): Promise<void>;
@@ -133,27 +131,25 @@ function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
     env: { ...process.env, BENCH_ENV: JSON.stringify(env) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const next = <T>(key: string) => new Promise<T>((resolve) => {
-    const onMessage = (message: Record<string, T>) => {
-      if (key in message) {
-        child.off("message", onMessage);
-        resolve(message[key]!);
-      }
-    };
-    child.on("message", onMessage);
-  });
+  const next = <T>(key: string) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (message: Record<string, T>) => {
+        if (key in message) {
+          child.off("message", onMessage);
+          resolve(message[key]!);
+        }
+      };
+      child.on("message", onMessage);
+    });
+  const ask = <T>(cmd: string, key: string) => {
+    const reply = next<T>(key);
+    child.send({ cmd });
+    return reply;
+  };
   return next<number>("port").then((port) => ({
     port,
-    heap: () => {
-      const reply = next<number>("heap");
-      child.send({ cmd: "heap" });
-      return reply;
-    },
-    cpu: () => {
-      const reply = next<number>("cpu");
-      child.send({ cmd: "cpu" });
-      return reply;
-    },
+    memory: () => ask<Memory>("memory", "memory"),
+    cpu: () => ask<number>("cpu", "cpu"),
     stop: () => {
       const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
       child.send({ cmd: "stop" });
@@ -162,113 +158,134 @@ function startChild(kind: Kind, env: Record<string, string>): Promise<Child> {
   }));
 }
 
-interface Load {
-  rps: number;
-  p99: number;
-  requests: number;
-  bad: number;
-  /** Server CPU time per request, microseconds (robust against a busy machine, unlike req/s). */
-  cpuPerRequest?: number;
+interface Round {
+  readonly rps: number;
+  readonly p99: number;
+  readonly requests: number;
+  readonly bad: number;
+  /** Server CPU time per request, microseconds. */
+  readonly cpuPerRequest: number;
 }
 
-async function measured(child: Child, run: () => Promise<Load>): Promise<Load> {
-  const before = await child.cpu();
-  const result = await run();
-  const after = await child.cpu();
-  return { ...result, cpuPerRequest: (after - before) / result.requests };
+interface Row {
+  readonly kind: Kind;
+  readonly era: Era;
+  readonly rounds: Round[];
+  before: Memory;
+  after: Memory;
 }
 
-async function load(port: number, headers: Record<string, string>, bound: { duration: number } | { amount: number }, connections: number): Promise<Load> {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/mcp`,
-    method: "POST",
-    headers,
-    body: TOOL_CALL,
-    connections,
-    pipelining: 1,
-    ...bound,
-  });
-  return {
-    rps: result.requests.average,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    bad: result.non2xx + result.errors + result.timeouts,
-  };
+async function load(port: number, headers: Record<string, string>, body: string, bound: { duration: number } | { amount: number }, connections: number) {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/mcp`, method: "POST", headers, body, connections, pipelining: 1, ...bound });
+  // requests/s over the whole chunk (autocannon's per-second average is coarse for chunks of a few seconds)
+  return { rps: result.requests.total / result.duration, p99: result.latency.p99, requests: result.requests.total, bad: result.non2xx + result.errors + result.timeouts };
 }
 
-async function checkAnswer(port: number, headers: Record<string, string>, kind: Kind): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${port}/mcp`, { method: "POST", headers, body: TOOL_CALL });
+async function checkAnswer(port: number, headers: Record<string, string>, body: string, label: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/mcp`, { method: "POST", headers, body });
   const text = await response.text();
-  const expected = kind === "plain" ? '"ok"' : "Lisbon";
-  if (response.status !== 200 || !text.includes(expected)) throw new Error(`${kind} does not answer correctly: ${response.status} ${text.slice(0, 200)}`);
+  if (response.status !== 200 || !text.includes("Lisbon")) throw new Error(`${label} does not answer correctly: ${response.status} ${text.slice(0, 300)}`);
 }
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const LABELS: Record<Kind, string> = {
+  baseline: "SDK v2 idiom (baseline)",
+  "this-auth": "this server (auth on)",
+  "this-noauth": "this server (auth off)",
+};
+
+/**
+ * One era: the three servers run side by side (each in its own process, idle while another is loaded); the N calls
+ * of each are split into `rounds` chunks, and the chunks are taken in turns, in an order that rotates every round,
+ * so that the machine's drift falls on all of them. RSS/heap: before the first and after the last chunk.
+ */
+async function measureEra(era: Era, env: Record<string, string>, token: string, calls: number, connections: number, rounds: number): Promise<Row[]> {
+  const kinds: Kind[] = ["baseline", "this-auth", "this-noauth"];
+  const headersOf = (kind: Kind) => ({ ...BASE_HEADERS, ...ERA_HEADERS[era], ...(kind === "this-auth" ? { authorization: `Bearer ${token}` } : {}) });
+  const body = BODIES[era];
+  const children = new Map<Kind, Child>();
+  try {
+    for (const kind of kinds) children.set(kind, await startChild(kind, env));
+    const rows = new Map<Kind, Row>();
+    for (const kind of kinds) {
+      const child = children.get(kind)!;
+      await checkAnswer(child.port, headersOf(kind), body, `${kind} (${era})`);
+      await load(child.port, headersOf(kind), body, { duration: 3 }, connections); // warm-up: JIT, JWKS and token caches
+      rows.set(kind, { kind, era, rounds: [], before: await child.memory(), after: { rss: 0, heapUsed: 0 } });
+    }
+    const chunk = Math.ceil(calls / rounds);
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(round + i) % kinds.length]!;
+        const child = children.get(kind)!;
+        const cpuBefore = await child.cpu();
+        const result = await load(child.port, headersOf(kind), body, { amount: chunk }, connections);
+        const cpuAfter = await child.cpu();
+        rows.get(kind)!.rounds.push({ ...result, cpuPerRequest: (cpuAfter - cpuBefore) / result.requests });
+      }
+      process.stderr.write(`    ${era} era: round ${round + 1}/${rounds} done\n`);
+    }
+    for (const kind of kinds) rows.get(kind)!.after = await children.get(kind)!.memory();
+    return kinds.map((kind) => rows.get(kind)!);
+  } finally {
+    for (const child of children.values()) await child.stop();
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { duration: { type: "string", default: "6" }, connections: { type: "string", default: "10" }, calls: { type: "string", default: "100000" } },
+    options: { calls: { type: "string", default: "100000" }, connections: { type: "string", default: "10" }, rounds: { type: "string", default: "10" } },
   });
-  const duration = Number(values.duration);
-  const connections = Number(values.connections);
   const calls = Number(values.calls);
+  const connections = Number(values.connections);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(calls) || calls < 1000) throw new Error(`--calls ${values.calls} is not valid: expected an integer of at least 1000`);
+  if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections ${values.connections} is not valid: expected an integer of at least 1`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > calls / 100) throw new Error(`--rounds ${values.rounds} is not valid: expected an integer from 1 to calls/100`);
   const entra = await startEntraStandIn();
   const token = await entra.mint({ claims: { exp: entra.now() + 6 * 3600 } });
   const started = Date.now();
-  const rows: { label: string; load: Load; note: string }[] = [];
-  let heapBefore = 0;
-  let heapAfter = 0;
-
-  const auth = { ...MCP_HEADERS, authorization: `Bearer ${token}` };
-  const phases: { kind: Kind; label: string; headers: Record<string, string>; note: string }[] = [
-    { kind: "plain", label: "(a) plain Hono JSON route", headers: { "content-type": "application/json" }, note: "POST, parse body, c.json()" },
-    { kind: "sdk-baseline", label: "(b) SDK stateless example pattern", headers: MCP_HEADERS, note: "new McpServer + 3 tools + transport per request, SSE (SDK default), no auth" },
-    { kind: "this-auth-sse", label: "(c-sse) this server, token, SSE", headers: auth, note: "as (c) with MCP_RESPONSE_MODE=sse" },
-    { kind: "this-noauth", label: "(c-off) this server, auth off", headers: MCP_HEADERS, note: "as (c) with MCP_AUTH=off (local mode)" },
-    { kind: "this-auth", label: "(c) this server, token, defaults", headers: auth, note: `${calls} x tools/call get_weather, valid Entra-shaped token, JSON answers` },
-  ];
-  for (const phase of phases) {
-    const child = await startChild(phase.kind, entra.env);
-    try {
-      await checkAnswer(child.port, phase.headers, phase.kind);
-      await load(child.port, phase.headers, { duration: 2 }, connections); // warm-up (JIT, JWKS cache)
-      if (phase.kind === "this-auth") {
-        heapBefore = await child.heap();
-        rows.push({ label: phase.label, load: await measured(child, () => load(child.port, phase.headers, { amount: calls }, connections)), note: phase.note });
-        heapAfter = await child.heap();
-      } else {
-        rows.push({ label: phase.label, load: await measured(child, () => load(child.port, phase.headers, { duration }, connections)), note: phase.note });
-      }
-    } finally {
-      await child.stop();
-    }
+  const rows: Row[] = [];
+  for (const era of ["2025", "2026"] as const) {
+    process.stderr.write(`  ${era} era: ${calls} calls per server in ${rounds} rounds...\n`);
+    rows.push(...(await measureEra(era, entra.env, token, calls, connections, rounds)));
   }
   await entra.close();
 
-  const baseline = rows.find((r) => r.label.startsWith("(b) "))!.load.rps;
-  const pad = (s: string, n: number) => s.padEnd(n);
+  const row = (kind: Kind, era: Era) => rows.find((r) => r.kind === kind && r.era === era)!;
+  const rps = (r: Row) => median(r.rounds.map((x) => x.rps));
+  /** Median over the rounds of this row's req/s divided by the baseline's in the same round (paired: drift cancels). */
+  const ratio = (r: Row) => median(r.rounds.map((x, i) => x.rps / row("baseline", r.era).rounds[i]!.rps));
+  const growth = (r: Row) => r.after.rss / r.before.rss;
   const lines = [
     "",
-    `MCP server benchmark: Node ${process.version}, autocannon ${connections} connections, pipelining 1, ${duration} s per phase, last row ${calls} calls`,
+    `MCP server benchmark: Node ${process.version}, autocannon ${connections} connections, pipelining 1, ${calls} x tools/call get_weather per server and era, in ${rounds} rounds`,
     "",
-    `${pad("server", 34)} ${"req/s".padStart(7)} ${"x (b)".padStart(6)} ${"p99 ms".padStart(7)} ${"CPU us/req".padStart(11)} ${"requests".padStart(9)} ${"bad".padStart(4)}  what`,
+    `${"server".padEnd(24)} ${"era".padEnd(5)} ${"req/s".padStart(7)} ${"x base".padStart(7)} ${"p99 ms".padStart(7)} ${"CPU us/req".padStart(11)} ${"RSS MB before".padStart(14)} ${"after".padStart(7)} ${"growth".padStart(7)} ${"heap MB after".padStart(14)} ${"bad".padStart(4)}`,
     ...rows.map(
       (r) =>
-        `${pad(r.label, 34)} ${r.load.rps.toFixed(0).padStart(7)} ${(r.load.rps / baseline).toFixed(2).padStart(6)} ${String(r.load.p99).padStart(7)} ${(r.load.cpuPerRequest ?? 0).toFixed(0).padStart(11)} ${String(r.load.requests).padStart(9)} ${String(r.load.bad).padStart(4)}  ${r.note}`,
+        `${LABELS[r.kind].padEnd(24)} ${r.era.padEnd(5)} ${rps(r).toFixed(0).padStart(7)} ${ratio(r).toFixed(2).padStart(7)} ${String(median(r.rounds.map((x) => x.p99))).padStart(7)} ${median(r.rounds.map((x) => x.cpuPerRequest)).toFixed(0).padStart(11)} ${mb(r.before.rss).padStart(14)} ${mb(r.after.rss).padStart(7)} ${growth(r).toFixed(2).padStart(7)} ${mb(r.after.heapUsed).padStart(14)} ${String(r.rounds.reduce((n, x) => n + x.bad, 0)).padStart(4)}`,
     ),
     "",
-    "CPU us/req = server process CPU time (user+system) per request during the phase; req/s also depends on how busy the machine is.",
+    "req/s, p99 and CPU us/req (server process CPU time per request): medians over the rounds; x base: median of the",
+    "per-round ratios to the baseline. RSS and heap after forced GCs, before the first and after the last round.",
     "",
-    `heap after forced GC, last (c) server: before ${mb(heapBefore)} MB, after ${calls} calls ${mb(heapAfter)} MB (${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} %)`,
   ];
-  const c = rows.find((r) => r.label.startsWith("(c) "))!.load;
-  const b = rows.find((r) => r.label.startsWith("(b) "))!.load;
-  const targets = [
-    `target (c) >= 2x (b) throughput: ${(c.rps / baseline).toFixed(2)}x ${c.rps >= 2 * baseline ? "MET" : "NOT MET"} (server CPU per request: (b) / (c) = ${((b.cpuPerRequest ?? 0) / (c.cpuPerRequest ?? 1)).toFixed(2)}x)`,
-    `target heap after within 20 % of start: ${(((heapAfter - heapBefore) / heapBefore) * 100).toFixed(1)} % ${Math.abs(heapAfter - heapBefore) <= 0.2 * heapBefore ? "MET" : "NOT MET"}`,
-    `all responses 2xx: ${rows.every((r) => r.load.bad === 0) ? "yes" : "NO"}`,
-    `total time ${((Date.now() - started) / 1000).toFixed(0)} s`,
-  ];
+  const targets: string[] = [];
+  for (const era of ["2025", "2026"] as const) {
+    const ours = row("this-auth", era);
+    const base = row("baseline", era);
+    targets.push(
+      `target ${era} era: this server (auth on) >= 1.5x the baseline's req/s: ${ratio(ours).toFixed(3)}x ${ratio(ours) >= 1.5 ? "MET" : "NOT MET"}`,
+      `target ${era} era: this server's RSS growth over ${calls} calls <= 1.3x: ${growth(ours).toFixed(2)}x ${growth(ours) <= 1.3 ? "MET" : "NOT MET"} (baseline ${growth(base).toFixed(2)}x)`,
+    );
+  }
+  targets.push(`all responses 2xx: ${rows.every((r) => r.rounds.every((x) => x.bad === 0)) ? "yes" : "NO"}`, `total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(`${[...lines, ...targets].join("\n")}\n`);
 }
 

@@ -4,15 +4,16 @@
  * Accepted: RS256 signed by a key of the tenant's JWKS (fetched and cached by jose; an unknown `kid` triggers
  * a refetch, so rotated keys are picked up), issuer = the tenant's v2 issuer, audience = the app (client id or
  * `api://<clientId>`), authorized party (`azp`, or `appid` in v1-shaped tokens) = the app itself so that only
- * tokens the gateway obtained for this app pass, `exp`/`nbf` with a small clock skew, and the required
- * delegated scope in `scp`.
+ * tokens the gateway obtained for this app pass, `exp`/`nbf` with a small clock skew, and the base delegated scope
+ * in `scp`. The caller's scopes (`scp`) and app roles (`roles`) travel on to the per-tool checks (mcp-server.ts).
  * Refused: `401` + `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was presented) and a
  * bland body; `403` `insufficient_scope` for a valid token without the scope (RFC 6750 section 3.1); `503` when
  * the key set cannot be fetched (not the caller's fault). The token itself is never logged.
  */
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { AuthConfig } from "./config.js";
 import type { AppEnv } from "./app-env.js";
 import type { Caller } from "./tools/tool.js";
@@ -64,7 +65,17 @@ const TOKEN_FAULTS = new Set([
 /** RFC 6750 b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-type Verdict = { ok: true; caller: Caller } | { ok: false; status: 401 | 403 | 503; challenge?: string; reason: string };
+type Verdict = { ok: true; caller: Caller; exp: number; token: string } | { ok: false; status: 401 | 403 | 503; challenge?: string; reason: string };
+
+/** The `WWW-Authenticate` value asking for `scopes` (RFC 6750 section 3.1): the step-up challenge. */
+export function insufficientScopeChallenge(scopes: readonly string[]): string {
+  return `Bearer error="insufficient_scope", scope="${scopes.join(" ")}"`;
+}
+
+/** The 403 answer for a valid token without `scopes` (a bland JSON-RPC body; the header says what is needed). */
+export function insufficientScopeResponse(c: Context, scopes: readonly string[]): Response {
+  return c.json(jsonRpcErrorBody(-32001, "Forbidden"), 403, { "WWW-Authenticate": insufficientScopeChallenge(scopes) });
+}
 
 /** Creates the token verifier (exported for tests and reuse); `verify` never throws. */
 export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOptions, "logger">) {
@@ -83,7 +94,7 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
   };
   const audiences = config.audiences;
   const clientId = config.clientId.toLowerCase();
-  const scopeChallenge = `Bearer error="insufficient_scope", scope="${config.requiredScope}"`;
+  const scopeChallenge = insufficientScopeChallenge([config.requiredScope]);
 
   const cacheTtlMs = options.verifiedTokenTtlMs ?? 300_000;
   const cacheSize = options.verifiedTokenCacheSize ?? 10_000;
@@ -107,7 +118,7 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
       const nowMs = Date.now();
       const now = nowMs / 1000;
       if (nowMs < known.until && now < known.exp + toleranceSeconds && now >= known.nbf - toleranceSeconds) {
-        return { ok: true, caller: known.caller };
+        return { ok: true, caller: known.caller, exp: known.exp, token };
       }
       verified.delete(digest); // expired or stale: verify again (and answer exactly as for a new token)
     }
@@ -135,12 +146,20 @@ export function createTokenVerifier(config: AuthConfig, options: Omit<AuthOption
       return { ok: false, status: 403, challenge: scopeChallenge, reason: "missing_scope" };
     }
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-    const caller: Caller = Object.freeze({ kind: "entra", name: str(payload.name), oid: str(payload.oid), tenant: str(payload.tid), scopes: Object.freeze(scopes) });
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
+    const caller: Caller = Object.freeze({
+      kind: "entra",
+      name: str(payload.name),
+      oid: str(payload.oid),
+      tenant: str(payload.tid),
+      scopes: Object.freeze(scopes),
+      roles: Object.freeze(roles),
+    });
     if (cacheTtlMs > 0) {
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
       verified.set(digest, { caller, exp: payload.exp!, nbf: payload.nbf ?? 0, until: Date.now() + cacheTtlMs });
     }
-    return { ok: true, caller };
+    return { ok: true, caller, exp: payload.exp!, token };
   };
 }
 
@@ -152,6 +171,9 @@ export function entraAuth(config: AuthConfig, options: AuthOptions): MiddlewareH
     const verdict = await verify(c.req.header("authorization"));
     if (verdict.ok) {
       c.set("caller", verdict.caller);
+      const caller = verdict.caller as Extract<Caller, { kind: "entra" }>;
+      const authInfo: AuthInfo = { token: verdict.token, clientId: config.clientId, scopes: [...caller.scopes], expiresAt: verdict.exp, extra: { caller } };
+      c.set("authInfo", authInfo);
       return next();
     }
     if (verdict.status === 503) {

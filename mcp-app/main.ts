@@ -54,7 +54,8 @@ export function startServer(
             server.close(() => {
               clearInterval(sweep);
               clearTimeout(force);
-              done();
+              // Every request has been answered: release the MCP handler (it aborts nothing still useful).
+              void app.mcpHandler.close().then(done, done);
             });
             http.closeIdleConnections?.();
           }),

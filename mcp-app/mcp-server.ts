@@ -1,41 +1,68 @@
 /**
- * The MCP protocol side of the server: a tool catalog compiled ONCE at module load (JSON Schemas, the
- * `tools/list` answer, name lookup), and a factory for the cheap per-request MCP server that serves exactly
- * one HTTP request (stateless streamable HTTP: any instance serves any request; no server or transport is ever
- * shared between requests, see SDK advisory GHSA-345p-7cg4-v4c7).
+ * The MCP protocol side of the server: a tool catalog compiled ONCE at module load (JSON Schemas, the `tools/list`
+ * answers, name lookup, who may call what), and a factory for the cheap per-request MCP server (SDK v2's low-level
+ * `Server`) that serves exactly one HTTP request in either protocol era (see server.ts): no server is ever shared
+ * between requests or callers.
  *
- * Profiling the SDK's per-request pattern showed where the time goes: every `new Server()` builds its own Ajv
- * instance (~70% of a request), and `McpServer` converts every zod schema to JSON Schema again on each
- * `tools/list`. Here one validator is shared (it holds no per-client state) and the list is precomputed.
+ * Why not the SDK's `McpServer` per request: it registers every tool and converts every zod schema to JSON Schema
+ * again for each request, which is most of a request's cost (`npm run bench:mcp` measures it side by side). Here the
+ * list is precomputed, one JSON Schema validator is shared (it holds no per-client state), and a request only wires
+ * two handlers to the catalog.
+ *
+ * Authorization per tool (../tool-scopes.ts): a tool whose app role the caller lacks is absent from `tools/list` and
+ * refused; a tool whose scope the caller lacks is listed (so that a client can step up) and refused, normally already
+ * at the HTTP layer with a `403 insufficient_scope` challenge (server.ts, {@link scopeChallengeFor}). In local mode
+ * (authentication off) the caller is anonymous and every tool is available.
  */
 import * as z from "zod";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-  type CallToolResult,
-  type ListToolsResult,
-  type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
-import { toCallToolResult, type ToolContext, type ToolDefinition } from "./tools/tool.js";
+import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type CacheHint, type ListToolsResult, type Tool } from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
+import { requiredScopesOf, TOOL_SCOPES, type ToolAccess } from "./tool-scopes.js";
+import { toCallToolResult, type Caller, type ToolContext, type ToolDefinition } from "./tools/tool.js";
 
-export const SERVER_INFO = Object.freeze({ name: "secure-remote-mcp", title: "Weather MCP server (Entra-protected)", version: "0.1.0" });
+export const SERVER_INFO = Object.freeze({ name: "secure-remote-mcp", title: "Weather MCP server (Entra-protected)", version: "0.2.0" });
+
+export const INSTRUCTIONS =
+  "Weather tools: call get_cities(country) to find cities, then get_weather(city) or get_forecast(city, days). whoami shows the signed-in caller.";
+
+/**
+ * Caching hints of the 2026-07-28 revision (`ttlMs`, `cacheScope`); 2025-era answers never carry them. The tool
+ * list depends on the caller's app roles, so only the caller may cache it; the discovery answer is the same for
+ * everyone. Both change only with a deployment.
+ */
+export const CACHE_HINTS: Readonly<Record<"tools/list" | "server/discover", CacheHint>> = Object.freeze({
+  "tools/list": Object.freeze({ ttlMs: 300_000, cacheScope: "private" as const }),
+  "server/discover": Object.freeze({ ttlMs: 3_600_000, cacheScope: "public" as const }),
+});
 
 /** Most members/elements accepted in one tool's arguments (a cheap guard before schema validation). */
 const MAX_ARGUMENT_ELEMENTS = 1_000;
 
 interface CompiledTool {
   readonly definition: ToolDefinition;
+  readonly access: ToolAccess;
+  readonly listed: Tool;
   readonly text: (structured: unknown) => string;
 }
 
 /** A compiled, immutable tool catalog: build once, serve many requests. */
 export interface ToolCatalog {
-  readonly listResult: ListToolsResult;
   readonly byName: ReadonlyMap<string, CompiledTool>;
+  /** The base scope every call needs; the tools' own scopes come on top (see ../tool-scopes.ts). */
+  readonly baseScope: string;
+  /** `tools/list` for a caller with none of the catalog's app roles (and, in local mode, for everyone). */
+  readonly listAll: ListToolsResult;
+  /** `tools/list` answers by the set of catalog app roles a caller has (a bounded cache: roles come from the table). */
+  readonly listByRoles: Map<string, ListToolsResult>;
+  /** App roles any tool of the catalog requires. */
+  readonly appRoles: ReadonlySet<string>;
+}
+
+export interface CompileCatalogOptions {
+  /** Who may call which tool. @default TOOL_SCOPES of ../tool-scopes.ts */
+  readonly access?: readonly ToolAccess[];
+  /** @default "user_impersonate" (the server's MCP_REQUIRED_SCOPE decides at run time, see server.ts) */
+  readonly baseScope?: string;
 }
 
 function jsonSchemaOf(schema: z.ZodObject, io: "input" | "output"): Tool["inputSchema"] {
@@ -44,19 +71,23 @@ function jsonSchemaOf(schema: z.ZodObject, io: "input" | "output"): Tool["inputS
   return json as Tool["inputSchema"];
 }
 
-/** Compiles tool definitions into a catalog. Throws on duplicate names (a programming error). */
-export function compileCatalog(definitions: readonly ToolDefinition[]): ToolCatalog {
+/**
+ * Compiles tool definitions into a catalog. Throws on duplicate names and on a tool without an access rule or a rule
+ * without a tool (programming errors: the access table and the tools must agree).
+ */
+export function compileCatalog(definitions: readonly ToolDefinition[], options: CompileCatalogOptions = {}): ToolCatalog {
+  const accessTable = options.access ?? TOOL_SCOPES;
   const byName = new Map<string, CompiledTool>();
-  const listed: Tool[] = [];
   for (const definition of definitions) {
     if (byName.has(definition.name)) {
       throw new Error(`Tool name ${JSON.stringify(definition.name)} is defined twice: tool names must be unique.`);
     }
-    const text = definition.text
-      ? (structured: unknown) => definition.text!(structured as never)
-      : (structured: unknown) => JSON.stringify(structured);
-    byName.set(definition.name, { definition, text });
-    listed.push({
+    const access = accessTable.find((entry) => entry.tool === definition.name);
+    if (access === undefined) {
+      throw new Error(`Tool ${JSON.stringify(definition.name)} has no access rule: add { tool: ${JSON.stringify(definition.name)} } to the tool scope table (mcp-app/tool-scopes.ts).`);
+    }
+    const text = definition.text ? (structured: unknown) => definition.text!(structured as never) : (structured: unknown) => JSON.stringify(structured);
+    const listed: Tool = deepFreeze({
       name: definition.name,
       title: definition.title,
       description: definition.description,
@@ -64,8 +95,26 @@ export function compileCatalog(definitions: readonly ToolDefinition[]): ToolCata
       outputSchema: jsonSchemaOf(definition.outputSchema, "output") as Tool["outputSchema"],
       annotations: { title: definition.title, ...definition.annotations },
     });
+    byName.set(definition.name, { definition, access, listed, text });
   }
-  return { listResult: deepFreeze({ tools: listed }), byName };
+  const orphans = accessTable.filter((entry) => !byName.has(entry.tool)).map((entry) => JSON.stringify(entry.tool));
+  if (orphans.length > 0) {
+    throw new Error(`The tool scope table names ${orphans.join(", ")}, which no tool definition has: remove the entry or add the tool.`);
+  }
+  const appRoles = new Set([...byName.values()].flatMap((tool) => (tool.access.appRole === undefined ? [] : [tool.access.appRole])));
+  const catalog: ToolCatalog = {
+    byName,
+    baseScope: options.baseScope ?? "user_impersonate",
+    listAll: deepFreeze({ tools: [...byName.values()].map((tool) => tool.listed) }),
+    listByRoles: new Map(),
+    appRoles,
+  };
+  return catalog;
+}
+
+/** The same catalog with another base scope (the server's configured MCP_REQUIRED_SCOPE). */
+export function withBaseScope(catalog: ToolCatalog, baseScope: string): ToolCatalog {
+  return catalog.baseScope === baseScope ? catalog : { ...catalog, baseScope, listByRoles: new Map() };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -74,6 +123,36 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+function hasRole(caller: Caller, role: string | undefined): boolean {
+  return role === undefined || caller.kind === "anonymous" || caller.roles.includes(role);
+}
+
+/** The `tools/list` answer for `caller`: every tool, minus those whose app role the caller lacks. */
+export function listToolsFor(catalog: ToolCatalog, caller: Caller): ListToolsResult {
+  if (catalog.appRoles.size === 0 || caller.kind === "anonymous") return catalog.listAll;
+  const held = [...catalog.appRoles].filter((role) => caller.roles.includes(role)).sort();
+  const key = held.join(" ");
+  let answer = catalog.listByRoles.get(key);
+  if (answer === undefined) {
+    answer = deepFreeze({ tools: [...catalog.byName.values()].filter((tool) => hasRole(caller, tool.access.appRole)).map((tool) => tool.listed) });
+    catalog.listByRoles.set(key, answer);
+  }
+  return answer;
+}
+
+/**
+ * The scopes to name in a `403 insufficient_scope` challenge when `caller` calls `toolName` without all of them
+ * (every scope the call needs, the base scope first); undefined when the caller has them, the tool is unknown (the
+ * MCP layer answers that) or authentication is off.
+ */
+export function scopeChallengeFor(catalog: ToolCatalog, toolName: string, caller: Caller): readonly string[] | undefined {
+  if (caller.kind === "anonymous") return undefined;
+  const tool = catalog.byName.get(toolName);
+  if (tool === undefined) return undefined;
+  const required = requiredScopesOf(tool.access, catalog.baseScope);
+  return required.every((scope) => caller.scopes.includes(scope)) ? undefined : required;
 }
 
 function countElements(value: unknown, max: number): number {
@@ -91,23 +170,30 @@ function countElements(value: unknown, max: number): number {
 }
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "arguments"}: ${issue.message}`)
-    .join("; ");
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "arguments"}: ${issue.message}`).join("; ");
 }
 
 /**
- * Runs one `tools/call`. Protocol errors (JSON-RPC -32602) for an unknown tool; tool execution errors
- * (`isError: true`, readable by the model) for arguments that fail the tool's schema, as the MCP
- * 2025-11-25 spec asks so that a model can correct itself.
+ * Runs one `tools/call`. Protocol errors (JSON-RPC -32602) for an unknown tool, a tool the caller's app roles exclude
+ * and a tool whose scopes the caller lacks; tool execution errors (`isError: true`, readable by the model) for
+ * arguments that fail the tool's schema, so that a model can correct itself.
  */
 export async function callTool(catalog: ToolCatalog, name: string, args: unknown, context: ToolContext): Promise<CallToolResult> {
   const tool = catalog.byName.get(name);
-  if (tool === undefined) {
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${JSON.stringify(name)}: expected one of ${[...catalog.byName.keys()].join(", ")}`);
+  const caller = context.caller;
+  if (tool === undefined || !hasRole(caller, tool.access.appRole)) {
+    if (tool !== undefined) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${JSON.stringify(name)} is not available to this caller: it requires the app role ${JSON.stringify(tool.access.appRole)}`);
+    }
+    const known = listToolsFor(catalog, caller).tools.map((t) => t.name);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool ${JSON.stringify(name)}: expected one of ${known.join(", ")}`);
+  }
+  const missing = scopeChallengeFor(catalog, name, caller);
+  if (missing !== undefined) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${JSON.stringify(name)} needs the delegated scopes ${missing.join(" ")}; the token lacks ${missing.filter((s) => caller.kind === "entra" && !caller.scopes.includes(s)).join(" ")}`);
   }
   if (countElements(args, MAX_ARGUMENT_ELEMENTS) > MAX_ARGUMENT_ELEMENTS) {
-    throw new McpError(ErrorCode.InvalidParams, `Arguments of ${name} have more than ${MAX_ARGUMENT_ELEMENTS} elements`);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Arguments of ${name} have more than ${MAX_ARGUMENT_ELEMENTS} elements`);
   }
   const parsed = tool.definition.inputSchema.safeParse(args ?? {});
   if (!parsed.success) {
@@ -118,7 +204,7 @@ export async function callTool(catalog: ToolCatalog, name: string, args: unknown
     const checked = tool.definition.outputSchema.safeParse(outcome.structured);
     if (!checked.success) {
       // A bug in the tool, not the caller's fault: a protocol-level internal error without internals.
-      throw new McpError(ErrorCode.InternalError, `Tool ${name} produced a result that does not match its output schema`);
+      throw new ProtocolError(ProtocolErrorCode.InternalError, `Tool ${name} produced a result that does not match its output schema`);
     }
   }
   return toCallToolResult(outcome, tool.text);
@@ -128,17 +214,17 @@ export async function callTool(catalog: ToolCatalog, name: string, args: unknown
 const sharedValidator = new AjvJsonSchemaValidator();
 
 /**
- * A fresh MCP server for ONE request. Cheap: it only wires two handlers to the precompiled catalog.
- * The low-level `Server` is used (rather than `McpServer`, which re-registers tools and re-converts
- * schemas per instance and turns unknown tools into tool results instead of protocol errors).
+ * A fresh MCP server for ONE request, of either era (the serving entry binds the era). Cheap: it only wires two
+ * handlers to the precompiled catalog.
  */
 export function createMcpServer(catalog: ToolCatalog, context: ToolContext): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     jsonSchemaValidator: sharedValidator,
-    instructions: "Weather tools: call get_cities(country) to find cities, then get_weather(city). whoami shows the signed-in caller.",
+    instructions: INSTRUCTIONS,
+    cacheHints: CACHE_HINTS,
   });
-  server.setRequestHandler(ListToolsRequestSchema, () => catalog.listResult);
-  server.setRequestHandler(CallToolRequestSchema, (request) => callTool(catalog, request.params.name, request.params.arguments, context));
+  server.setRequestHandler("tools/list", () => listToolsFor(catalog, context.caller));
+  server.setRequestHandler("tools/call", (request) => callTool(catalog, request.params.name, request.params.arguments, context));
   return server;
 }

@@ -1,23 +1,36 @@
 /**
- * The Hono app: routes, middleware order and the per-request MCP handling.
+ * The Hono app: routes, middleware order and the per-request MCP handling, for both protocol eras at one endpoint.
  *
  *   GET  /healthz   liveness, no auth
- *   POST /mcp       MCP streamable HTTP, stateless: [local mode: Host/Origin guard, CORS] -> auth -> Accept and
- *                   Content-Type -> bounded body read -> JSON (-32700) / JSON-RPC (-32600) / params (-32602) checks
- *                   -> a fresh MCP server + transport for this request only
+ *   POST /mcp       MCP streamable HTTP, stateless, both eras: [local mode: Host/Origin guard (SDK), CORS] -> Entra
+ *                   token -> Accept and Content-Type -> bounded body read -> JSON (-32700) and params (-32602)
+ *                   checks -> per-tool scope check (403 insufficient_scope) -> by era (era.ts, the SDK's rules):
+ *                     2026-07-28 (per-request `_meta` envelope): the SDK's strict `createMcpHandler`: `_meta`,
+ *                       `server/discover`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers checked
+ *                       against the body (-32020, HTTP 400), removed methods (404 -32601), `resultType`, caching hints,
+ *                       and the refusal (-32600) of anything that is no JSON-RPC message;
+ *                     2025-11-25 and older: the `initialize` handshake, served statelessly (legacy-leg.ts);
+ *                   each with a fresh low-level MCP server from the precompiled catalog (mcp-server.ts).
  *   other /mcp      405 with `Allow: POST` (no sessions, so no GET stream and no DELETE)
+ *
+ * What the SDK's entry does not do, and this app does in front of it: the token check, 406 for a bad Accept header
+ * (both eras), a body read bounded by MCP_BODY_LIMIT_BYTES before anything is parsed, -32602 (not the SDK's
+ * -32603) for malformed params of the methods served, the per-tool scope challenge, `Cache-Control: no-store`, JSON
+ * answers in the 2025 era (the SDK's fallback always streams), logging, health, graceful shutdown.
  */
 import { Hono } from "hono";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { createMcpHandler, localhostAllowedHostnames, type AuthInfo, type McpHttpHandler } from "@modelcontextprotocol/server";
 import type { AppEnv } from "./app-env.js";
-import { entraAuth, type AuthOptions } from "./auth.js";
+import { entraAuth, insufficientScopeResponse, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
-import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
-import { loopbackCors, loopbackOnly } from "./local-guard.js";
+import { isLegacyEra } from "./era.js";
+import { readMcpRequest } from "./node-request.js";
+import { createLegacyLeg } from "./legacy-leg.js";
+import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
+import { loopbackCors, loopbackGuard } from "./local-guard.js";
 import { createLogger, type Logger } from "./logging.js";
-import { readBody } from "./request-body.js";
-import { compileCatalog, createMcpServer, type ToolCatalog } from "./mcp-server.js";
+import { compileCatalog, createMcpServer, scopeChallengeFor, withBaseScope, type ToolCatalog } from "./mcp-server.js";
+import type { Caller } from "./tools/tool.js";
 import { tools } from "./tools/index.js";
 
 /** The catalog of this server's tools, compiled once per process. */
@@ -28,22 +41,45 @@ export interface CreateAppOptions {
   readonly logger?: Logger;
   /** Tuning of the token check (JWKS cache, clock skew); see AuthOptions. @default AuthOptions defaults */
   readonly auth?: Omit<AuthOptions, "logger">;
-  /** @default the tools of ./tools/index.ts */
+  /** @default the tools of ./tools/index.ts with the access rules of ./tool-scopes.ts */
   readonly catalog?: ToolCatalog;
 }
 
-const ANONYMOUS = Object.freeze({ kind: "anonymous" as const });
+/** What the app hands the MCP layer: the Hono app and the SDK handler (closed on shutdown). */
+export type McpApp = Hono<AppEnv> & { readonly mcpHandler: McpHttpHandler };
+
+const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" as const });
 const MCP_PATH = "/mcp";
 
 function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 }
 
+/** The caller the auth layer put into AuthInfo (see auth.ts), or the anonymous local developer. */
+function callerOf(authInfo: AuthInfo | undefined): Caller {
+  return (authInfo?.extra?.caller as Caller | undefined) ?? ANONYMOUS;
+}
+
+interface RequestLike {
+  readonly method?: unknown;
+  readonly params?: { readonly name?: unknown };
+}
+
 /** Builds the Hono app for `config`. Nothing listens yet (see main.ts). */
-export function createApp(config: McpAppConfig, options: CreateAppOptions = {}): Hono<AppEnv> {
+export function createApp(config: McpAppConfig, options: CreateAppOptions = {}): McpApp {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const catalog = options.catalog ?? defaultCatalog;
-  const enableJsonResponse = config.responseMode === "json";
+  const baseCatalog = options.catalog ?? defaultCatalog;
+  const catalog = config.auth ? withBaseScope(baseCatalog, config.auth.requiredScope) : baseCatalog;
+  const onerror = (error: Error) => logger.debug("MCP request refused or failed", { error: error.message.slice(0, 300) });
+  // 2026-07-28: the SDK's strict entry. `auto` answers one JSON body (the tools answer at once); `sse` always streams.
+  const mcpHandler = createMcpHandler(({ authInfo }) => createMcpServer(catalog, { caller: callerOf(authInfo) }), {
+    legacy: "reject",
+    responseMode: config.responseMode === "sse" ? "sse" : "auto",
+    maxRequestBodySize: config.bodyLimitBytes,
+    onerror,
+  });
+  // 2025-11-25 and older: stateless, in the configured response mode (legacy-leg.ts).
+  const legacyLeg = createLegacyLeg({ responseMode: config.responseMode, onerror });
   const app = new Hono<AppEnv>();
 
   app.onError((error, c) => {
@@ -53,7 +89,7 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404));
 
   if (config.auth === undefined) {
-    app.use("*", loopbackOnly());
+    app.use("*", ...loopbackGuard([...localhostAllowedHostnames(), config.host]));
     app.use(MCP_PATH, loopbackCors());
   }
 
@@ -83,11 +119,14 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     if (!isJsonMediaType(c.req.header("content-type"))) {
       return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, "Unsupported Media Type: Content-Type must be application/json"), 415);
     }
-    // Bounded read (declared Content-Length first, then counted bytes). Hono's bodyLimit middleware is not used:
-    // for bodies without Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
+    // Bounded read (a declared Content-Length over the limit first, then counted bytes), straight from Node's request
+    // under @hono/node-server (node-request.ts). Hono's bodyLimit middleware is not used: for bodies without
+    // Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
     let text: string;
+    let request: Request;
     try {
-      const read = await readBody(c.req.raw, c.env, config.bodyLimitBytes);
+      let read;
+      ({ read, request } = await readMcpRequest(c.req.raw, c.env, config.bodyLimitBytes));
       if (read.tooLarge) {
         return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
       }
@@ -101,28 +140,48 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     } catch {
       return c.json(jsonRpcErrorBody(JSONRPC_PARSE_ERROR, "Parse error: the request body is not valid JSON"), 400);
     }
-    const messages = Array.isArray(body) ? body : [body];
-    if (messages.length === 0 || messages.length > 100 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
-      return c.json(jsonRpcErrorBody(JSONRPC_INVALID_REQUEST, "Invalid Request: expected a JSON-RPC 2.0 request, notification or response"), 400);
-    }
+    // A body that is no JSON-RPC message (or a batch of more than 100) is refused by the SDK (-32600, HTTP 400).
+    const messages: readonly unknown[] = Array.isArray(body) ? body : [body];
+    // The era, by the SDK's rules (body first, see era.ts). Malformed params of the methods served get -32602 naming
+    // the field (the SDK would answer -32603); the 2026-07-28 entry answers everything else about the envelope, the
+    // standard headers and the methods that era removed.
+    const legacy = await isLegacyEra(request, body);
     if (!Array.isArray(body)) {
-      const invalid = invalidParamsResponse(body as JSONRPCMessage);
+      const invalid = invalidParamsResponse(body, legacy ? "2025" : "2026");
       if (invalid !== undefined) return c.json(invalid, 200);
     }
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse });
-    const server = createMcpServer(catalog, { caller: c.get("caller") });
-    transport.onerror = (error) => logger.warn("MCP transport error", { error: error.message });
-    await server.connect(transport);
+    const caller = c.get("caller");
+    // Defense in depth behind the gateway: a tool whose scopes the token lacks is refused before anything runs,
+    // with the step-up challenge naming every scope the call needs (for the body decides what runs, it is read
+    // here; the SDK refuses a body that disagrees with the Mcp-Name header).
+    for (const message of messages as (RequestLike | null)[]) {
+      if (message?.method === "tools/call" && typeof message.params?.name === "string") {
+        const required = scopeChallengeFor(catalog, message.params.name, caller);
+        if (required !== undefined) {
+          logger.warn("request refused", { status: 403, reason: "missing_tool_scope", tool: message.params.name });
+          return insufficientScopeResponse(c, required);
+        }
+      }
+    }
     const started = performance.now();
-    const response = await transport.handleRequest(c.req.raw, { parsedBody: body });
-    if (!Array.isArray(body)) {
-      const message = body as { method?: unknown; params?: { name?: unknown } };
+    const authInfo: AuthInfo | undefined = caller.kind === "entra" ? c.get("authInfo") : undefined;
+    const response = legacy
+      ? await legacyLeg(request, body, createMcpServer(catalog, { caller }), authInfo)
+      : await mcpHandler.fetch(request, { parsedBody: body, ...(authInfo !== undefined ? { authInfo } : {}) });
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+      const message = body as RequestLike;
       logger.debug("mcp request", {
+        era: legacy ? "2025" : "2026-07-28",
         rpc: typeof message.method === "string" ? message.method : "(response)",
         tool: message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : undefined,
         status: response.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
+    }
+    // A JSON answer is complete: hand it on as text, which @hono/node-server writes in one go (a stream body it
+    // reads chunk by chunk). Event streams stay streams.
+    if (response.body !== null && (response.headers.get("content-type") ?? "").startsWith("application/json")) {
+      return new Response(await response.text(), { status: response.status, headers: response.headers });
     }
     return response;
   });
@@ -133,5 +192,5 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     }),
   );
 
-  return app;
+  return Object.assign(app, { mcpHandler });
 }

@@ -3,7 +3,7 @@
  * fetch that passes every request to the real (local) gateway and rewrites the answers matching
  * one defect, so each test shows that exactly the checks covering that behaviour fail.
  */
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { FetchLike } from "@modelcontextprotocol/client";
 
 export interface Answer {
   status: number;

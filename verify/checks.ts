@@ -13,10 +13,10 @@ import {
   discoverOAuthProtectedResourceMetadata,
   extractWWWAuthenticateParams,
   registerClient,
+  specTypeSchemas,
   UnauthorizedError,
-} from "@modelcontextprotocol/sdk/client/auth.js";
-import { OAuthMetadataSchema } from "@modelcontextprotocol/sdk/shared/auth.js";
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+  type FetchLike,
+} from "@modelcontextprotocol/client";
 import { clip, describeError, request, RequestFailure, timedFetch, type HttpAnswer } from "./http.js";
 import { CLIENT_NAME, connectWithSdk, RecordingOAuthProvider } from "./sdk-client.js";
 import { deployChecks } from "./deploy-checks.js";
@@ -265,9 +265,9 @@ async function openidConfiguration(ctx: CheckContext): Promise<string> {
   const url = `${ctx.target.gatewayUrl}/.well-known/openid-configuration`;
   const a = await request(ctx.fetch, url, { headers: { Accept: "application/json" } });
   expectStatus(a, [200], `GET ${url}`);
-  const parsed = OAuthMetadataSchema.safeParse(a.json);
-  if (!parsed.success) fail(`expected an authorization server metadata JSON document at ${url}, got ${answered(a)}`);
-  const problems = metadataProblems(parsed.data as Record<string, unknown>, ctx.target.gatewayUrl);
+  const parsed = specTypeSchemas.OAuthMetadata["~standard"].validate(a.json);
+  if (parsed instanceof Promise || parsed.issues !== undefined) fail(`expected an authorization server metadata JSON document at ${url}, got ${answered(a)}`);
+  const problems = metadataProblems(parsed.value as Record<string, unknown>, ctx.target.gatewayUrl);
   if (problems.length) fail(problems.join("; "));
   return "same issuer, endpoints and capabilities as the RFC 8414 document";
 }

@@ -3,7 +3,7 @@
  * the request, a small request helper that reads the whole answer, and text clipping so nothing a
  * server sends can flood or garble the report.
  */
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { FetchLike } from "@modelcontextprotocol/client";
 
 /** A request that got no HTTP answer (network error, TLS failure, timeout). */
 export class RequestFailure extends Error {

@@ -3,11 +3,15 @@
  * streamable HTTP transport's first request (the 401 challenge) and the SDK's OAuth orchestration
  * up to the point where it would open a browser (discovery, registration, authorization URL).
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  type FetchLike,
+  type OAuthClientInformationMixed,
+  type OAuthClientMetadata,
+  type OAuthClientProvider,
+  type OAuthTokens,
+} from "@modelcontextprotocol/client";
 
 export const CLIENT_NAME = "mcp-post-deploy-check";
 const CLIENT_INFO = { name: CLIENT_NAME, version: "1.0.0" };

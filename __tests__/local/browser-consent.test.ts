@@ -12,17 +12,19 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
+  Client,
   discoverAuthorizationServerMetadata,
   discoverOAuthProtectedResourceMetadata,
   exchangeAuthorization,
   extractWWWAuthenticateParams,
   registerClient,
   startAuthorization,
-} from "@modelcontextprotocol/sdk/client/auth.js";
-import type { AuthorizationServerMetadata, OAuthClientInformationFull, OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
+  StreamableHTTPClientTransport,
+  type AuthorizationServerMetadata,
+  type OAuthClientInformationFull,
+  type OAuthProtectedResourceMetadata,
+} from "@modelcontextprotocol/client";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 import { launchChromium, startFramingSite, startLoopbackRedirect, type HeadlessChromium } from "../../test-support/browser-consent.js";
@@ -197,7 +199,7 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     expect(dialogs).toEqual([]);
     expect((await browser.context.cookies(stack.gateway.url)).map((c) => c.name), "the redirect clears the consent cookie").not.toContain(CONSENT_COOKIE);
 
-    const tokens = await exchangeAuthorization(stack.gateway.url, { metadata: as, clientInformation: client, authorizationCode: code!, codeVerifier, redirectUri: redirect.redirectUri, resource: new URL(resource.resource) });
+    const tokens = await exchangeAuthorization(stack.gateway.url, { metadata: as, clientInformation: client, authorizationCode: code!, iss: landed.searchParams.get("iss")!, codeVerifier, redirectUri: redirect.redirectUri, resource: new URL(resource.resource) });
     expect(tokens.token_type.toLowerCase()).toBe("bearer");
     const mcp = new Client({ name: "browser-e2e", version: "1.0.0" });
     await mcp.connect(new StreamableHTTPClientTransport(new URL(stack.mcpEndpoint), { requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } } }));

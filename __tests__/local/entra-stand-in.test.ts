@@ -232,3 +232,50 @@ describe("Entra stand-in as a token issuer for MCP server tests", () => {
     expect(entra.tokenRequests.at(-1)!.get("grant_type")).toBe("password");
   });
 });
+
+describe("Entra stand-in: extra delegated scopes and app roles (per-tool authorization)", () => {
+  it("grants an extra scope the app exposes only when requested, and issues the user's app roles", async () => {
+    const roles = await startEntraStandIn({
+      tenantId: TENANT,
+      app: { clientId: CLIENT, redirectUris: [REDIRECT], extraScopeNames: ["forecast.read"] },
+      managedIdentity: MI,
+      user: { oid: "11111111-2222-4333-8444-555555555556", name: "Role User", preferredUsername: "role.user@contoso.example", roles: ["Weather.Auditor"] },
+    });
+    try {
+      const tokenFor = async (scope: string) => {
+        const { verifier, challenge } = pkce();
+        const u = new URL(roles.authorizeUrl);
+        for (const [k, v] of Object.entries({ client_id: CLIENT, redirect_uri: REDIRECT, response_type: "code", scope, state: "s", code_challenge: challenge, code_challenge_method: "S256" })) u.searchParams.set(k, v);
+        const code = new URL((await fetch(u, { redirect: "manual" })).headers.get("location")!).searchParams.get("code")!;
+        const res = await fetch(roles.tokenUrl, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            client_id: CLIENT,
+            code,
+            redirect_uri: REDIRECT,
+            code_verifier: verifier,
+            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion: await roles.managedIdentityToken("api://AzureADTokenExchange"),
+          }),
+        });
+        expect(res.status).toBe(200);
+        return decodeJwt(((await res.json()) as { access_token: string }).access_token);
+      };
+      const base = await tokenFor(`api://${CLIENT}/user_impersonate openid`);
+      expect(base.scp).toBe("user_impersonate");
+      expect(base.roles).toEqual(["Weather.Auditor"]);
+      const both = await tokenFor(`api://${CLIENT}/user_impersonate api://${CLIENT}/forecast.read openid`);
+      expect(both.scp).toBe("user_impersonate forecast.read");
+    } finally {
+      await roles.close();
+    }
+    // The default user has no roles: no claim at all.
+    const { verifier, challenge } = pkce();
+    const code = await getCode(challenge);
+    const plain = decodeJwt(((await (await redeem(code, verifier)).json()) as { access_token: string }).access_token);
+    expect(plain).not.toHaveProperty("roles");
+    expect(plain.scp).toBe("user_impersonate");
+  });
+});

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@modelcontextprotocol/client";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { startBackend } from "../../test-support/local-gateway.js";
 import { ValueCache } from "../../local/gateway/runtime-services.js";
@@ -38,7 +36,7 @@ async function signIn(provider: MemoryOAuthProvider): Promise<void> {
   const { finalUrl } = await browserAuthorize(provider.lastAuthorizationUrl!, REDIRECT);
   expect(finalUrl.searchParams.get("error")).toBeNull();
   expect(finalUrl.searchParams.get("iss")).toBe(stack.gateway.url);
-  await transport.finishAuth(finalUrl.searchParams.get("code")!);
+  await transport.finishAuth(finalUrl.searchParams);
 }
 
 async function connected(provider: MemoryOAuthProvider): Promise<Client> {
@@ -288,7 +286,7 @@ describe("local stack end to end: upstream refresh", () => {
     const transport = new StreamableHTTPClientTransport(new URL(short.mcpEndpoint), { authProvider: provider });
     await expect(new Client({ name: "e2e", version: "1.0.0" }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
     const { finalUrl } = await browserAuthorize(provider.lastAuthorizationUrl!, REDIRECT);
-    await transport.finishAuth(finalUrl.searchParams.get("code")!);
+    await transport.finishAuth(finalUrl.searchParams);
     const before = short.entra.grants.refresh_token;
     const client = new Client({ name: "e2e", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(short.mcpEndpoint), { authProvider: provider }));

@@ -160,8 +160,9 @@ describe("Entra token check on /mcp", () => {
         oid: entra.user.oid,
         tenant: entra.tenantId,
         scopes: ["user_impersonate", "Files.Read"],
+        roles: [],
       });
-      expect((await client.listTools()).tools).toHaveLength(3);
+      expect((await client.listTools()).tools).toHaveLength(4);
     } finally {
       await client.close();
     }

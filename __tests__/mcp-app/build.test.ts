@@ -58,7 +58,7 @@ describe("buildMcpApp", () => {
     expect(pkg).toMatchObject({ type: "module", main: "server.mjs", scripts: { start: "node server.mjs" } });
     expect(pkg.dependencies).toBeUndefined();
     const server = new TextDecoder().decode(entries["server.mjs"]);
-    expect(server).not.toMatch(/from\s*"(hono|jose|zod|@modelcontextprotocol\/sdk)/);
+    expect(server).not.toMatch(/from\s*"(hono|jose|zod|@modelcontextprotocol\/(sdk|server|core))/);
   });
 
   it("is deterministic: a second build gives a byte-identical zip", async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../mcp-app/config.js";
 import { silentLogger } from "../../mcp-app/logging.js";
 import { createApp } from "../../mcp-app/server.js";
-import { postMcp, readJsonRpc } from "../../test-support/mcp-client.js";
+import { postMcp, postModern, readJsonRpc } from "../../test-support/mcp-client.js";
 
 const app = createApp(loadConfig({ MCP_AUTH: "off", MCP_BODY_LIMIT_BYTES: "4096" }), { logger: silentLogger });
 const call = (name: string, args: unknown) => JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name, arguments: args } });
@@ -36,7 +36,7 @@ describe("hostile input on POST /mcp", () => {
     });
     const request = new Request("http://127.0.0.1/mcp", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      headers: { host: "127.0.0.1", "content-type": "application/json", accept: "application/json, text/event-stream" },
       body: stream,
       duplex: "half",
     } as RequestInit);
@@ -80,15 +80,25 @@ describe("hostile input on POST /mcp", () => {
   });
 
   it.each([
-    ["an object that is not JSON-RPC", { hello: "world" }],
-    ["wrong jsonrpc version", { jsonrpc: "1.0", id: 1, method: "ping" }],
-    ["method not a string", { jsonrpc: "2.0", id: 1, method: 42 }],
-    ["a bare number", 42],
-    ["an empty batch", []],
-    ["a batch with one bad entry", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { nope: true }]],
-    ["a batch of 101", Array.from({ length: 101 }, () => ({ jsonrpc: "2.0", method: "n" }))],
-  ])("400 invalid request (-32600) for %s", async (_name, body) => {
-    await expectHttpError(await postMcp(app, JSON.stringify(body)), 400, -32600, /Invalid Request/);
+    ["an object that is not JSON-RPC", { hello: "world" }, /not a valid JSON-RPC message/],
+    ["method not a string", { jsonrpc: "2.0", id: 1, method: 42 }, /not a valid JSON-RPC message/],
+    ["a bare number", 42, /not a valid JSON-RPC message/],
+    ["JSON null", null, /not a valid JSON-RPC message/],
+    ["a string", "tools/list", /not a valid JSON-RPC message/],
+    ["an empty batch", [], /empty JSON-RPC batch/],
+    ["a batch with one bad entry", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { nope: true }], /batch contains an invalid message/],
+    ["a batch of 101", Array.from({ length: 101 }, () => ({ jsonrpc: "2.0", method: "n" })), /Batch must not exceed 100 messages/],
+  ])("400 invalid request (-32600) for %s", async (_name, body, message) => {
+    await expectHttpError(await postMcp(app, JSON.stringify(body)), 400, -32600, message);
+  });
+
+  it.each([
+    ["a wrong jsonrpc version", { jsonrpc: "1.0", id: 1, method: "ping" }],
+    ["params not an object", { jsonrpc: "2.0", id: 1, method: "tools/list", params: "x" }],
+  ])("400 invalid request (-32600) for %s, echoing the id it could read", async (_name, body) => {
+    const response = await postMcp(app, JSON.stringify(body));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", id: 1, error: { code: -32600, message: "Bad Request: the request body is not a valid JSON-RPC message" } });
   });
 
   it("unknown method: JSON-RPC -32601 for that request id", async () => {
@@ -102,7 +112,7 @@ describe("hostile input on POST /mcp", () => {
     expect(answer.id).toBe(7);
     expect(answer.error.code).toBe(-32602);
     expect(answer.error.message).toContain('"rm_rf"');
-    expect(answer.error.message).toContain("get_cities, get_weather, whoami");
+    expect(answer.error.message).toContain("get_cities, get_weather, get_forecast, whoami");
   });
 
   it.each([
@@ -188,14 +198,14 @@ describe("hostile input on POST /mcp", () => {
 
 describe("other methods on /mcp (stateless: no GET stream, no DELETE)", () => {
   it.each(["GET", "DELETE", "PUT", "PATCH"])("%s /mcp: 405 with Allow: POST", async (method) => {
-    const response = await app.request("/mcp", { method, headers: { accept: "text/event-stream" } });
+    const response = await app.request("/mcp", { method, headers: { host: "localhost", accept: "text/event-stream" } });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain(method);
   });
 
   it("unknown paths: 404 JSON", async () => {
-    const response = await app.request("/admin");
+    const response = await app.request("/admin", { headers: { host: "localhost" } });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: "not_found" });
   });
@@ -208,8 +218,17 @@ describe("local mode (MCP_AUTH=off): DNS rebinding protection", () => {
     expect(response.status).toBe(200);
   });
 
-  it.each(["evil.example", "127.0.0.1.evil.example:8000", "localhost.evil.example", "10.0.0.5:8000"])("403 for Host %s", async (host) => {
-    await expectHttpError(await postMcp(app, ping, {}, `http://${host}/mcp`), 403, -32000, /Host header/);
+  it.each([
+    ["evil.example", "evil.example"],
+    ["127.0.0.1.evil.example:8000", "127.0.0.1.evil.example"],
+    ["localhost.evil.example", "localhost.evil.example"],
+    ["10.0.0.5:8000", "10.0.0.5"],
+  ])("403 for Host %s, naming it", async (host, name) => {
+    await expectHttpError(await postMcp(app, ping, {}, `http://${host}/mcp`), 403, -32000, new RegExp(`^Invalid Host: ${name.replace(/\./g, "\\.")}$`));
+  });
+
+  it("403 for a request without a Host header", async () => {
+    await expectHttpError(await postMcp(app, ping, { host: undefined }), 403, -32000, /Missing Host header/);
   });
 
   it("403 for a Host header that names another site even on the loopback socket", async () => {
@@ -230,7 +249,7 @@ describe("local mode (MCP_AUTH=off): DNS rebinding protection", () => {
   it("answers a CORS preflight from a loopback origin", async () => {
     const response = await app.request("/mcp", {
       method: "OPTIONS",
-      headers: { origin: "http://127.0.0.1:6274", "access-control-request-method": "POST", "access-control-request-headers": "content-type, mcp-protocol-version" },
+      headers: { host: "127.0.0.1:8000", origin: "http://127.0.0.1:6274", "access-control-request-method": "POST", "access-control-request-headers": "content-type, mcp-protocol-version" },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:6274");
@@ -274,5 +293,29 @@ describe("per-request hygiene", () => {
     const grown = heap() - before;
     // Hono's bodyLimit (re-created Request) retained ~1.8 KB per such request: ~18 MB here.
     expect(grown).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it("does not retain memory per request in SSE mode, in either era (the 2025 streams release their server)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const sse = createApp(loadConfig({ MCP_AUTH: "off", MCP_RESPONSE_MODE: "sse" }), { logger: silentLogger });
+    const params = { name: "get_weather", arguments: { city: "Lisbon" } };
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i += 10) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, k) =>
+            (k % 2 === 0 ? postMcp(sse, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params })) : postModern(sse, { id: 1, method: "tools/call", params })).then((r) => r.text()),
+          ),
+        );
+      }
+    };
+    const heap = () => {
+      for (let i = 0; i < 3; i++) gc();
+      return process.memoryUsage().heapUsed;
+    };
+    await send(1_000);
+    const before = heap();
+    await send(6_000);
+    expect(heap() - before).toBeLessThan(4 * 1024 * 1024);
   });
 });

@@ -6,6 +6,7 @@ import { startServer } from "../../mcp-app/main.js";
 import { compileCatalog } from "../../mcp-app/mcp-server.js";
 import { defineTool } from "../../mcp-app/tools/tool.js";
 import { tools } from "../../mcp-app/tools/index.js";
+import { TOOL_SCOPES } from "../../mcp-app/tool-scopes.js";
 
 const slow = defineTool({
   name: "slow",
@@ -33,7 +34,7 @@ describe("startServer", () => {
   });
 
   it("shuts down gracefully: an in-flight call completes, then new connections are refused", async () => {
-    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow]) });
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow], { access: [...TOOL_SCOPES, { tool: "slow" }] }) });
     const inFlight = fetch(`${running.url}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
@@ -48,7 +49,7 @@ describe("startServer", () => {
     await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
   });
 
-  it("over real HTTP: reads bodies from the Node request with the same limits (declared and streamed)", async () => {
+  it("over real HTTP: bounds request bodies (declared and streamed) and reads multi-byte text", async () => {
     const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0", MCP_BODY_LIMIT_BYTES: "2048" }), silentLogger);
     const post = (body: BodyInit, extra: RequestInit = {}) =>
       fetch(`${running.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body, ...extra });

@@ -32,6 +32,7 @@ describe("npm run dev:mcp (mcp-app/dev.ts)", () => {
     const url = /auth OFF\): (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)?.[1];
     expect(url).toBeDefined();
     expect(output).toContain(`npx @modelcontextprotocol/inspector --transport http --server-url ${url}`);
+    expect(output).toContain(`npx @modelcontextprotocol/inspector --cli ${url} --transport http --protocol-era modern --method tools/list`);
     expect((await fetch(url!.replace(/\/mcp$/, "/healthz"))).status).toBe(200);
     child.kill("SIGTERM");
     expect((await exited).code).toBe(0);

@@ -39,6 +39,8 @@ export interface EntraUser {
   readonly oid: string;
   readonly name: string;
   readonly preferredUsername: string;
+  /** App roles the user is assigned in the app (the `roles` claim). @default none (no claim) */
+  readonly roles?: readonly string[];
 }
 
 export interface EntraStandInOptions {
@@ -51,6 +53,8 @@ export interface EntraStandInOptions {
     readonly redirectUris: readonly string[];
     /** Delegated scope name. @default "user_impersonate" */
     readonly scopeName?: string;
+    /** Further delegated scopes the app exposes, granted (in `scp`) when requested. @default none */
+    readonly extraScopeNames?: readonly string[];
   };
   /** The gateway's user-assigned managed identity, trusted by the app's federated credential. @default random ids */
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
@@ -138,7 +142,8 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const scopeName = app.scopeName ?? "user_impersonate";
   const user = options.user ?? DEFAULT_TEST_USER;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
-  const appScopes = new Set([`api://${app.clientId}/${scopeName}`, `${app.clientId}/${scopeName}`]);
+  /** Requested scope (both Entra forms) -> its name in `scp`. */
+  const appScopes = new Map<string, string>([scopeName, ...(app.extraScopeNames ?? [])].flatMap((name) => [[`api://${app.clientId}/${name}`, name], [`${app.clientId}/${name}`, name]]));
 
   const paths = {
     authorize: `/${tenant}/oauth2/v2.0/authorize`,
@@ -215,7 +220,8 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       aud: clientId,
       azp: clientId,
       azpacr: "2",
-      scp: scopeName,
+      scp: [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "),
+      ...(user.roles?.length ? { roles: [...user.roles] } : {}),
       oid: user.oid,
       sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
       tid: tenant,

@@ -1,9 +1,11 @@
 /**
  * The shape of one MCP tool of this server. A tool is plain data plus a handler: its zod schemas are
  * built once when its module loads, and the per-request MCP server only looks them up (see ../mcp-server.ts).
+ * Who may call it (delegated scope, app role) is not written here but in ../tool-scopes.ts, the one table the
+ * server and the gateway's policy both read.
  */
 import type * as z from "zod";
-import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/server";
 
 /** Who is calling, taken from the validated Entra access token (or the anonymous local developer). */
 export type Caller =
@@ -17,6 +19,8 @@ export type Caller =
       readonly tenant?: string;
       /** Delegated scopes granted to the caller (`scp`, split on spaces). */
       readonly scopes: readonly string[];
+      /** App roles the user is assigned in the application (`roles` claim). */
+      readonly roles: readonly string[];
     }
   | { readonly kind: "anonymous" };
 
