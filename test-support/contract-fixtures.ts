@@ -52,7 +52,7 @@ export const STORE_FRAGMENT = contractFragment(
     `  <set-variable name="grant-record" value="@(JsonConvert.SerializeObject(new JObject(new JProperty("cid", "c"), new JProperty("exp", 1))))" />`,
     `  <cache-store-value key="@((string)context.Variables["grant-key"])" value="@((string)context.Variables["grant-record"])" duration="60" />`,
   ].join("\n"),
-  { reads: "grant-key, grant-record", sets: "grant-record", answers: "nothing" },
+  { reads: "grant-key", sets: "grant-record", answers: "nothing" },
   "stores a grant record",
 );
 

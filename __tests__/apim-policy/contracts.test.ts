@@ -26,6 +26,15 @@ describe("parseContract", () => {
     expect(c.lines.Answers?.line).toBe(5);
   });
 
+  it("separates named values and context paths from the variables of Reads", () => {
+    const c = parseContract("<!-- x\n Reads: form, {{gateway-url}}, context.Request.Headers (Authorization), context.LastError\n Sets: none (headers only)\n Answers: nothing itself (a later step answers) -->\n<fragment />");
+    expect(c.reads).toEqual(["form"]);
+    expect(c.namedValues).toEqual(["gateway-url"]);
+    expect(c.contextReads).toEqual(["context.Request.Headers", "context.LastError"]);
+    expect(c.sets).toEqual([]);
+    expect(c.answers).toEqual([]);
+  });
+
   it("reads none and nothing as empty lists, and a missing line as absent", () => {
     const c = parseContract("<!-- x\n Reads: none\n Answers: nothing. -->\n<fragment />");
     expect(c.reads).toEqual([]);
@@ -34,8 +43,12 @@ describe("parseContract", () => {
     expect(c.lines.Sets).toBeUndefined();
   });
 
-  it("reads only the comment before the root, and only keywords at the start of a line", () => {
-    expect(openingComment("<fragment><!-- Reads: a --></fragment>")).toBeUndefined();
+  it("reads only the comment before the root or opening its content (where synth moves a fragment's header), and only keywords at the start of a line", () => {
+    expect(openingComment("<fragment>\n\t<!-- Reads: a --></fragment>")).toEqual({ text: " Reads: a ", line: 2 });
+    expect(parseContract("<fragment>\n\t<!-- x\nReads: a\nSets: none -->\n<set-variable name=\"b\" value=\"1\" /></fragment>").reads).toEqual(["a"]);
+    expect(openingComment("<fragment><set-variable name=\"a\" value=\"1\" /><!-- Reads: a --></fragment>")).toBeUndefined();
+    expect(openingComment("<fragment>text<!-- Reads: a --></fragment>")).toBeUndefined();
+    expect(openingComment("<fragment /><!-- Reads: a -->")).toBeUndefined();
     expect(parseContract("<!-- it reads: a and Sets: b -->\n<fragment />").lines).toEqual({});
     expect(openingComment("<?xml version='1.0'?>\n<!-- c -->\n<fragment />")).toEqual({ text: " c ", line: 2 });
   });
@@ -47,6 +60,12 @@ describe("observedContract", () => {
       root(`<fragment><set-variable name="a" value="@((string)context.Variables["b"])" /><choose><when condition="@(context.Variables.ContainsKey("c"))"><return-response><set-status code="401" reason="x" /></return-response></when></choose><set-status code="200" reason="not in a return-response" /></fragment>`),
     );
     expect(o).toEqual({ reads: ["b", "c"], sets: ["a"], answers: [401], computedAnswer: false, answersAtAll: true });
+  });
+
+  it("counts as reads only the variables read before the fragment sets them itself (its inputs)", () => {
+    const o = observedContract(root(`<fragment><set-variable name="t" value="@((string)context.Variables.GetValueOrDefault<string>("in", ""))" /><set-variable name="out" value="@((string)context.Variables["t"] + (string)context.Variables["in"])" /></fragment>`));
+    expect(o.reads).toEqual(["in"]);
+    expect(o.sets).toEqual(["t", "out"]);
   });
 
   it("marks computed answers: an expression status or a response variable", () => {

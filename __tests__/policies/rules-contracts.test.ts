@@ -96,6 +96,21 @@ describe("rule fragment-contracts", () => {
     ]);
   });
 
+  it("compares the named values and context paths of Reads with what the fragment uses", () => {
+    const xml = contractFragment(`  <set-header name="X-Url" exists-action="override"><value>@("{{gateway-url}}" + context.Request.Headers.GetValueOrDefault("X-A", ""))</value></set-header>`, {
+      reads: "{{gateway-url}}, context.Request.Headers (X-A)",
+      sets: "none (a header only)",
+      answers: "nothing",
+    });
+    expect(messages(contracts, withDocument(contractPolicySet(), policyDoc("fragment", "nv", xml)))).toEqual([]);
+    const wrong = xml.replace("Reads: {{gateway-url}}, context.Request.Headers (X-A)", "Reads: {{mcp-path}}, context.LastError");
+    expect(messages(contracts, withDocument(contractPolicySet(), policyDoc("fragment", "nv", wrong)))).toEqual([
+      `nv: policies/fragments/nv.xml: uses named value {{gateway-url}}, which the header's Reads: line does not list`,
+      `nv: policies/fragments/nv.xml: the header's Reads: line lists {{mcp-path}}, which the fragment does not use`,
+      `nv: policies/fragments/nv.xml: the header's Reads: line lists context.LastError, which the fragment does not read`,
+    ]);
+  });
+
   it("compares Answers with the status codes of the fragment's return-response policies", () => {
     const wrong = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Answers: 401 when the grant is missing or unknown", "Answers: 403 forbidden"));
     expect(messages(contracts, wrong)).toEqual([

@@ -1,6 +1,7 @@
 import { observedContract, parseContract, type ContractKeyword } from "../../../apim-policy/contracts.js";
 import { setPipelines } from "../../../apim-policy/effective.js";
 import type { PolicyElement } from "../../../apim-policy/parse.js";
+import { referencedNames } from "../../../apim-policy/named-values.js";
 import { SECTIONS } from "../../../apim-policy/sections.js";
 import { variableUses, type VariableUse } from "../../../apim-policy/variables.js";
 import type { PolicySet, PolicyViolation } from "../../policy-set.js";
@@ -86,8 +87,9 @@ export function variableFlowRule(options: ContractRuleOptions = {}): PolicyRule 
 
 /**
  * Each fragment's header says what it reads, sets and may answer (apim-policy/contracts.ts), and
- * says it truly: every variable it reads or sets is listed, nothing listed is unused, and the
- * status codes of its return-response policies are its Answers.
+ * says it truly: every variable it reads or sets and every named value it uses is listed, nothing
+ * listed is unused (a context path listed is read), and the status codes of its return-response
+ * policies are its Answers.
  */
 export function fragmentContractsRule(options: ContractRuleOptions = {}): PolicyRule {
   const enforced = options.enforced ?? CONTRACT_RULES_ENFORCED;
@@ -110,6 +112,13 @@ export function fragmentContractsRule(options: ContractRuleOptions = {}): Policy
           for (const name of declared) if (!actual.includes(name)) say(`the header's ${keyword}: line lists "${name}", which the fragment does not ${keyword === "Reads" ? "read" : "set"}`);
         };
         compare("Reads", contract.reads, observed.reads);
+        const body = doc.xml.replace(/<!--[\s\S]*?-->/g, "");
+        if (contract.namedValues) {
+          const used = referencedNames(body).map((n) => n.trim());
+          for (const name of used) if (!contract.namedValues.includes(name)) say(`uses named value {{${name}}}, which the header's Reads: line does not list`);
+          for (const name of contract.namedValues) if (!used.includes(name)) say(`the header's Reads: line lists {{${name}}}, which the fragment does not use`);
+        }
+        for (const path of contract.contextReads ?? []) if (!body.includes(path)) say(`the header's Reads: line lists ${path}, which the fragment does not read`);
         compare("Sets", contract.sets, observed.sets);
         const answers = contract.answers;
         if (!answers) continue;
