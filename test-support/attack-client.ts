@@ -12,6 +12,7 @@
  * never follows redirects by itself, so a test sees every hop.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { startLocalStack, type LocalStack } from "../local/run.js";
@@ -317,4 +318,19 @@ async function startGate(): Promise<{ url: string; target(url: string): void; ho
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * One attack stack for a test file: started before its first test (given to `started`), closed
+ * after its last.
+ */
+export function useAttackStack(started: (env: AttackEnv) => void, options?: Parameters<typeof startAttackStack>[0]): void {
+  let env: AttackEnv | undefined;
+  beforeAll(async () => {
+    env = await startAttackStack(options);
+    started(env);
+  }, 180_000);
+  afterAll(async () => {
+    await env?.close();
+  });
 }

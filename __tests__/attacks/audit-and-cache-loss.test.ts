@@ -4,16 +4,11 @@
  * status and latency, and never a token, code or secret; and when the cache loses what a step
  * wrote, the next step fails cleanly (401 or invalid_grant the client recovers from), never a 500.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 const eventsSince = (n: number) => env.auditEvents.slice(n);
 

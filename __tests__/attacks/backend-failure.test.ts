@@ -2,16 +2,11 @@
  * Threat: a backend that is down (issue 10 item 2). The client gets a 502 with a JSON-RPC error
  * body and the CORS headers, never a 500 or a hang, and the gateway keeps answering.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, json, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { call, json, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 describe("a backend that is down", () => {
   it("answers 502 with a JSON-RPC error and CORS, and the gateway keeps working", async () => {

@@ -12,8 +12,8 @@
  * document server (so an unguarded gateway would fetch it and show a consent page), and each must
  * end in a 400 page with no request reaching the document server.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CIMD_ORIGIN, call, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { CIMD_ORIGIN, call, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 /** Origins the gateway must never fetch from, all served by the document server in this test. */
 const HOSTILE_ORIGINS = [
@@ -47,12 +47,7 @@ const HOSTILE_ORIGINS = [
 ];
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack({ documentOrigins: HOSTILE_ORIGINS });
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started), { documentOrigins: HOSTILE_ORIGINS });
 
 let counter = 0;
 

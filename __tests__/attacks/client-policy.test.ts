@@ -7,8 +7,8 @@
  * and no refused document is ever fetched. Static clients' redirect URIs are the administrator's,
  * so once one is verified, errors go back to it (RFC 9700 §4.11.2: redirect only to a trusted URI).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, CIMD_ORIGIN, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { Browser, CIMD_ORIGIN, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 import { platformWithClients } from "../../test-support/local-oauth-client.js";
 
 const LOOKALIKE = "https://cimd.attack.example.evil.example";
@@ -18,8 +18,7 @@ const CLI_REDIRECT = "http://127.0.0.1/callback";
 const PORTAL_REDIRECT = "https://portal.contoso.example/oauth/callback";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack({
+useAttackStack((started) => (env = started), {
     documentOrigins: [LOOKALIKE],
     platform: platformWithClients({
       registration: false,
@@ -30,10 +29,6 @@ beforeAll(async () => {
       ],
     }),
   });
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
 
 /** Serves a valid public-client document for `url` (so only the allow list can stop it). */
 function serve(url: string): void {

@@ -4,16 +4,11 @@
  * approves his own consent page, keeps the Entra link instead of following it, and makes a victim
  * open it: the victim's browser must get an error page and no code, and the attacker nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 describe("the upstream sign-in is bound to the browser that approved consent", () => {
   it("completes in the browser that approved (honest flow), and the token calls MCP", async () => {

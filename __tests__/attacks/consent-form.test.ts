@@ -3,16 +3,11 @@
  * §4.7): fields moved between each other through a newline in state, and one consent ticket
  * submitted many times in parallel.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 describe("the consent ticket binds each field on its own", () => {
   it("refuses a state with a newline at /authorize (the old \\n-joined binding let such a state move resource and scope)", async () => {

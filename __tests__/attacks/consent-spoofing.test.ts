@@ -9,16 +9,11 @@
  * invalid_client_metadata (the client learns why); a metadata document's name has them stripped
  * before the consent page shows it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CIMD_ORIGIN, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { CIMD_ORIGIN, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 /** Characters a displayed client name must never carry, with their code point as the gateway names it. */
 const HIDDEN: [string, string][] = [

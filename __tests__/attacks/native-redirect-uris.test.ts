@@ -8,16 +8,11 @@
  * the document's) decides what it may use, and every refusal is `invalid_redirect_uri` at
  * registration or an error page at /authorize, never a redirect.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 const register = (body: Record<string, unknown>) => call("POST", `${env.base}/register`, { body: JSON.stringify({ client_name: "Native test", ...body }), headers: { "Content-Type": "application/json" } });
 

@@ -9,18 +9,13 @@
  * /authorize refuses a longer state or scope with a clear error, and the longest request the gateway
  * accepts fits in 2,048 bytes and signs in end to end.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Browser, CIMD_ORIGIN, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { Browser, CIMD_ORIGIN, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 const QUERY_LIMIT = 2048;
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 /** A client name of 100 characters, non-ASCII so that it takes the most room in a registration. */
 const LONG_NAME = "\u00c9".repeat(100);

@@ -9,16 +9,11 @@
  * them wherever redirect URIs are declared, never match a requested redirect_uri holding them, and
  * redirect only to the validated registered text (a loopback port may vary, RFC 8252 §7.3).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, CIMD_ORIGIN, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, CIMD_ORIGIN, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 /** Redirect URIs no client may declare, and why. */
 const BAD_REDIRECT_URIS: [string, string][] = [

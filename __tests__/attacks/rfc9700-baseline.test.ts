@@ -3,16 +3,11 @@
  * practices that the findings of issue 8 did not cover, attacked once each against the real
  * policies (docs/threat-model.md names the row of each test).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 describe("RFC 9700 §4.2 and §4.3: credentials leak through neither Referer nor history", () => {
   it("sends no-referrer and no-store on the consent page, the error page and every redirect", async () => {

@@ -6,16 +6,11 @@
  * first redemption (RFC 6749 §4.1.2); a reused rotated refresh token revokes its family (RFC 9700
  * §4.14.2); a refresh token presented by another client revokes its family.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ATTACK_REDIRECT, Browser, json, pkce, startAttackStack, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { ATTACK_REDIRECT, Browser, json, pkce, useAttackStack, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started));
 
 /** Signs in up to the client's callback; returns the code and verifier, unredeemed. */
 async function codeFor(clientId: string): Promise<{ code: string; verifier: string }> {

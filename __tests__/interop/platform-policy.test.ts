@@ -7,8 +7,8 @@
  * metadata that it cannot register and is refused if it tries; Cursor signs in with the static
  * CLIENT_ID from its configuration.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, json, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { describe, expect, it } from "vitest";
+import { call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 import { platformWithClients } from "../../test-support/local-oauth-client.js";
 import { CHATGPT, CLAUDE_AI, CLAUDE_CODE, CLIENT_DOCUMENT_ORIGINS, CURSOR, CURSOR_SCHEME_CALLBACK, discover, MCP_INSPECTOR, signInAs, VS_CODE } from "../../test-support/mcp-clients.js";
 
@@ -22,12 +22,7 @@ const CLIENTS = {
 };
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack({ documentOrigins: CLIENT_DOCUMENT_ORIGINS, platform: platformWithClients(CLIENTS) });
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started), { documentOrigins: CLIENT_DOCUMENT_ORIGINS, platform: platformWithClients(CLIENTS) });
 
 describe("the allowed documents", () => {
   it("lets VS Code sign in (an exact URL of the list), shown as a known application", async () => {

@@ -8,11 +8,11 @@
  * browser ends at the client's callback with the code, which the test redeems as the client's
  * server or app would.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
-import { call, pkce, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { call, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 import { browserAuthorize, MemoryOAuthProvider } from "../../test-support/local-oauth-client.js";
 import {
   CHATGPT,
@@ -31,12 +31,7 @@ import {
 } from "../../test-support/mcp-clients.js";
 
 let env: AttackEnv;
-beforeAll(async () => {
-  env = await startAttackStack({ documentOrigins: CLIENT_DOCUMENT_ORIGINS });
-}, 180_000);
-afterAll(async () => {
-  await env?.close();
-});
+useAttackStack((started) => (env = started), { documentOrigins: CLIENT_DOCUMENT_ORIGINS });
 
 /** A sign-in that ended with a working token: the callback carries iss, the token calls tools/list and refreshes. */
 function expectWorking(run: SignInAs): void {
