@@ -27,20 +27,39 @@ export class CheckFailed extends Error {
   override readonly name = "CheckFailed";
 }
 
+/** A check needs a client and there is none: its message says why and what to pass. */
+export class NoClient extends CheckFailed {}
+
 export interface RegisteredClient {
   readonly clientId: string;
   readonly status: number;
   readonly redirectUris?: readonly string[];
 }
 
+/** A client the administrator pre-registered (`clients.static` in the platform configuration file). */
+export interface StaticClient {
+  readonly clientId: string;
+  /** One of its registered redirect URIs. */
+  readonly redirectUri: string;
+}
+
 export interface CheckContext {
   readonly target: VerifyTarget;
   /** fetch with the per-request timeout. */
   readonly fetch: FetchLike;
-  /** The loopback redirect URI the checks register and use. */
+  /** The redirect URI of the client the checks use: the static client's, or the loopback URI they register. */
   readonly redirectUri: string;
-  /** A client registered once per run (SDK registerClient); rejects with the registration failure. */
+  /** The pre-registered client the checks use instead of registering one, when given. */
+  readonly staticClient?: StaticClient;
+  /**
+   * The client the checks use: the static client when given, else one registered once per run (SDK registerClient).
+   * Rejects with {@link NoClient} when there is none to use (registration failed, or is off and no static client).
+   */
   client(): Promise<RegisteredClient>;
+  /** A loopback client registered once per run; rejects with the registration failure. */
+  register(): Promise<RegisteredClient>;
+  /** Whether the gateway offers registration: its metadata names a registration_endpoint (true when unknown). */
+  registrationOpen(): Promise<boolean>;
 }
 
 export interface Check {
@@ -64,6 +83,11 @@ export interface VerifyOptions {
   readonly concurrency?: number;
   /** The fetch to use (tests). @default globalThis.fetch */
   readonly fetch?: FetchLike;
+  /**
+   * A pre-registered client for the checks that need one, for a gateway whose registration is off
+   * (`clients.registration: false`). @default none: the checks register a loopback client
+   */
+  readonly staticClient?: StaticClient;
 }
 
 export interface VerifyReport {
@@ -182,7 +206,8 @@ async function mcpCors401(ctx: CheckContext): Promise<string> {
 
 /** The SDK's own OAuth orchestration: 401 -> resource metadata -> AS metadata -> registration -> authorization URL. */
 async function sdkSignInStart(ctx: CheckContext): Promise<string> {
-  const provider = new RecordingOAuthProvider(ctx.redirectUri);
+  if (ctx.staticClient === undefined && !(await ctx.registrationOpen())) await clientFor(ctx);
+  const provider = new RecordingOAuthProvider(ctx.redirectUri, ctx.staticClient ? { clientId: ctx.staticClient.clientId, issuer: ctx.target.gatewayUrl } : undefined);
   // Discovery and registration must stay on the gateway (it is the authorization server); a
   // document pointing elsewhere fails here instead of sending the check to another host.
   const gatewayOnly: FetchLike = (url, init) => {
@@ -206,10 +231,10 @@ async function sdkSignInStart(ctx: CheckContext): Promise<string> {
   const q = url.searchParams;
   const problems: string[] = [];
   if (q.get("code_challenge_method") !== "S256" || !q.get("code_challenge")) problems.push(`PKCE: expected code_challenge with method S256, got method ${show(q.get("code_challenge_method"))}`);
-  if (!q.get("client_id") || q.get("client_id") !== provider.client?.client_id) problems.push("expected the client_id of the SDK's registration in the authorization URL");
+  if (!q.get("client_id") || q.get("client_id") !== provider.client?.client_id) problems.push(`expected the client_id of ${ctx.staticClient ? "the static client" : "the SDK's registration"} in the authorization URL`);
   if (q.get("resource") !== ctx.target.mcpUrl) problems.push(`expected resource=${ctx.target.mcpUrl}, got ${show(q.get("resource"))}`);
   if (problems.length) fail(problems.join("; "));
-  return `discovery + registration by the SDK; authorization URL ${endpoint} (S256, resource)`;
+  return `discovery + ${ctx.staticClient ? "static client" : "registration"} by the SDK; authorization URL ${endpoint} (S256, resource)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +266,8 @@ export function metadataProblems(meta: Record<string, unknown>, gatewayUrl: stri
   if (typeof meta.issuer !== "string" || !sameIssuer(meta.issuer, gatewayUrl)) problems.push(`issuer: expected ${show(gatewayUrl)}, got ${show(meta.issuer)}`);
   eq("authorization_endpoint", `${gatewayUrl}/authorize`);
   eq("token_endpoint", `${gatewayUrl}/token`);
-  eq("registration_endpoint", `${gatewayUrl}/register`);
+  // Absent when registration is off; the registration check then expects POST /register to be refused.
+  if (meta.registration_endpoint !== undefined) eq("registration_endpoint", `${gatewayUrl}/register`);
   eq("revocation_endpoint", `${gatewayUrl}/revoke`);
   includes("response_types_supported", ["code"]);
   includes("grant_types_supported", ["authorization_code", "refresh_token"]);
@@ -290,14 +316,27 @@ export async function registerLoopbackClient(target: VerifyTarget, fetchFn: Fetc
   return { clientId: info.client_id, status, redirectUris: info.redirect_uris };
 }
 
+const REGISTRATION_BODY = JSON.stringify({ client_name: CLIENT_NAME, redirect_uris: [REDIRECT_URI], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" });
+
+/** Registration off: POST /register, even a valid one, is 403 access_denied (RFC 7591 §3.2.2 leaves the code open). */
+async function registrationRefused(ctx: CheckContext, body: string, contentType: string, what: string): Promise<string> {
+  const a = await request(ctx.fetch, `${ctx.target.gatewayUrl}/register`, { method: "POST", headers: { "Content-Type": contentType }, body });
+  expectStatus(a, [403], `${what}, registration off (the metadata names no registration_endpoint)`);
+  const { error } = oauthErrorOf(a);
+  if (error !== "access_denied") fail(`${what}, registration off: expected a JSON error access_denied, got ${answered(a)}`);
+  return "registration off: 403 access_denied";
+}
+
 async function registerGood(ctx: CheckContext): Promise<string> {
-  const c = await ctx.client();
+  if (!(await ctx.registrationOpen())) return registrationRefused(ctx, REGISTRATION_BODY, "application/json", "a valid registration");
+  const c = await ctx.register();
   if (c.status !== 201) fail(`expected HTTP 201 Created, got HTTP ${c.status}`);
   if (c.redirectUris && !c.redirectUris.includes(ctx.redirectUri)) fail(`expected redirect_uris to hold ${ctx.redirectUri}, got ${show(c.redirectUris)}`);
   return `201, client_id of ${c.clientId.length} characters`;
 }
 
 async function registerRefused(ctx: CheckContext, body: string, contentType: string, errors: string[], what: string): Promise<string> {
+  if (!(await ctx.registrationOpen())) return registrationRefused(ctx, body, contentType, what);
   const a = await request(ctx.fetch, `${ctx.target.gatewayUrl}/register`, { method: "POST", headers: { "Content-Type": contentType }, body });
   expectStatus(a, [400], what);
   const { error } = oauthErrorOf(a);
@@ -327,36 +366,43 @@ function authorizeUrl(ctx: CheckContext, clientId: string, params: Record<string
   return u.toString();
 }
 
-async function clientFor(ctx: CheckContext): Promise<RegisteredClient> {
-  return ctx.client().catch((e: unknown) => fail(`needs a registered client, but registration failed: ${describeError(e)}`));
+/** The client a check uses; fails the check with why there is none. */
+export async function clientFor(ctx: CheckContext): Promise<RegisteredClient> {
+  return ctx.client().catch((e: unknown) => fail(e instanceof NoClient ? e.message : `needs a registered client, but registration failed: ${describeError(e)}`));
 }
 
-/** The error must go back to the (verified) redirect URI with error, state and iss (RFC 6749 §4.1.2.1, RFC 9207). */
 /**
  * An invalid request from a self-registered client is not redirected, not even to its verified
  * redirect URI (RFC 9700 §4.11.2: only trusted URIs get automatic redirects): a page names the
- * client's host and links back with error, state and iss (RFC 9207).
+ * client's host and links back with error, state and iss (RFC 9207). A static client's redirect URIs
+ * were registered by the administrator, so its errors are redirected there (RFC 6749 §4.1.2.1).
  */
 async function authorizeShowsErrorPage(ctx: CheckContext, params: Record<string, string | undefined>, expectedError: string, what: string): Promise<string> {
   const { clientId } = await clientFor(ctx);
   const a = await request(ctx.fetch, authorizeUrl(ctx, clientId, params));
-  expectStatus(a, [400], `${what}: an error page, not a redirect`);
-  if (a.headers.get("location")) fail(`${what}: expected no redirect (RFC 9700 §4.11.2), got Location ${show(a.headers.get("location"))}`);
-  const href = /<a href="([^"]+)"/.exec(a.text)?.[1]?.replace(/&amp;/g, "&");
+  let back: string | undefined;
+  if (ctx.staticClient) {
+    expectStatus(a, [302, 303], `${what}: a redirect back to the static client's redirect URI`);
+    back = a.headers.get("location") ?? undefined;
+  } else {
+    expectStatus(a, [400], `${what}: an error page, not a redirect`);
+    if (a.headers.get("location")) fail(`${what}: expected no redirect (RFC 9700 §4.11.2), got Location ${show(a.headers.get("location"))}`);
+    back = /<a href="([^"]+)"/.exec(a.text)?.[1]?.replace(/&amp;/g, "&");
+  }
   let target: URL;
   try {
-    target = new URL(href ?? "");
+    target = new URL(back ?? "");
   } catch {
-    fail(`${what}: expected a link back to ${ctx.redirectUri} on the error page, got ${show(href ?? null)}`);
+    fail(`${what}: expected ${ctx.staticClient ? "a Location" : "a link"} back to ${ctx.redirectUri}, got ${show(back ?? null)}`);
   }
   const q = target.searchParams;
   const problems: string[] = [];
-  if (`${target.origin}${target.pathname}` !== ctx.redirectUri) problems.push(`link: expected ${ctx.redirectUri}?..., got ${target.origin}${target.pathname}`);
+  if (`${target.origin}${target.pathname}` !== ctx.redirectUri) problems.push(`${ctx.staticClient ? "Location" : "link"}: expected ${ctx.redirectUri}?..., got ${target.origin}${target.pathname}`);
   if (q.get("error") !== expectedError) problems.push(`error: expected ${expectedError}, got ${show(q.get("error"))}`);
   if (q.get("state") !== "mcp-verify-state") problems.push(`state: expected the client's state back, got ${show(q.get("state"))}`);
   if (q.get("iss") === null || !sameIssuer(q.get("iss")!, ctx.target.gatewayUrl)) problems.push(`iss: expected ${ctx.target.gatewayUrl} (RFC 9207), got ${show(q.get("iss"))}`);
   if (problems.length) fail(`${what}: ${problems.join("; ")}`);
-  return `400 page linking back with error=${expectedError}, state, iss`;
+  return `${ctx.staticClient ? `${a.status} redirect` : "400 page linking"} back with error=${expectedError}, state, iss`;
 }
 
 /** Before the redirect URI is verified, an error is shown, never redirected (RFC 6749 §4.1.2.1). */
@@ -530,6 +576,24 @@ export const CHECKS: readonly Check[] = [
   ...deployChecks(),
 ];
 
+/** Same rule as clients.static[].client_id of the platform configuration file. */
+const STATIC_CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+
+/** Validates a static client: a client_id as the platform configuration allows, an absolute redirect URI without a fragment. */
+export function checkStaticClient(client: StaticClient): StaticClient {
+  if (!STATIC_CLIENT_ID.test(client.clientId)) {
+    throw new VerifyUsageError(`client id ${JSON.stringify(client.clientId)} is invalid; expected the client_id of a static client: 1-64 letters, digits, '.', '_', '~' or '-'`);
+  }
+  let uri: URL;
+  try {
+    uri = new URL(client.redirectUri);
+  } catch {
+    throw new VerifyUsageError(`redirect URI ${JSON.stringify(client.redirectUri)} is not an absolute URI; expected one of the static client's redirect_uris, e.g. http://127.0.0.1:33418/callback`);
+  }
+  if (uri.hash !== "" || client.redirectUri.includes("#")) throw new VerifyUsageError(`redirect URI ${JSON.stringify(client.redirectUri)} has a fragment; expected one of the static client's redirect_uris`);
+  return client;
+}
+
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
   const v = value ?? def;
   if (!Number.isInteger(v) || v < min || v > max) throw new VerifyUsageError(`${name} ${JSON.stringify(value)} is invalid; expected a whole number from ${min} to ${max}`);
@@ -554,12 +618,29 @@ export async function runVerification(gatewayUrl: string, options: VerifyOptions
   const timeoutMs = intOption("timeout", options.timeoutMs, DEFAULT_TIMEOUT_MS, 100, 120_000);
   const concurrency = intOption("concurrency", options.concurrency, 4, 1, 16);
   const fetchFn = timedFetch(timeoutMs, options.fetch ?? fetch);
+  const staticClient = options.staticClient === undefined ? undefined : checkStaticClient(options.staticClient);
   let registration: Promise<RegisteredClient> | undefined;
+  let open: Promise<boolean> | undefined;
+  const registrationOpen = () =>
+    (open ??= discoverAuthorizationServerMetadata(target.gatewayUrl, { fetchFn }).then(
+      (meta) => meta === undefined || (meta as Record<string, unknown>).registration_endpoint !== undefined,
+      () => true,
+    ));
+  const register = () => (registration ??= registerLoopbackClient(target, fetchFn, REDIRECT_URI));
   const ctx: CheckContext = {
     target,
     fetch: fetchFn,
-    redirectUri: REDIRECT_URI,
-    client: () => (registration ??= registerLoopbackClient(target, fetchFn, REDIRECT_URI)),
+    redirectUri: staticClient?.redirectUri ?? REDIRECT_URI,
+    ...(staticClient ? { staticClient } : {}),
+    register,
+    registrationOpen,
+    client: async () => {
+      if (staticClient) return { clientId: staticClient.clientId, status: 0, redirectUris: [staticClient.redirectUri] };
+      if (!(await registrationOpen())) {
+        throw new NoClient(`needs a client, but registration is off at this gateway (its metadata names no registration_endpoint): pass --client-id and --redirect-uri of a static client (clients.static) to run this check`);
+      }
+      return register();
+    },
   };
   const results: CheckResult[] = new Array<CheckResult>(checks.length);
   let next = 0;

@@ -3,12 +3,12 @@
  * command's flow. Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { CHECKS, DEFAULT_TIMEOUT_MS, runVerification, type VerifyOptions } from "./checks.js";
+import { CHECKS, checkStaticClient, DEFAULT_TIMEOUT_MS, runVerification, type VerifyOptions } from "./checks.js";
 import { backendChecks, resolveBackendUrl } from "./deploy-checks.js";
 import { formatReport } from "./report.js";
 import { resolveTarget, VerifyUsageError } from "./target.js";
 
-export const USAGE = `usage: npm run verify -- <gateway-url> [--mcp-path <path>] [--backend-url <url>] [--timeout <ms>]
+export const USAGE = `usage: npm run verify -- <gateway-url> [--mcp-path <path>] [--backend-url <url>] [--client-id <id> --redirect-uri <uri>] [--timeout <ms>]
 
   <gateway-url>      the API Management gateway, e.g. https://<apim-name>.azure-api.net
                      (http only for a loopback host, e.g. the local gateway of npm run local)
@@ -16,6 +16,10 @@ export const USAGE = `usage: npm run verify -- <gateway-url> [--mcp-path <path>]
   --backend-url <url>
                      also check the MCP server behind the gateway, e.g. https://<app>.azurewebsites.net
                      (the app_service_host_name output): it must refuse calls without a valid token
+  --client-id <id> --redirect-uri <uri>
+                     a static client (clients.static of the platform configuration file) and one of its
+                     redirect URIs, for the checks that need a client: required when registration is off
+                     (clients.registration false); without them the checks register a loopback client
   --timeout <ms>     per-request timeout in milliseconds (default: ${DEFAULT_TIMEOUT_MS})
   --help             show this help
 
@@ -38,7 +42,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { "mcp-path": { type: "string" }, "backend-url": { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        "mcp-path": { type: "string" },
+        "backend-url": { type: "string" },
+        "client-id": { type: "string" },
+        "redirect-uri": { type: "string" },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (e) {
     throw new VerifyUsageError((e as Error).message);
@@ -58,7 +69,18 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   const rawBackend = parsed.values["backend-url"];
   const backendUrl = rawBackend === undefined ? undefined : resolveBackendUrl(rawBackend);
-  return { help: false, gatewayUrl: target.gatewayUrl, options: { mcpPath: target.mcpPath, timeoutMs }, ...(backendUrl ? { backendUrl } : {}) };
+  const clientId = parsed.values["client-id"];
+  const redirectUri = parsed.values["redirect-uri"];
+  if ((clientId === undefined) !== (redirectUri === undefined)) {
+    throw new VerifyUsageError(`${clientId === undefined ? "--redirect-uri" : "--client-id"} needs ${clientId === undefined ? "--client-id" : "--redirect-uri"} too: a static client is given by its client_id and one of its redirect URIs`);
+  }
+  const staticClient = clientId !== undefined && redirectUri !== undefined ? checkStaticClient({ clientId, redirectUri }) : undefined;
+  return {
+    help: false,
+    gatewayUrl: target.gatewayUrl,
+    options: { mcpPath: target.mcpPath, timeoutMs, ...(staticClient ? { staticClient } : {}) },
+    ...(backendUrl ? { backendUrl } : {}),
+  };
 }
 
 export interface CliIo {

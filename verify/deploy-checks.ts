@@ -21,8 +21,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { isLoopbackHost, VerifyUsageError } from "./target.js";
-import { CheckFailed, type Check, type CheckContext } from "./checks.js";
-import { clip, describeError, request, type HttpAnswer } from "./http.js";
+import { CheckFailed, clientFor, type Check, type CheckContext } from "./checks.js";
+import { clip, request, type HttpAnswer } from "./http.js";
 
 const CLIENT_STATE = "mcp-verify-deploy-state";
 const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
@@ -89,7 +89,7 @@ function approvedConsent(ctx: CheckContext): Promise<UpstreamSignIn> {
   let signIn = signIns.get(ctx);
   if (!signIn) {
     signIn = (async () => {
-      const registered = await ctx.client().catch((e: unknown) => fail(`needs a registered client, but registration failed: ${describeError(e)}`));
+      const registered = await clientFor(ctx);
       const challenge = createHash("sha256").update(random()).digest("base64url");
       const authorize = new URL(`${ctx.target.gatewayUrl}/authorize`);
       for (const [k, v] of Object.entries({ response_type: "code", client_id: registered.clientId, redirect_uri: ctx.redirectUri, state: CLIENT_STATE, resource: ctx.target.mcpUrl, code_challenge: challenge, code_challenge_method: "S256" })) {

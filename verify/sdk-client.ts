@@ -25,7 +25,16 @@ export class RecordingOAuthProvider implements OAuthClientProvider {
   authorizationUrl?: URL;
   private verifier = "";
 
-  constructor(readonly redirect: string) {}
+  /**
+   * @param preRegistered a pre-registered client's id and the issuer it belongs to (the SDK reuses a stored client only
+   * for the authorization server that issued it, SEP-2352): the SDK then skips registration. @default none: the SDK registers
+   */
+  constructor(
+    readonly redirect: string,
+    preRegistered?: { clientId: string; issuer: string },
+  ) {
+    if (preRegistered !== undefined) this.client = { client_id: preRegistered.clientId, issuer: preRegistered.issuer };
+  }
 
   get redirectUrl(): string {
     return this.redirect;

@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { call, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
 import { platformWithClients } from "../../test-support/local-oauth-client.js";
+import { runVerification } from "../../verify/checks.js";
 import { CHATGPT, CLAUDE_AI, CLAUDE_CODE, CLIENT_DOCUMENT_ORIGINS, CURSOR, CURSOR_SCHEME_CALLBACK, discover, MCP_INSPECTOR, signInAs, VS_CODE } from "../../test-support/mcp-clients.js";
 
 const CLIENTS = {
@@ -92,4 +93,27 @@ describe("static clients", () => {
     expect(run.callback.origin).toBe("http://127.0.0.1:61234");
     expect(run.mcp.status).toBe(200);
   });
+});
+
+describe("the post-deploy check (npm run verify) with registration off", () => {
+  const NEEDS_A_CLIENT = ["SDK client reaches sign-in", "Authorize: no PKCE", "Authorize: consent page", "Token: bogus code"];
+
+  it("passes every check with a static client, and checks that registration is refused", async () => {
+    const report = await runVerification(env.base, { staticClient: { clientId: "corp-cli", redirectUri: "http://127.0.0.1:33418/callback" } });
+    expect(report.results.filter((r) => !r.ok)).toEqual([]);
+    const detail = Object.fromEntries(report.results.map((r) => [r.name, r.detail]));
+    expect(detail["Register loopback client"]).toBe("registration off: 403 access_denied");
+    expect(detail["Register: fragment refused"]).toBe("registration off: 403 access_denied");
+    expect(detail["SDK client reaches sign-in"]).toMatch(/^discovery \+ static client by the SDK/);
+    expect(report.ok).toBe(true);
+  }, 60_000);
+
+  it("without a static client, fails only the checks needing a client, saying what to pass", async () => {
+    const report = await runVerification(env.base);
+    const failed = Object.fromEntries(report.results.filter((r) => !r.ok).map((r) => [r.name, r.detail]));
+    expect(Object.keys(failed)).toEqual(expect.arrayContaining(NEEDS_A_CLIENT));
+    for (const name of Object.keys(failed)) expect(failed[name]).toMatch(/^needs a client, but registration is off at this gateway .*pass --client-id and --redirect-uri of a static client/);
+    expect(report.results.find((r) => r.name === "Register loopback client")?.ok).toBe(true);
+    expect(report.results.find((r) => r.name === "AS metadata (RFC 8414)")?.ok).toBe(true);
+  }, 60_000);
 });

@@ -60,6 +60,14 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["https://apim-mcp.azure-api.net"]).options).toEqual({ mcpPath: "mcp", timeoutMs: undefined });
   });
 
+  it("takes a static client with --client-id and --redirect-uri (for a gateway with registration off)", () => {
+    expect(parseCliArgs(["https://a.azure-api.net", "--client-id", "corp-cli", "--redirect-uri", "http://127.0.0.1:33418/callback"]).options).toEqual({
+      mcpPath: "mcp",
+      timeoutMs: undefined,
+      staticClient: { clientId: "corp-cli", redirectUri: "http://127.0.0.1:33418/callback" },
+    });
+  });
+
   it("recognises --help", () => {
     expect(parseCliArgs(["--help"]).help).toBe(true);
   });
@@ -70,6 +78,11 @@ describe("parseCliArgs", () => {
     [["https://a.azure-api.net", "--verbose"], /Unknown option '--verbose'/],
     [["https://a.azure-api.net", "https://b.azure-api.net"], /expected one gateway URL, got 2 arguments: "https:\/\/a.azure-api.net" "https:\/\/b.azure-api.net"/],
     [["https://a.azure-api.net", "--mcp-path"], /--mcp-path/],
+    [["https://a.azure-api.net", "--client-id", "corp-cli"], /--client-id needs --redirect-uri too: a static client is given by its client_id and one of its redirect URIs/],
+    [["https://a.azure-api.net", "--redirect-uri", "http://127.0.0.1/cb"], /--redirect-uri needs --client-id too/],
+    [["https://a.azure-api.net", "--client-id", "corp cli", "--redirect-uri", "http://127.0.0.1/cb"], /client id "corp cli" is invalid; expected the client_id of a static client: 1-64 letters/],
+    [["https://a.azure-api.net", "--client-id", "corp-cli", "--redirect-uri", "/callback"], /redirect URI "\/callback" is not an absolute URI; expected one of the static client's redirect_uris/],
+    [["https://a.azure-api.net", "--client-id", "corp-cli", "--redirect-uri", "http://127.0.0.1/cb#x"], /redirect URI "http:\/\/127.0.0.1\/cb#x" has a fragment/],
   ])("fails for %j", (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(VerifyUsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
