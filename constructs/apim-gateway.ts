@@ -20,7 +20,7 @@
  * service's attributes, so constructs that use it (the Entra redirect URI) do not wait for the service.
  */
 import { Construct, type IConstruct } from "constructs";
-import { Annotations, Aspects, Fn, Lazy, Token, type IAspect, type TerraformElement, type TerraformResource } from "cdktf";
+import { Annotations, Aspects, Fn, Lazy, type IAspect, type TerraformElement, type TerraformResource } from "cdktf";
 // Renders a resource address for depends_on exactly as `dependsOn: [resource]` would.
 import { dependable } from "cdktf/lib/tfExpression";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
@@ -48,6 +48,7 @@ import {
   RoleAssignment,
   UserAssignedIdentity,
 } from "./providers.js";
+import { isLiteral } from "./literal.js";
 
 
 /** An API Management instance that exists already (see `ApimGatewayProps.existing`). */
@@ -746,7 +747,7 @@ interface DiagnosticMessageSettings {
 }
 
 /** Whether a prop is a plain value (not a token or a Terraform expression), so it can be checked at synth. */
-const literal = (v: string): boolean => !Token.isUnresolved(v) && !v.includes("${");
+const literal = isLiteral;
 
 /** Validates `existing` (and a `name` given next to it); returns it. */
 function checkExisting(existing: ExistingApiManagementProps, name: string | undefined): ExistingApiManagementProps {

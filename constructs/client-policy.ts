@@ -12,7 +12,7 @@
  * configuration the gateway would refuse at run time fails synth instead, naming the key path and
  * the value. `__tests__/constructs/client-policy.test.ts` checks both agree on the same inputs.
  */
-import { Token } from "cdktf";
+import { isLiteral } from "./literal.js";
 
 /** A pre-registered public client (RFC 6749 §2: registered by the administrator, not by itself). */
 export interface McpStaticClient {
@@ -232,7 +232,7 @@ export function urlEncodedBytes(text: string): number {
  * longest: `https://<50-character name>.azure-api.net/<mcpPath>`.
  */
 export function queryBudgetClientBytes(gatewayUrl: string, mcpPath: string): number {
-  const gateway = Token.isUnresolved(gatewayUrl) || gatewayUrl.includes("${") ? `https://${"a".repeat(50)}.azure-api.net` : gatewayUrl;
+  const gateway = !isLiteral(gatewayUrl) ? `https://${"a".repeat(50)}.azure-api.net` : gatewayUrl;
   const fixed = "response_type=code&client_id=&redirect_uri=&state=&code_challenge=&code_challenge_method=S256&resource=&scope=".length + 43;
   return 2048 - 64 - fixed - urlEncodedBytes(`${gateway}/${mcpPath}`) - 512 - 256;
 }

@@ -11,7 +11,7 @@
  * resource), otherwise synth warns with what an administrator must do. One instance per MCP server:
  * each has its own grants; the Microsoft Graph service principal is looked up once per stack.
  */
-import { Annotations, TerraformStack, Token } from "cdktf";
+import { Annotations, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
   ApplicationApiAccess,
@@ -25,6 +25,7 @@ import {
   ServicePrincipalDelegatedPermissionGrant,
   Uuid,
 } from "./providers.js";
+import { isLiteral } from "./literal.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -123,7 +124,7 @@ export class EntraAppRegistration extends Construct {
       throw new Error("EntraAppRegistration: redirectUris is empty; expected the gateway's https://<apim>.azure-api.net/oauth-callback");
     }
     for (const uri of props.redirectUris) {
-      if (!uri.startsWith("https://") && !Token.isUnresolved(uri)) {
+      if (!uri.startsWith("https://") && isLiteral(uri)) {
         throw new Error(`EntraAppRegistration: redirect URI ${JSON.stringify(uri)} is not HTTPS; Entra requires https:// for Web redirect URIs`);
       }
     }

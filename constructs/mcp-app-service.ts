@@ -6,12 +6,13 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset, Token } from "cdktf";
+import { AssetType, TerraformAsset } from "cdktf";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { Observability } from "./observability.js";
 import { appServiceSkuProblem } from "./skus.js";
 import { LinuxWebApp, ServicePlan } from "./providers.js";
+import { isLiteral } from "./literal.js";
 
 export interface McpAppServiceProps {
   /** Resource group of the plan and the app; they take its location. */
@@ -76,7 +77,7 @@ export class McpAppService extends Construct {
     if (!existsSync(props.packageFile) || !statSync(props.packageFile).isFile() || !props.packageFile.endsWith(".zip")) {
       throw new Error(`McpAppService: packageFile ${JSON.stringify(props.packageFile)} is not an existing .zip file; build it with \`npm run build:mcp\``);
     }
-    if (!Token.isUnresolved(props.name) && !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,59}$/.test(props.name)) {
+    if (isLiteral(props.name) && !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,59}$/.test(props.name)) {
       throw new Error(`McpAppService: name ${JSON.stringify(props.name)} breaks App Service naming rules; expected 2-60 lowercase letters, digits and single hyphens`);
     }
     const runtime = props.runtime ?? "node:22-lts";

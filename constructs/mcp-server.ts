@@ -11,6 +11,7 @@ import type { GatewayApi } from "./apim-gateway.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
 import type { McpOAuth, McpOAuthRateLimit } from "./mcp-oauth.js";
+import { isLiteral } from "./literal.js";
 
 /** The named values each server's policies read, under the server's own names (`<name>-<server>`). */
 export const SERVER_NAMED_VALUES = [
@@ -192,7 +193,7 @@ function pick(renames: Record<string, string>, names: readonly string[]): Record
 
 /** The backend's origin (the API's service URL) and the path requests are sent to. */
 function splitBackend(url: string): { backendOrigin: string; backendPath: string } {
-  if (url.includes("${")) return { backendOrigin: url, backendPath: "/mcp" };
+  if (!isLiteral(url)) return { backendOrigin: url, backendPath: "/mcp" };
   let parsed: URL;
   try {
     parsed = new URL(url);
