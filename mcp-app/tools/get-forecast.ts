@@ -5,7 +5,7 @@
  */
 import * as z from "zod";
 import { defineTool } from "./tool.js";
-import { CONDITIONS, HUMIDITY_RANGE_PERCENT, simulateWeather, TEMPERATURE_RANGE_C } from "./get-weather.js";
+import { cityArgument, CONDITIONS, dayWeatherFields, simulateWeather } from "./get-weather.js";
 
 export const FORECAST_DAYS = { min: 1, max: 7 } as const;
 const DAY_MS = 86_400_000;
@@ -42,12 +42,7 @@ export const getForecast = defineTool({
   description: `Get the (simulated) weather forecast for a city for ${FORECAST_DAYS.min} to ${FORECAST_DAYS.max} days from today (UTC): condition, temperature in °C and relative humidity in % per day. Needs the forecast.read permission.`,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true, destructiveHint: false },
   inputSchema: z.object({
-    city: z
-      .string()
-      .trim()
-      .min(1, "city must not be empty")
-      .max(100, "city must be at most 100 characters")
-      .describe("City name, e.g. Lisbon (see get_cities)"),
+    city: cityArgument,
     days: z
       .number()
       .int("days must be a whole number")
@@ -62,9 +57,7 @@ export const getForecast = defineTool({
       .array(
         z.object({
           date: z.string().describe("UTC date (YYYY-MM-DD)"),
-          condition: z.enum(CONDITIONS),
-          temperature: z.number().min(TEMPERATURE_RANGE_C.min).max(TEMPERATURE_RANGE_C.max).describe("Degrees Celsius"),
-          humidity: z.number().min(HUMIDITY_RANGE_PERCENT.min).max(HUMIDITY_RANGE_PERCENT.max).describe("Relative humidity, percent"),
+          ...dayWeatherFields,
         }),
       )
       .min(FORECAST_DAYS.min)

@@ -11,6 +11,21 @@ export const CONDITIONS = ["Sunny", "Cloudy", "Rainy", "Snowy", "Windy"] as cons
 export const TEMPERATURE_RANGE_C = { min: -10, max: 35 } as const;
 export const HUMIDITY_RANGE_PERCENT = { min: 20, max: 100 } as const;
 
+/** The `city` argument of the weather tools. */
+export const cityArgument = z
+  .string()
+  .trim()
+  .min(1, "city must not be empty")
+  .max(100, "city must be at most 100 characters")
+  .describe("City name, e.g. Lisbon (see get_cities)");
+
+/** The fields of one day's simulated weather in the weather tools' output schemas. */
+export const dayWeatherFields = {
+  condition: z.enum(CONDITIONS),
+  temperature: z.number().min(TEMPERATURE_RANGE_C.min).max(TEMPERATURE_RANGE_C.max).describe("Degrees Celsius"),
+  humidity: z.number().min(HUMIDITY_RANGE_PERCENT.min).max(HUMIDITY_RANGE_PERCENT.max).describe("Relative humidity, percent"),
+};
+
 export interface Weather {
   city: string;
   condition: (typeof CONDITIONS)[number];
@@ -41,19 +56,10 @@ export const getWeather = defineTool({
   title: "Weather of a city",
   description: "Get the current (simulated) weather for a city: condition, temperature in °C and relative humidity in %.",
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true, destructiveHint: false },
-  inputSchema: z.object({
-    city: z
-      .string()
-      .trim()
-      .min(1, "city must not be empty")
-      .max(100, "city must be at most 100 characters")
-      .describe("City name, e.g. Lisbon (see get_cities)"),
-  }),
+  inputSchema: z.object({ city: cityArgument }),
   outputSchema: z.object({
     city: z.string(),
-    condition: z.enum(CONDITIONS),
-    temperature: z.number().min(TEMPERATURE_RANGE_C.min).max(TEMPERATURE_RANGE_C.max).describe("Degrees Celsius"),
-    humidity: z.number().min(HUMIDITY_RANGE_PERCENT.min).max(HUMIDITY_RANGE_PERCENT.max).describe("Relative humidity, percent"),
+    ...dayWeatherFields,
     unit: z.literal("celsius"),
     date: z.string().describe("UTC date the simulation is for (YYYY-MM-DD)"),
   }),
