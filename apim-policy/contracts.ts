@@ -11,7 +11,8 @@
  *        Answers: nothing -->
  *
  * `Reads:` and `Sets:` list context variables, comma-separated; text in parentheses after a name
- * says more and is not part of it. `Reads:` may also list the named values the fragment uses, as
+ * says more and is not part of it, and so are the fields of a JSON value in braces or brackets
+ * (`grant-base {cid, res, scope}`). `Reads:` may also list the named values the fragment uses, as
  * written in it (`{{gateway-url}}`), and the parts of the context other than its variables that it
  * reads, by their path (`context.Request.Headers (Authorization)`, `context.LastError`).
  * `Answers:` lists the responses the fragment may end the request with, each starting with its
@@ -51,13 +52,13 @@ const NAMED_VALUE_ITEM = /^\{\{([^{}]+)\}\}/;
 const CONTEXT_ITEM = /^context\.[A-Za-z][A-Za-z0-9.]*/;
 
 function splitItems(value: string): string[] {
-  // Commas inside parentheses belong to the item's note.
+  // Commas inside parentheses, braces or brackets belong to the item's note.
   const items: string[] = [];
   let depth = 0;
   let current = "";
   for (const c of value) {
-    if (c === "(") depth++;
-    if (c === ")") depth = Math.max(0, depth - 1);
+    if (c === "(" || c === "{" || c === "[") depth++;
+    if (c === ")" || c === "}" || c === "]") depth = Math.max(0, depth - 1);
     if (c === "," && depth === 0) {
       items.push(current);
       current = "";

@@ -5,7 +5,7 @@
  *
  * Every violation becomes an error annotation on the node the aspect visits first (the scope it
  * was added to), so `cdktf synth` / `app.synth()` stop before writing cdk.tf.json and print each
- * violation as `[rule] document: message`. Findings of rules not enforced yet
+ * violation as `[rule] document: message`. Findings of a rule built not to enforce
  * (policy-rules/enforcement.ts) become warning annotations: reported, synth goes on.
  */
 import { Annotations, type IAspect } from "cdktf";
@@ -37,7 +37,7 @@ export class PolicyChecks implements IAspect {
   private visited = false;
   /** The violations found on the visit, which fail synth (empty before it). */
   public violations: readonly PolicyViolation[] = [];
-  /** The warnings found on the visit (findings of rules not enforced yet). */
+  /** The warnings found on the visit (findings of rules built not to enforce). */
   public warnings: readonly PolicyViolation[] = [];
 
   /**

@@ -13,7 +13,7 @@ export interface PolicyViolation {
   /** What is wrong, naming the offending value, and what is expected. */
   readonly message: string;
   /**
-   * `warning`: reported, but synth goes on (rules not enforced yet, see policy-rules/enforcement.ts).
+   * `warning`: reported, but synth goes on (a rule built not to enforce, see policy-rules/enforcement.ts).
    * @default "error"
    */
   readonly severity?: "error" | "warning";

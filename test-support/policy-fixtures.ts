@@ -52,9 +52,8 @@ const HASH_FRAGMENT = fragmentXml(
     `      return BitConverter.ToString(hmac.ComputeHash(bytes)).Replace("-", "").ToLowerInvariant();`,
     `    }`,
     `  }" />`,
-    `  <cache-lookup-value key="@("at-" + (string)context.Variables["token-hash"])" default-value="none" variable-name="grant" />`,
   ].join("\n"),
-  "hash the presented bearer token and look its grant up",
+  "hash the presented bearer token\nReads: {{token-hmac-key}}, context.Request.Headers (Authorization)\nSets: token-hash\nAnswers: nothing",
 );
 
 const CORS_FRAGMENT = fragmentXml(
@@ -66,7 +65,7 @@ const CORS_FRAGMENT = fragmentXml(
     `    <expose-headers><header>WWW-Authenticate</header></expose-headers>`,
     `  </cors>`,
   ].join("\n"),
-  "CORS for browser MCP clients",
+  "CORS for browser MCP clients\nReads: none\nSets: none\nAnswers: nothing (the cors policy answers preflights itself)",
 );
 
 const MCP_API = policiesXml(
@@ -76,7 +75,7 @@ const MCP_API = policiesXml(
       `<include-fragment fragment-id="oauth-cors" />`,
       `<include-fragment fragment-id="token-hash" />`,
       `<choose>`,
-      `  <when condition="@(!context.Variables.ContainsKey("grant") || context.Variables["grant"] == null)">`,
+      `  <when condition="@(!context.Variables.ContainsKey("token-hash") || (string)context.Variables["token-hash"] == "")">`,
       `    <return-response>`,
       `      <set-status code="401" reason="Unauthorized" />`,
       `      <set-header name="WWW-Authenticate" exists-action="override">`,
@@ -98,8 +97,6 @@ const OAUTH_TOKEN = policiesXml(
   {
     inbound: [
       `<base />`,
-      `<set-variable name="form" value="@(context.Request.Body.As<string>(preserveContent: true))" />`,
-      `<cache-store-value key="@("rt-" + Guid.NewGuid().ToString("N"))" value="@(DateTime.UtcNow.ToString("o"))" duration="600" />`,
       `<return-response>`,
       `  <set-status code="200" reason="OK" />`,
       `  <set-header name="Cache-Control" exists-action="override"><value>no-store</value></set-header>`,

@@ -35,6 +35,12 @@ describe("parseContract", () => {
     expect(c.answers).toEqual([]);
   });
 
+  it("keeps the fields of a JSON value in braces or brackets with its name, like a note in parentheses", () => {
+    const c = parseContract("<!-- x\n Reads: grant-base {cid, res, scope}, form\n Sets: parts [handle, access secret], record (a {nested, list}), done\n Answers: nothing -->\n<fragment />");
+    expect(c.reads).toEqual(["grant-base", "form"]);
+    expect(c.sets).toEqual(["parts", "record", "done"]);
+  });
+
   it("reads none and nothing as empty lists, and a missing line as absent", () => {
     const c = parseContract("<!-- x\n Reads: none\n Answers: nothing. -->\n<fragment />");
     expect(c.reads).toEqual([]);

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { AnnotationMetadataEntryType, Aspects, TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatViolation, formatViolations, PolicyChecks } from "../../constructs/policy-checks.js";
-import { fragmentContracts, namedValuesUsed } from "../../constructs/policy-rules/index.js";
+import { fragmentContractsRule, namedValuesUsed } from "../../constructs/policy-rules/index.js";
 import type { PolicySet } from "../../constructs/policy-set.js";
-import { cleanPolicySet, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
+import { cleanPolicySet, fragmentXml, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
 
 const outdirs: string[] = [];
 afterEach(() => {
@@ -26,7 +26,7 @@ function stackWith(policySet: () => PolicySet, options?: ConstructorParameters<t
 }
 
 const brokenSet = () =>
-  withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<base />\n<set-variable name="x" value="{{not-defined}}" />` }));
+  withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<base />\n<set-variable name="x" value="{{not-defined}}" />\n<set-header name="X" exists-action="override"><value>@((string)context.Variables["x"])</value></set-header>` }));
 
 describe("PolicyChecks", () => {
   it("lets synth write cdk.tf.json when the policy set is clean", () => {
@@ -56,8 +56,26 @@ describe("PolicyChecks", () => {
     ]);
   });
 
-  it("reports findings of rules not enforced yet as warning annotations, and still writes cdk.tf.json", () => {
-    const { app, stack, checks, tfJson } = stackWith(cleanPolicySet, { rules: [fragmentContracts] });
+  it("fails synth on a fragment reading a variable its operation's pipeline never set, naming the variable and the file", () => {
+    const reads = fragmentXml(`  <set-variable name="token-hash" value="@((string)context.Variables["grant"])" />`, "copies the grant\nReads: grant\nSets: token-hash\nAnswers: nothing");
+    const { app, tfJson } = stackWith(() => withXml(cleanPolicySet(), "token-hash", reads));
+    expect(() => app.synth()).toThrow(
+      /\[variable-flow\] token-hash: variable "grant" is read at policies\/fragments\/token-hash\.xml line 6 \(<set-variable>\) before anything in the pipeline of mcp sets it/,
+    );
+    expect(existsSync(tfJson)).toBe(false);
+  });
+
+  it("fails synth on a cache key that no record layout of cache-records.ts declares", () => {
+    const lookup = `<base />\n<cache-lookup-value key="oauth:grants:1" default-value="none" variable-name="seen" />\n<set-header name="X-Seen" exists-action="override"><value>@((string)context.Variables["seen"])</value></set-header>`;
+    const { app, checks, tfJson } = stackWith(() => withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup })));
+    expect(() => app.synth()).toThrow(/\[cache-records\] global: the cache key at policies\/global\.xml line 4 \(<cache-lookup-value>\) starts with "oauth:grants:1", which no record layout of cache-records\.ts declares/);
+    expect(checks.violations.map((v) => v.rule)).toEqual(["cache-records"]);
+    expect(existsSync(tfJson)).toBe(false);
+  });
+
+  it("reports findings of a rule built not to enforce as warning annotations, and still writes cdk.tf.json", () => {
+    const set = () => withXml(cleanPolicySet(), "oauth-cors", fragmentXml(`  <set-header name="X-A" exists-action="override"><value>a</value></set-header>`));
+    const { app, stack, checks, tfJson } = stackWith(set, { rules: [fragmentContractsRule({ enforced: false })] });
     app.synth();
     expect(existsSync(tfJson)).toBe(true);
     expect(checks.violations).toEqual([]);

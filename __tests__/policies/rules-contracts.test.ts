@@ -173,10 +173,29 @@ describe("rule cache-records", () => {
 describe("the product's policies", () => {
   const product = productPolicySet();
 
-  it("give the contract rules only warnings for now, and pass every other rule", () => {
-    const findings = policyFindings(product);
-    expect(findings.filter((v) => v.severity !== "warning")).toEqual([]);
-    expect([...new Set(findings.map((v) => v.rule))].sort()).toEqual(["fragment-contracts", "variable-flow"]);
+  it("pass every rule, the contract rules included: no finding at all, not even a warning", () => {
+    expect(policyFindings(product)).toEqual([]);
+  });
+
+  it("fail when a real fragment reads a variable no step of its pipelines set, naming the variable and the file", () => {
+    const prepare = product.documents.find((d) => d.name === "mcp-forward-prepare")!;
+    const typo = withXml(product, prepare.name, prepare.xml.replace(`context.Variables["server-backend-auth"]`, `context.Variables["server-backend-auht"]`));
+    const findings = runPolicyRules(typo);
+    expect(findings.filter((v) => v.rule === "variable-flow").map((v) => v.message)).toEqual([
+      expect.stringMatching(/^variable "server-backend-auht" is read at policies\/fragments\/mcp-forward-prepare\.xml line \d+ \(<when>\) before anything in the pipelines? of mcp[^ ]* sets it; set it earlier or guard the read with ContainsKey$/),
+    ]);
+    expect(findings.filter((v) => v.rule === "fragment-contracts").map((v) => v.message)).toEqual([
+      `policies/fragments/mcp-forward-prepare.xml: reads variable "server-backend-auht", which the header's Reads: line does not list`,
+      `policies/fragments/mcp-forward-prepare.xml: the header's Reads: line lists "server-backend-auth", which the fragment does not read`,
+    ]);
+  });
+
+  it("fail when a real fragment's header no longer says what it sets", () => {
+    const revoke = product.documents.find((d) => d.name === "oauth-revoke")!;
+    const stale = withXml(product, revoke.name, revoke.xml.replace("revoke-upstream-key, resp-kind=empty,", "resp-kind=empty,"));
+    expect(runPolicyRules(stale).map((v) => `${v.rule} ${v.document}: ${v.message}`)).toEqual([
+      `fragment-contracts oauth-revoke: policies/fragments/oauth-revoke.xml: sets variable "revoke-upstream-key", which the header's Sets: line does not list`,
+    ]);
   });
 
   it("use exactly the cache records of cache-records.ts, which the rule traces through their variables", () => {
@@ -192,13 +211,25 @@ describe("the product's policies", () => {
 });
 
 describe("enforcement", () => {
-  it("reports the registered contract rules' findings as warnings until phase 2 flips the switch", () => {
-    expect(CONTRACT_RULES_ENFORCED).toBe(false);
+  it("makes the registered contract rules' findings errors that fail synth", () => {
+    expect(CONTRACT_RULES_ENFORCED).toBe(true);
     const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
-    const findings = policyFindings(set, [variableFlow, fragmentContracts, cacheRecords]);
-    expect(findings.length).toBeGreaterThan(0);
-    expect(findings.every((v) => v.severity === "warning")).toBe(true);
-    expect(runPolicyRules(set, [variableFlow, fragmentContracts, cacheRecords])).toEqual([]);
+    const findings = runPolicyRules(set, [variableFlow, fragmentContracts, cacheRecords]);
+    // The registered cache-records rule knows the product's layouts only, not the fixture's test:grant: record.
+    expect(findings.map((v) => `${v.rule} ${v.document}: ${v.message}`)).toEqual([
+      `fragment-contracts check: policies/fragments/check.xml: sets variable "client", which the header's Sets: line does not list`,
+      `cache-records api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
+      `cache-records store: the cache key at policies/fragments/store.xml line 7 (<cache-store-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
+    ]);
+    expect(findings.every((v) => v.severity === undefined)).toBe(true);
+  });
+
+  it("reports the same findings as warnings, which do not fail synth, from a rule built with enforced: false", () => {
+    const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
+    const rules = [variableFlowRule({ enforced: false }), fragmentContractsRule({ enforced: false }), cacheRecordsRule({ enforced: false, layouts: TEST_RECORDS })];
+    const findings = policyFindings(set, rules);
+    expect(findings.map((v) => [v.rule, v.severity])).toEqual([["fragment-contracts", "warning"]]);
+    expect(runPolicyRules(set, rules)).toEqual([]);
   });
 });
 

@@ -6,8 +6,9 @@
  *
  * Each document is parsed once (apim-policy/parse.ts caches by document) and the parse is shared by
  * all rules. Rules that need a tree skip documents that are not well-formed; `xml-well-formed`
- * reports those. Findings of rules not enforced yet (enforcement.ts) are warnings: policyFindings
- * returns them, runPolicyRules only the errors that fail synth.
+ * reports those. Findings of a rule built not to enforce (the contract rules with
+ * `enforced: false`, enforcement.ts) are warnings: policyFindings returns them, runPolicyRules
+ * only the errors that fail synth.
  */
 import type { PolicySet, PolicyViolation } from "../policy-set.js";
 import type { PolicyRule } from "./rule.js";
