@@ -29,7 +29,7 @@ function post2025(token: string, body: unknown): Promise<Reply> {
 }
 
 /** A 2026-07-28 tools/call: the `_meta` envelope in the body, the standard headers (overridable) derived from it. */
-function postModernCall(token: string, message: typeof forecastCall, headers: Record<string, string> = {}): Promise<Reply> {
+function postModernCall(token: string, message: { jsonrpc: string; id: number; method: string; params: { name: string; arguments: Record<string, unknown> } }, headers: Record<string, string> = {}): Promise<Reply> {
   const body = { ...message, params: { ...message.params, _meta: modernMeta() } };
   return call("POST", env.resource, {
     body: JSON.stringify(body),
