@@ -232,6 +232,11 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
       const file = isAbsolute(s.backend.package) ? s.backend.package : resolve(baseDir, s.backend.package);
       if (!existsSync(file) || !statSync(file).isFile()) out.push({ path: ["servers", i, "backend", "package"], message: `${quoted(s.backend.package)} does not exist (looked for ${file}); expected a prebuilt zip` });
     }
+    if (s.backend.kind === "sample") {
+      for (const key of ["scopes", "tools"] as const) {
+        if (s[key] !== undefined) out.push({ path: ["servers", i, key], message: `is set for a sample server, whose scopes and tools are its own table (mcp-app/tool-scopes.ts); leave ${key} out` });
+      }
+    }
     const scopes = new Set(["user_impersonate", ...(s.scopes ?? [])]);
     (s.tools ?? []).forEach((t, k) => {
       if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected user_impersonate or one of its scopes ${quoted(s.scopes ?? [])}` });

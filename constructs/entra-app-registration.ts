@@ -26,6 +26,7 @@ import {
   Uuid,
 } from "./providers.js";
 import { isLiteral } from "./literal.js";
+import type { DelegatedScope } from "../mcp-app/tool-scopes.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -35,6 +36,14 @@ export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /** The Microsoft Graph delegated permissions the gateway asks Entra for next to the server's scope. */
 export const GRAPH_SIGN_IN_SCOPES: readonly string[] = ["openid", "profile", "offline_access"];
+
+/** Consent texts of the base scope (`scopeName`), whatever its value. */
+export const BASE_SCOPE_TEXTS: Omit<DelegatedScope, "value"> = Object.freeze({
+  adminConsentDisplayName: "Use the MCP server as the signed-in user",
+  adminConsentDescription: "Allows MCP clients, through the API Management gateway, to call the MCP server's tools on behalf of the signed-in user.",
+  userConsentDisplayName: "Use the MCP server as you",
+  userConsentDescription: "Allows MCP clients, through the gateway, to call the MCP server's tools on your behalf.",
+});
 
 /** Id of the stack-wide Microsoft Graph service principal data source (one per stack, shared by every application). */
 const GRAPH_DATA_ID = "microsoft_graph_service_principal";
@@ -63,10 +72,11 @@ export interface EntraAppRegistrationProps {
   readonly signInAudience?: "AzureADMyOrg" | "AzureADMultipleOrgs";
   /**
    * More delegated scopes the application exposes besides `scopeName` (tools that need more than
-   * the base scope, e.g. `forecast.read`).
+   * the base scope, e.g. `forecast.read`): a value alone (its consent texts then say "MCP server
+   * permission <value>"), or with its consent texts (mcp-app/tool-scopes.ts `DELEGATED_SCOPES`).
    * @default none
    */
-  readonly additionalScopes?: readonly string[];
+  readonly additionalScopes?: readonly (string | DelegatedScope)[];
   /**
    * Grant tenant-wide (admin) consent to the application for its own scope and Microsoft Graph
    * `openid profile offline_access`, so no user sees "Need admin approval". The deploying principal
@@ -92,8 +102,10 @@ export class EntraAppRegistration extends Construct {
   public readonly identifierUri: string;
   /** Delegated scope value, e.g. `user_impersonate`. */
   public readonly scopeName: string;
-  /** The other delegated scopes it exposes (`additionalScopes`). */
+  /** The other delegated scopes it exposes (`additionalScopes`), their values. */
   public readonly additionalScopes: readonly string[];
+  /** The same scopes with their consent texts (the user consent display name is also shown on the gateway's consent page). */
+  public readonly additionalScopeTexts: readonly DelegatedScope[];
   /** Fully qualified scope, `api://<clientId>/<scopeName>`, as requested from Entra. */
   public readonly fullScope: string;
   /** Entra's v2 issuer for this tenant. */
@@ -111,7 +123,8 @@ export class EntraAppRegistration extends Construct {
     if (!/^[A-Za-z0-9_.-]{1,40}$/.test(scopeName)) {
       throw new Error(`EntraAppRegistration: scopeName ${JSON.stringify(scopeName)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
     }
-    const additionalScopes = [...(props.additionalScopes ?? [])];
+    const additionalScopeTexts = (props.additionalScopes ?? []).map((s) => (typeof s === "string" ? defaultScopeTexts(s) : s));
+    const additionalScopes = additionalScopeTexts.map((s) => s.value);
     for (const extra of additionalScopes) {
       if (!/^[A-Za-z0-9_.-]{1,40}$/.test(extra) || extra === scopeName) {
         throw new Error(`EntraAppRegistration: additional scope ${JSON.stringify(extra)} is invalid; expected 1-40 letters, digits, '_', '-' or '.', other than scopeName`);
@@ -139,6 +152,7 @@ export class EntraAppRegistration extends Construct {
     this.tenantId = props.tenantId;
     this.scopeName = scopeName;
     this.additionalScopes = additionalScopes;
+    this.additionalScopeTexts = additionalScopeTexts;
     this.identifierUri = `api://${this.clientId}`;
     this.fullScope = `${this.identifierUri}/${scopeName}`;
     this.issuer = `https://login.microsoftonline.com/${props.tenantId}/v2.0`;
@@ -156,22 +170,23 @@ export class EntraAppRegistration extends Construct {
       scopeId: scopeId.result,
       value: scopeName,
       type: "User",
-      adminConsentDisplayName: "Use the MCP server as the signed-in user",
-      adminConsentDescription: "Allows MCP clients, through the API Management gateway, to call the MCP server's tools on behalf of the signed-in user.",
-      userConsentDisplayName: "Use the MCP server as you",
-      userConsentDescription: "Allows MCP clients, through the gateway, to call the MCP server's tools on your behalf.",
+      adminConsentDisplayName: BASE_SCOPE_TEXTS.adminConsentDisplayName,
+      adminConsentDescription: BASE_SCOPE_TEXTS.adminConsentDescription,
+      userConsentDisplayName: BASE_SCOPE_TEXTS.userConsentDisplayName,
+      userConsentDescription: BASE_SCOPE_TEXTS.userConsentDescription,
     });
-    const extraScopes = additionalScopes.map((value) => {
+    const extraScopes = additionalScopeTexts.map((texts) => {
+      const value = texts.value;
       const id = new Uuid(this, `scope_id_${value.replace(/[^A-Za-z0-9]/g, "_")}`, {});
       const resource = new ApplicationPermissionScope(this, `scope_${value.replace(/[^A-Za-z0-9]/g, "_")}`, {
         applicationId: this.application.id,
         scopeId: id.result,
         value,
         type: "User",
-        adminConsentDisplayName: `MCP server permission ${value}`,
-        adminConsentDescription: `Allows MCP clients, through the API Management gateway, to call the MCP server's tools that need ${value}, on behalf of the signed-in user.`,
-        userConsentDisplayName: `MCP server permission ${value}`,
-        userConsentDescription: `Allows MCP clients, through the gateway, to call the MCP server's tools that need ${value}, on your behalf.`,
+        adminConsentDisplayName: texts.adminConsentDisplayName,
+        adminConsentDescription: texts.adminConsentDescription,
+        userConsentDisplayName: texts.userConsentDisplayName,
+        userConsentDescription: texts.userConsentDescription,
       });
       return { id, resource };
     });
@@ -238,6 +253,17 @@ export class EntraAppRegistration extends Construct {
       `or Entra admin center > App registrations > "${this.displayName}" > API permissions > Grant admin consent.`
     );
   }
+}
+
+/** Consent texts of a delegated scope given by its value alone. */
+export function defaultScopeTexts(value: string): DelegatedScope {
+  return {
+    value,
+    adminConsentDisplayName: `MCP server permission ${value}`,
+    adminConsentDescription: `Allows MCP clients, through the API Management gateway, to call the MCP server's tools that need ${value}, on behalf of the signed-in user.`,
+    userConsentDisplayName: `MCP server permission ${value}`,
+    userConsentDescription: `Allows MCP clients, through the gateway, to call the MCP server's tools that need ${value}, on your behalf.`,
+  };
 }
 
 /** The tenant's Microsoft Graph service principal, looked up once per stack. */

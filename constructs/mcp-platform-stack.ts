@@ -17,6 +17,7 @@ import { McpAppService } from "./mcp-app-service.js";
 import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
+import { DELEGATED_SCOPES, TOOL_SCOPES, type ToolAccess } from "../mcp-app/tool-scopes.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
 
 /** One MCP server of the platform, as built. */
@@ -149,7 +150,8 @@ export class McpPlatformStack extends TerraformStack {
         redirectUris: [`${this.gateway.gatewayUrl}/oauth-callback`],
         trustedIdentity: this.gateway.identity,
         scopeName: config.scopeName,
-        additionalScopes: server.scopes,
+        // The sample's scopes and tools are its own table (mcp-app/tool-scopes.ts); another server's are in the configuration.
+        additionalScopes: server.backend.kind === "sample" ? DELEGATED_SCOPES : server.scopes,
         adminConsent: config.entraAdminConsent,
       });
       let app: McpAppService | undefined;
@@ -185,6 +187,7 @@ export class McpPlatformStack extends TerraformStack {
         backendAuth: server.backendAuth,
         timeoutSeconds: server.timeoutSeconds,
         rateLimit: server.rateLimit,
+        tools: server.backend.kind === "sample" ? TOOL_SCOPES : (server.tools ?? []).map((t): ToolAccess => ({ tool: t.name, ...(t.scope !== undefined ? { scope: t.scope } : {}), ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) })),
         keepSingleServerIds: single,
       });
       servers.push({ config: server, entra, app, mcp });

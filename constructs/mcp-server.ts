@@ -9,7 +9,8 @@ import { Construct } from "constructs";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
 import type { GatewayApi } from "./apim-gateway.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
-import { GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
+import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
+import { resolveToolScopes, type ToolAccess } from "../mcp-app/tool-scopes.js";
 import type { McpOAuth, McpOAuthRateLimit } from "./mcp-oauth.js";
 import { isLiteral } from "./literal.js";
 
@@ -26,6 +27,8 @@ export const SERVER_NAMED_VALUES = [
   "mcp-backend-auth",
   "mcp-backend-path",
   "mcp-backend-timeout",
+  "mcp-server-scopes",
+  "mcp-tool-scopes",
 ] as const;
 type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
 
@@ -62,6 +65,15 @@ export interface McpServerOptions {
    */
   readonly rateLimit?: McpOAuthRateLimit;
   /**
+   * Which tool needs which delegated scope (and app role): the table the gateway's policy
+   * (`mcp-tool-scope`) refuses calls by, before the backend, with a `403 insufficient_scope`
+   * step-up challenge. Each `scope` must be the application's `scopeName` or one of its
+   * `additionalScopes`; an app role is checked by the server only (the gateway's token does not
+   * carry roles). A tool not listed needs the base scope alone.
+   * @default none: every tool needs the base scope alone
+   */
+  readonly tools?: readonly ToolAccess[];
+  /**
    * Keep the construct ids and named value names the single-server stack used (`mcp_api`,
    * `mcp-path`, ...), so that upgrading that stack replaces nothing. One server at most.
    * @default false
@@ -94,6 +106,10 @@ export class McpServer extends Construct {
   public readonly entra: EntraAppRegistration;
   /** The delegated scopes a client may ask for (the Entra application's full scopes). */
   public readonly scopes: readonly string[];
+  /** Per tool that needs more than the base scope: every scope a call needs (full scope URIs, the base scope first). */
+  public readonly toolScopes: readonly { readonly tool: string; readonly requiredScopes: readonly string[] }[];
+  /** The user consent display name of each of its scopes, by full scope URI (shown on the gateway's consent page). */
+  public readonly scopeDisplayNames: Readonly<Record<string, string>>;
   /** Its named values, by their generic name (`mcp-path`, ...). */
   public readonly namedValues: Readonly<Record<ServerNamedValue, ApiManagementNamedValue>>;
   private readonly suffix: string;
@@ -126,6 +142,11 @@ export class McpServer extends Construct {
     this.endpointUrl = `${gateway.gatewayUrl}/${props.path}`;
     this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${props.path}`;
     this.scopes = [props.entra.fullScope, ...props.entra.additionalScopes.map((s) => `${props.entra.identifierUri}/${s}`)];
+    this.toolScopes = toolScopesOf(props.name, props.entra, props.tools ?? []);
+    this.scopeDisplayNames = Object.fromEntries([
+      [props.entra.fullScope, BASE_SCOPE_TEXTS.userConsentDisplayName],
+      ...props.entra.additionalScopeTexts.map((t): [string, string] => [`${props.entra.identifierUri}/${t.value}`, t.userConsentDisplayName]),
+    ]);
 
     const values: Record<ServerNamedValue, string> = {
       "mcp-server-name": props.name,
@@ -139,6 +160,9 @@ export class McpServer extends Construct {
       "mcp-backend-auth": props.backendAuth ?? "entra-user",
       "mcp-backend-path": backendPath,
       "mcp-backend-timeout": String(timeout),
+      "mcp-server-scopes": this.scopes.join(" "),
+      // tool=scope,scope ... (quote-free, so the policy reads it as a literal); "none" for an empty table (a named value is never empty).
+      "mcp-tool-scopes": this.toolScopes.map((t) => `${t.tool}=${t.requiredScopes.join(",")}`).join(" ") || "none",
     };
     const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
     for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.oauth.addNamedValue(this.valueName(name), values[name]);
@@ -183,6 +207,26 @@ export class McpServer extends Construct {
   }
 }
 
+/**
+ * The tools of `tools` that need more than the base scope, with every scope a call needs as full scope URIs
+ * (`resolveToolScopes` of mcp-app/tool-scopes.ts checks the table against the application's scopes).
+ * @throws Error naming the server and every problem of the table.
+ */
+function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): { tool: string; requiredScopes: string[] }[] {
+  const roles = [...new Set(tools.flatMap((t) => (t.appRole === undefined ? [] : [t.appRole])))].map((value) => ({ value, displayName: value, description: value }));
+  // The base scope written as a tool's scope means the base scope alone.
+  const table = tools.map((t) => (t.scope === entra.scopeName ? { tool: t.tool, ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) } : t));
+  let resolved;
+  try {
+    resolved = resolveToolScopes(entra.scopeName, table, entra.additionalScopeTexts, roles);
+  } catch (e) {
+    throw new Error(`McpServer ${JSON.stringify(server)}: tools: ${(e as Error).message}`);
+  }
+  return resolved
+    .filter((t) => t.requiredScopes.length > 1)
+    .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${entra.identifierUri}/${s}`) }));
+}
+
 function omit(renames: Record<string, string>, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(renames).filter(([k]) => !names.includes(k)));
 }
@@ -215,6 +259,20 @@ export function serverFragmentCase(server: McpServer): string {
     `\t\t\t<set-variable name="server-scope" value="${v("mcp-scope")}" />`,
     `\t\t\t<set-variable name="server-entra-client-id" value="${v("entra-client-id")}" />`,
     `\t\t\t<set-variable name="server-upstream-scope" value="${v("entra-upstream-scope")}" />`,
+    `\t\t\t<set-variable name="server-scopes" value="${v("mcp-server-scopes")}" />`,
+    `\t\t\t<set-variable name="server-scope-names" value="${xmlAttribute(scopeNamesJson(server))}" />`,
     `\t\t</when>`,
   ].join("\n");
+}
+
+/** The consent page's names of a server's scopes, as JSON keyed by the scope's last path segment (its value). */
+function scopeNamesJson(server: McpServer): string {
+  const names = Object.fromEntries(Object.entries(server.scopeDisplayNames).map(([scope, name]) => [scope.slice(scope.lastIndexOf("/") + 1), name]));
+  const json = JSON.stringify(names);
+  if (json.includes("{{") || json.includes("}}")) throw new Error(`McpServer ${JSON.stringify(server.name)}: a scope display name contains "{{" or "}}" (API Management named value syntax): ${json}`);
+  return json;
+}
+
+function xmlAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -205,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const entra = await startEntraStandIn({
       tenantId: identities.tenantId,
       port: ports.entra,
-      app: { clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName },
+      app: { clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName, extraScopeNames: identities.extraScopeNames },
       managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
       accessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
     });

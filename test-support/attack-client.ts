@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net";
 import { startLocalStack, type LocalStack } from "../local/run.js";
 import type { LocalValues } from "../local/gateway/config.js";
 import { ValueCache } from "../local/gateway/runtime-services.js";
+import { generateLocalValues } from "../local/gateway/local-values.js";
 import { startBackend } from "./local-gateway.js";
 import { CookieJar, parseConsentForm, synthesizeForLocal, type ConsentForm } from "./local-oauth-client.js";
 
@@ -117,7 +118,7 @@ export interface AttackEnv {
   /** Follows redirects in `browser` from `from` until one leaves for `redirectUri` (returned), or a non-redirect (thrown unless `allowStop`). */
   follow(browser: Browser, from: URL, redirectUri: string): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
   /** The whole honest flow in one browser: register (unless clientId), consent, Entra, callback, token. */
-  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string }): Promise<SignedIn>;
+  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string }): Promise<SignedIn & { consentPage: Reply }>;
   token(fields: Record<string, string>): Promise<Reply>;
   refresh(clientId: string, refreshToken: string): Promise<Reply>;
   revoke(fields: Record<string, string>): Promise<Reply>;
@@ -126,6 +127,11 @@ export interface AttackEnv {
    * `release()`; `reached` resolves when the gateway has sent it. Needs `gateUpstream: true`.
    */
   holdUpstreamRefresh(): { reached: Promise<void>; release(): void };
+  /**
+   * What reached the MCP server through the gateway (method, path and body of each request, oldest
+   * first): shows whether the gateway forwarded a request. Needs `countBackend: true`.
+   */
+  readonly backendRequests: readonly { method: string; url: string; headers: Record<string, string>; body: string }[];
   /** A tools/list call to the MCP endpoint with this bearer token. */
   mcp(accessToken: string, body?: unknown): Promise<Reply>;
   close(): Promise<void>;
@@ -139,6 +145,8 @@ export async function startAttackStack(
     documentOrigins?: readonly string[];
     /** Put a proxy in front of the Entra stand-in so a test can hold upstream refreshes (`holdUpstreamRefresh`). */
     gateUpstream?: boolean;
+    /** Put a recording proxy in front of the MCP server, so a test sees what the gateway forwarded (`backendRequests`). */
+    countBackend?: boolean;
     /** The platform configuration file to synthesize with (e.g. `platformWithClients({...})`). @default none: the default stack */
     platform?: unknown;
     /** Keys and ids of an earlier stack (its `stack.values`), so its registrations and tokens stay valid. @default fresh ones */
@@ -159,12 +167,18 @@ export async function startAttackStack(
   const gate = options.gateUpstream ? await startGate() : undefined;
   const tf = await synthesizeForLocal({ platform: options.platform });
   const cache = options.cache ?? new ValueCache(() => Date.now() + offset);
+  // The recording proxy takes the MCP server's place: the values are made first, so its App Service host is known.
+  const backendGate = options.countBackend ? await startGate() : undefined;
+  const unused = "http://127.0.0.1:9";
+  const previousValues = backendGate ? generateLocalValues(tf, { gatewayUrl: unused, mcpAppUrl: unused, entraUrl: unused }, options.previousValues) : options.previousValues;
+  const appOrigins = backendGate ? Object.entries(previousValues!.urlRewrites ?? {}).filter(([, to]) => to === unused).map(([from]) => from).filter((from) => from.endsWith(".azurewebsites.net")) : [];
+  if (backendGate && appOrigins.length !== 1) throw new Error(`countBackend: expected one App Service backend, found ${appOrigins.join(", ") || "none"}`);
   const stack = await startLocalStack({
     tf,
-    previousValues: options.previousValues,
+    previousValues,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
     extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
-    overrideUrlRewrites: gate ? { "https://login.microsoftonline.com": gate.url } : undefined,
+    overrideUrlRewrites: gate || backendGate ? { ...(gate ? { "https://login.microsoftonline.com": gate.url } : {}), ...(backendGate ? { [appOrigins[0]!]: backendGate.url } : {}) } : undefined,
     cache,
     onAudit: (event) => auditEvents.push(JSON.parse(event) as Record<string, unknown>),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
@@ -172,6 +186,7 @@ export async function startAttackStack(
   const base = stack.gateway.url;
   const resource = stack.mcpEndpoint;
   gate?.target(stack.entra.baseUrl);
+  backendGate?.target(stack.mcp.url);
 
   const env: AttackEnv = {
     stack,
@@ -233,7 +248,7 @@ export async function startAttackStack(
       const redirectUri = opts.redirectUri ?? ATTACK_REDIRECT;
       const clientId = opts.clientId ?? (await env.register([redirectUri]));
       const { verifier, challenge } = pkce();
-      const { reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state }));
+      const { page, reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state, ...(opts.scope !== undefined ? { extra: { scope: opts.scope } } : {}) }));
       if (reply.status !== 302 || !reply.location) throw new Error(`consent answered ${reply.status}: ${reply.text.slice(0, 300)}`);
       const { final, stopped } = await env.follow(browser, reply.location, redirectUri);
       if (!final) throw new Error(`sign-in stopped with ${stopped?.status}: ${stopped?.text.slice(0, 300)}`);
@@ -241,7 +256,7 @@ export async function startAttackStack(
       if (!code) throw new Error(`no code in ${final.toString()}`);
       const tokenReply = await env.token({ grant_type: "authorization_code", code, client_id: clientId, redirect_uri: redirectUri, code_verifier: verifier, resource });
       if (tokenReply.status !== 200) throw new Error(`token answered ${tokenReply.status}: ${tokenReply.text}`);
-      return { clientId, redirectUri, verifier, code, tokens: json(tokenReply) as unknown as SignedIn["tokens"] };
+      return { clientId, redirectUri, verifier, code, tokens: json(tokenReply) as unknown as SignedIn["tokens"], consentPage: page };
     },
     token(fields) {
       return call("POST", `${base}/token`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
@@ -251,6 +266,10 @@ export async function startAttackStack(
     },
     revoke(fields) {
       return call("POST", `${base}/revoke`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    },
+    get backendRequests() {
+      if (!backendGate) throw new Error("startAttackStack({ countBackend: true }) is needed to see what reached the MCP server");
+      return backendGate.requests;
     },
     holdUpstreamRefresh() {
       if (!gate) throw new Error("startAttackStack({ gateUpstream: true }) is needed to hold upstream refreshes");
@@ -266,6 +285,7 @@ export async function startAttackStack(
       await stack.close();
       await docs.close();
       await gate?.close();
+      await backendGate?.close();
     },
   };
   return env;
@@ -275,14 +295,16 @@ export async function startAttackStack(
  * A proxy in front of the Entra stand-in (the gateway's rewrite of login.microsoftonline.com points
  * here) that can hold upstream refresh-token grants, so a test can act while one is in flight.
  */
-async function startGate(): Promise<{ url: string; target(url: string): void; hold(): { reached: Promise<void>; release(): void }; close(): Promise<void> }> {
+async function startGate(): Promise<{ url: string; requests: { method: string; url: string; headers: Record<string, string>; body: string }[]; target(url: string): void; hold(): { reached: Promise<void>; release(): void }; close(): Promise<void> }> {
   let upstream = "";
+  const requests: { method: string; url: string; headers: Record<string, string>; body: string }[] = [];
   let held: { reach: () => void; released: Promise<void> } | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: Object.fromEntries(Object.entries(req.headers).filter(([, v]) => typeof v === "string")) as Record<string, string>, body: body.toString("utf8") });
       const isRefresh = req.method === "POST" && /\/token$/.test(req.url ?? "") && new URLSearchParams(body.toString("utf8")).get("grant_type") === "refresh_token";
       const hold = isRefresh ? held : undefined;
       if (hold) held = undefined;
@@ -301,6 +323,7 @@ async function startGate(): Promise<{ url: string; target(url: string): void; ho
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
     target(url) {
       upstream = url;
     },

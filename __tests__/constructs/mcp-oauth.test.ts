@@ -63,7 +63,9 @@ describe("McpOAuth", () => {
       "mcp-scope",
       "mcp-scopes",
       "mcp-server-name",
+      "mcp-server-scopes",
       "mcp-title",
+      "mcp-tool-scopes",
       "oauth-access-token-ttl",
       "oauth-hmac-key",
       "oauth-refresh-token-ttl",
@@ -83,6 +85,8 @@ describe("McpOAuth", () => {
     expect(value("mcp-scope")).toBe("api://${azuread_application_registration.entra_application.client_id}/user_impersonate");
     expect(value("entra-upstream-scope")).toBe("api://${azuread_application_registration.entra_application.client_id}/user_impersonate openid profile offline_access");
     expect(value("apim-identity-client-id")).toBe("${azurerm_user_assigned_identity.gateway_identity.client_id}");
+    expect(value("mcp-server-scopes")).toBe("api://${azuread_application_registration.entra_application.client_id}/user_impersonate");
+    expect(value("mcp-tool-scopes")).toBe("none");
     expect(value("oauth-access-token-ttl")).toBe("3600");
     expect(value("oauth-refresh-token-ttl")).toBe("604800");
     expect(value("mcp-rate-limit-calls")).toBe("120");
@@ -144,6 +148,42 @@ describe("McpOAuth", () => {
     expect(Object.keys(json.provider ?? {})).toContain("random");
     expect(json.provider?.random).toHaveLength(1);
     expect(synthJson(oauthStack().stack).provider?.random).toHaveLength(1);
+  });
+
+  it("generates each server's tool scope table and scopes from its tools, and the consent page's scope names", () => {
+    const { stack, gateway, oauth } = oauthStack();
+    const tickets = new EntraAppRegistration(stack, "entra_tickets", {
+      displayName: "tickets",
+      tenantId: "11111111-2222-3333-4444-555555555555",
+      redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
+      trustedIdentity: gateway.identity,
+      additionalScopes: ["tickets.write", { value: "tickets.read", adminConsentDisplayName: "Read tickets", adminConsentDescription: "Reads tickets.", userConsentDisplayName: "Read your tickets", userConsentDescription: "Reads your tickets." }],
+    });
+    const server = oauth.addServer("tickets", {
+      path: "tickets/mcp",
+      entra: tickets,
+      backendUrl: "https://tickets.contoso.com/mcp",
+      tools: [{ tool: "list_tickets" }, { tool: "read_ticket", scope: "tickets.read" }, { tool: "close_ticket", scope: "tickets.write", appRole: "Tickets.Admin" }, { tool: "ping", scope: "user_impersonate" }],
+    });
+    const json = synthJson(stack);
+    const value = (name: string) => unhashed(namedValues(json)[name]!.value);
+    const app = "api://${azuread_application_registration.entra_tickets_application.client_id}";
+    expect(server.toolScopes.map((t) => t.tool)).toEqual(["read_ticket", "close_ticket"]);
+    expect(value("mcp-tool-scopes-tickets")).toBe(`read_ticket=${app}/user_impersonate,${app}/tickets.read close_ticket=${app}/user_impersonate,${app}/tickets.write`);
+    expect(value("mcp-server-scopes-tickets")).toBe(`${app}/user_impersonate ${app}/tickets.write ${app}/tickets.read`);
+    const servers = resourcesOf(json, "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-servers")!.value as string;
+    expect(servers).toContain('<set-variable name="server-scopes" value="{{mcp-server-scopes-tickets}}" />');
+    expect(servers).toContain('<set-variable name="server-scope-names" value="{&quot;user_impersonate&quot;:&quot;Use the MCP server as you&quot;,&quot;tickets.write&quot;:&quot;MCP server permission tickets.write&quot;,&quot;tickets.read&quot;:&quot;Read your tickets&quot;}" />');
+    const permissions = resourcesOf(json, "azuread_application_permission_scope").filter((p) => p.value === "tickets.read");
+    expect(permissions).toEqual([expect.objectContaining({ user_consent_display_name: "Read your tickets", admin_consent_display_name: "Read tickets" })]);
+  });
+
+  it("fails a tool whose scope the server's application does not expose, naming the server, the tool and the scopes", () => {
+    const { stack, gateway, oauth } = oauthStack();
+    const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity, additionalScopes: ["tickets.read"] });
+    expect(() => oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp", tools: [{ tool: "close_ticket", scope: "tickets.write" }] })).toThrow(
+      `McpServer "tickets": tools: Invalid tool scope table:\n  - tool scope table entry 0 ("close_ticket"): scope "tickets.write" is not a delegated scope of the application: expected one of tickets.read`,
+    );
   });
 
   it("loads every fragment under policies/fragments as rawxml, and every included fragment exists", () => {

@@ -158,7 +158,9 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     expect(await page.locator("img").count()).toBe(0);
     expect(text).toContain(`sent back to ${new URL(redirect.redirectUri).host} (an application on this computer).`);
     expect(resource.scopes_supported?.length).toBe(1);
-    expect(await page.locator("p code").innerText()).toBe(resource.scopes_supported![0]);
+    // Each scope granted, by its consent name and value: here the base scope alone.
+    expect(await page.locator("ul li code").allInnerTexts()).toEqual([resource.scopes_supported![0]]);
+    expect(await page.locator("ul li").innerText()).toContain("Use the MCP server as you");
     expect(await page.getByRole("button", { name: "Allow", exact: true }).isVisible()).toBe(true);
     expect(await page.getByRole("button", { name: "Deny", exact: true }).isVisible()).toBe(true);
     const screenshot = join(shots, "consent.png");

@@ -3,6 +3,7 @@ import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@model
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { startBackend } from "../../test-support/local-gateway.js";
 import { ValueCache } from "../../local/gateway/runtime-services.js";
+import { MODERN_PROTOCOL_VERSION } from "../../test-support/mcp-client.js";
 import { browserAuthorize, CookieJar, MemoryOAuthProvider, pkcePair, postForm, synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
@@ -57,6 +58,41 @@ describe("local stack end to end (real MCP SDK client, real policies, Mono C# ex
     expect(JSON.stringify(who.content)).toContain(stack.entra.user.name);
     await client.close();
   });
+});
+
+describe("per-tool scopes end to end: the SDK v2 client steps up through the gateway (T-tool-scope)", () => {
+  const eras = [
+    { era: "2025 handshake (initialize)", options: {} },
+    { era: "Auto (server/discover, fallback)", options: { versionNegotiation: { mode: "auto" as const } } },
+    { era: "Modern pinned to 2026-07-28", options: { versionNegotiation: { mode: { pin: MODERN_PROTOCOL_VERSION } } } },
+  ];
+  for (const { era, options } of eras) {
+    it(`${era}: get_forecast is refused with the step-up challenge, the client re-authorizes with the union of scopes, consents to "Read weather forecasts" and the call works`, async () => {
+      const provider = new MemoryOAuthProvider(REDIRECT);
+      await signIn(provider);
+      const base = `api://${stack.identities.appClientId}/user_impersonate`;
+      const forecast = `api://${stack.identities.appClientId}/forecast.read`;
+      expect(provider.savedTokens?.scope).toBe(base);
+      const transport = new StreamableHTTPClientTransport(new URL(stack.mcpEndpoint), { authProvider: provider });
+      const client = new Client({ name: "e2e", version: "1.0.0" }, options);
+      await client.connect(transport);
+      const weather = await client.callTool({ name: "get_weather", arguments: { city: "London" } });
+      expect(weather.isError).not.toBe(true);
+      provider.lastAuthorizationUrl = undefined;
+      await expect(client.callTool({ name: "get_forecast", arguments: { city: "London", days: 2 } })).rejects.toBeInstanceOf(UnauthorizedError);
+      const again = provider.lastAuthorizationUrl!;
+      expect(again).toBeDefined();
+      expect(again.searchParams.get("scope")!.split(" ")).toEqual(expect.arrayContaining([base, forecast]));
+      const { finalUrl, consentPage } = await browserAuthorize(again, REDIRECT);
+      expect(await consentPage.text()).toContain("Read weather forecasts");
+      await transport.finishAuth(finalUrl.searchParams);
+      expect(provider.savedTokens?.scope).toBe(`${base} ${forecast}`);
+      const result = await client.callTool({ name: "get_forecast", arguments: { city: "London", days: 2 } });
+      expect(result.isError).not.toBe(true);
+      expect(JSON.stringify(result.content)).toContain("London");
+      await client.close();
+    });
+  }
 });
 
 describe("local stack end to end: tokens, refresh, revocation and attacks", () => {

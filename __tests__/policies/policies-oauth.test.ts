@@ -208,10 +208,12 @@ describe("POST /consent", () => {
     expect(errorSetBy(consent, '["decision"] != "approve"')).toBe("access_denied");
   });
 
-  it("redirects to Entra ID with a state and S256 PKCE derived from the ticket, the app's scope, no resource, and binds the browser", () => {
+  it("redirects to Entra ID with a state and S256 PKCE derived from the ticket, the app's granted scopes, no resource, and binds the browser", () => {
     const location = definition("resp-location").find((d) => d.includes("{{entra-authorize-url}}"))!;
     expect(location).toContain("code_challenge_method=S256");
-    expect(location).toContain('Uri.EscapeDataString((string)context.Variables["server-upstream-scope"])');
+    // The upstream scope without the server's scopes the user was not granted (T-tool-scope).
+    expect(location).toContain('((string)context.Variables["server-upstream-scope"]).Split(\' \').Where(s => s.Length > 0 && (!offered.Contains(s) || granted.Contains(s)))');
+    expect(location).toContain('var granted = ((string)context.Variables["authz-scope"]).Split(\' \');');
     expect(location).toContain('Uri.EscapeDataString((string)context.Variables["server-entra-client-id"])');
     expect(location).toContain('Uri.EscapeDataString("{{gateway-url}}/oauth-callback")');
     expect(location).not.toMatch(/resource=/);

@@ -23,6 +23,8 @@ export interface LocalIdentities {
   readonly managedIdentityClientId: string;
   readonly managedIdentityPrincipalId: string;
   readonly scopeName: string;
+  /** The other delegated scopes the (first) MCP server's application exposes (its azuread_application_permission_scope values). */
+  readonly extraScopeNames: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -121,10 +123,19 @@ export function localIdentities(tf: Json, values: LocalValues): LocalIdentities 
     if (typeof v !== "string" || v === "") throw new ConfigError(`the MCP app's app_settings lack ${name}; the local MCP server needs it`);
     return v;
   };
+  const scopeName = settings.MCP_REQUIRED_SCOPE ?? "user_impersonate";
+  // The application the MCP app's ENTRA_CLIENT_ID names: its permission scopes are the stand-in's.
+  const rawClientId = app ? (pick(app[1].app_settings, ["ENTRA_CLIENT_ID"]).ENTRA_CLIENT_ID as string | undefined) : undefined;
+  const appRef = rawClientId === undefined ? undefined : /^\$\{azuread_application_registration\.([^.]+)\.client_id\}$/.exec(rawClientId);
+  const appId = appRef ? `\${azuread_application_registration.${appRef[1]}.id}` : undefined;
   return {
     tenantId: need("ENTRA_TENANT_ID"),
     appClientId: need("ENTRA_CLIENT_ID"),
-    scopeName: settings.MCP_REQUIRED_SCOPE ?? "user_impersonate",
+    scopeName,
+    extraScopeNames: resources(tf, "azuread_application_permission_scope")
+      .filter(([, r]) => appId === undefined || r.application_id === appId)
+      .map(([, r]) => String(r.value))
+      .filter((v) => v !== scopeName),
     managedIdentityClientId: String(resolve(`\${azurerm_user_assigned_identity.${mi[0]}.client_id}`)),
     managedIdentityPrincipalId: miPrincipal,
   };
