@@ -394,6 +394,9 @@ async function main(): Promise<void> {
         ? "NOT RUNNING LOCALLY, answers 502"
         : `${server.backendOrigin} rewritten to ${server.localBackend}`;
     console.log(`Server ${server.name}: ${server.endpoint} -> ${backend}`);
+    if (server.kind !== "sample" && !server.unavailable) {
+      console.log(`  its token check here: issuer ${stack.entra.issuer}, audience = azp = ${server.entraClientId}, keys ${stack.entra.jwksUri}`);
+    }
   }
   for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
