@@ -1,20 +1,41 @@
 /**
  * One synth, run in a fresh process by bench/synth.ts: `full` synthesizes the whole stack as
  * `npm run synth` does (the MCP bundle is reused when its inputs are unchanged, as in a repeated
- * `npm run synth`; bench/synth.ts's warm-up run builds it); `one` synthesizes a stack with a single
+ * `npm run synth`; bench/synth.ts's warm-up run builds it); `ten` does the same with a platform
+ * configuration of 10 MCP servers (the sample and 9 `url` backends, each with its own Entra
+ * application, API, metadata and named values: `TEN_SERVERS`); `one` synthesizes a stack with a single
  * resource group, importing the provider the same way (deep path, CommonJS loader, as
  * constructs/providers.ts does). Prints one JSON line.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** The 10-server platform configuration: the sample and nine servers elsewhere, one with an extra scope. */
+const TEN_SERVERS = {
+  servers: [
+    { name: "weather", path: "mcp", title: "Weather", backend: { kind: "sample" } },
+    ...Array.from({ length: 9 }, (_, i) => ({
+      name: `team${i + 1}`,
+      path: `team${i + 1}/mcp`,
+      title: `Team ${i + 1}`,
+      backend: { kind: "url", url: `https://team${i + 1}.contoso.com/mcp` },
+      ...(i === 0 ? { scopes: ["tickets.write"], tools: [{ name: "create_ticket", scope: "tickets.write" }] } : {}),
+    })),
+  ],
+};
 
 const kind = process.argv[2];
 const outdir = join(mkdtempSync(join(tmpdir(), `bench-synth-${kind}-`)), "cdktf.out");
 const started = performance.now();
-if (kind === "full") {
+if (kind === "full" || kind === "ten") {
+  const env: Record<string, string> = {};
+  if (kind === "ten") {
+    env.MCP_PLATFORM_CONFIG = join(outdir, "..", "platform.json");
+    writeFileSync(env.MCP_PLATFORM_CONFIG, JSON.stringify(TEN_SERVERS));
+  }
   const { synthesize } = await import("../main.js");
-  await synthesize({ env: {}, outdir, buildDir: process.env.BENCH_BUILD_DIR ?? join(outdir, "..", "build") });
+  await synthesize({ env, outdir, buildDir: process.env.BENCH_BUILD_DIR ?? join(outdir, "..", "build") });
 } else if (kind === "one") {
   // Imported as constructs/providers.ts imports them: by deep path, through the CommonJS loader.
   const { createRequire } = await import("node:module");
@@ -29,7 +50,7 @@ if (kind === "full") {
   new ResourceGroup(stack, "rg", { name: "bench-rg", location: "westeurope" });
   app.synth();
 } else {
-  throw new Error(`bench/synth-worker.ts: unknown kind ${JSON.stringify(kind)}; expected "full" or "one"`);
+  throw new Error(`bench/synth-worker.ts: unknown kind ${JSON.stringify(kind)}; expected "full", "ten" or "one"`);
 }
 const synthMs = performance.now() - started;
 console.log(JSON.stringify({ kind, synthMs, maxRssKb: process.resourceUsage().maxRSS }));

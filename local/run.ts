@@ -1,12 +1,21 @@
 /**
  * `npm run local`: the whole product on this machine, from the same synthesized Terraform JSON
  * that `cdktf deploy` applies. Synthesizes when cdk.tf.json is missing or older than the sources,
- * writes local.values.json, starts the Entra stand-in, the MCP server (checking tokens against the
- * stand-in's JWKS exactly as against Entra's), the C# expression host and the local gateway, then
- * prints `MCP endpoint: <url>` on a line of its own. Ctrl-C stops everything.
+ * writes local.values.json, starts the Entra stand-in (one app registration per MCP server), one
+ * local MCP server per `sample` server of the configuration (checking tokens against the stand-in's
+ * JWKS exactly as against Entra's, each for its own application), the C# expression host and the
+ * local gateway, then prints each server's endpoint and `MCP endpoint: <url>` (the first server's) on
+ * a line of its own. Ctrl-C stops everything.
+ *
+ * Servers that cannot run here: a `url` backend is reached only through a LOCAL_URL_REWRITES entry
+ * for its origin (the user runs it locally); an `app-service` backend (a prebuilt package) likewise,
+ * for its `https://<app>.azurewebsites.net` origin. Without one, the start-up output names the
+ * server, its URL and the rewrite to add, and the gateway answers that server's requests with its
+ * backend failure (502, JSON-RPC error naming the server) while a warning is logged per request;
+ * the other servers work normally. Nothing is ever sent to the real backend from here.
  *
  * Environment (read and checked by localSettings; README "npm run local settings"): LOCAL_GATEWAY_PORT
- * (default 8080), LOCAL_MCP_PORT (8081), LOCAL_ENTRA_PORT (8082), LOCAL_TF_JSON (default
+ * (default 8080), LOCAL_MCP_PORT (8081, the first sample server; further ones on free ports), LOCAL_ENTRA_PORT (8082), LOCAL_TF_JSON (default
  * cdktf.out/stacks/mcp/cdk.tf.json), LOCAL_VALUES (default local.values.json), LOCAL_LOG_LEVEL (default
  * "info"; "debug" also logs policy errors and trace policies, never values), MCP_RESPONSE_MODE (json or
  * sse, passed to the MCP server), LOCAL_URL_REWRITES (JSON object from https origins to local http
@@ -18,7 +27,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import net from "node:net";
 import { join, resolve } from "node:path";
 import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues } from "./gateway/config.js";
-import { generateLocalValues, localIdentities, type LocalIdentities } from "./gateway/local-values.js";
+import { generateLocalValues, localEntraApps, localIdentities, localServers, type LocalIdentities, type LocalServer } from "./gateway/local-values.js";
+import { applyUrlRewrites } from "./gateway/config.js";
 import { startGateway, type RunningGateway } from "./gateway/server.js";
 import type { ExpressionEvaluator } from "./gateway/expressions.js";
 import type { ValueCache } from "./gateway/runtime-services.js";
@@ -63,11 +73,27 @@ export interface LocalStackOptions {
   readonly logLevel?: LogLevel;
 }
 
+/** One MCP server of the local stack. */
+export interface LocalStackServer extends LocalServer {
+  /** The URL MCP clients connect to, `<gateway>/<path>`. */
+  readonly endpoint: string;
+  /** Where the gateway sends this server's requests on this machine. */
+  readonly localBackend: string;
+  /** The local sample MCP server (kind `sample`). */
+  readonly mcp?: RunningServer;
+  /** Why this server's backend cannot be reached locally (its requests answer 502), when it cannot. */
+  readonly unavailable?: string;
+}
+
 export interface LocalStack {
+  /** The first server's endpoint. */
   readonly mcpEndpoint: string;
+  /** Every MCP server of the configuration, in configuration order. */
+  readonly servers: readonly LocalStackServer[];
   readonly gateway: RunningGateway;
   readonly entra: EntraStandIn;
-  readonly mcp: RunningServer;
+  /** The first sample server's local MCP server, when there is one. */
+  readonly mcp?: RunningServer;
   readonly values: LocalValues;
   readonly identities: LocalIdentities;
   close(): Promise<void>;
@@ -173,27 +199,51 @@ export async function reservePort(port: number, what: string): Promise<number> {
   });
 }
 
-/** Starts stand-in, MCP server and gateway in this process. */
+/** A local listener that drops every connection: the backend of a server that cannot run here (the gateway answers 502). */
+async function startUnreachable(onRequest: () => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => {
+    onRequest();
+    socket.destroy();
+  });
+  await new Promise<void>((done, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => done());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The start-up message for a server whose backend does not run here, naming it, its URL and the rewrite to add. */
+function unavailableReason(server: LocalServer): string {
+  const rewrite = `LOCAL_URL_REWRITES='{"${server.backendOrigin}":"http://127.0.0.1:<port>"}'`;
+  return server.kind === "url"
+    ? `MCP server "${server.name}" has a url backend (${server.backendOrigin}) that npm run local does not call; run a copy on this machine and set ${rewrite}. Until then its requests answer 502.`
+    : `MCP server "${server.name}" has an app-service backend (a prebuilt package, ${server.backendOrigin} when deployed) that npm run local cannot run; start the package on this machine and set ${rewrite}. Until then its requests answer 502.`;
+}
+
+/** Starts stand-in, MCP servers and gateway in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const ports = {
     gateway: await reservePort(options.ports?.gateway ?? 0, "gateway"),
-    mcp: await reservePort(options.ports?.mcp ?? 0, "MCP server"),
     entra: await reservePort(options.ports?.entra ?? 0, "Entra stand-in"),
   };
   const endpoints = {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
-    mcpAppUrl: `http://127.0.0.1:${ports.mcp}`,
     entraUrl: `http://127.0.0.1:${ports.entra}`,
   };
   const generated = generateLocalValues(options.tf, endpoints, options.previousValues);
-  for (const origin of Object.keys(options.extraUrlRewrites ?? {})) {
-    if (generated.urlRewrites && origin in generated.urlRewrites) {
-      throw new Error(`URL rewrite for ${origin} (LOCAL_URL_REWRITES) collides with one npm run local makes itself (to ${generated.urlRewrites[origin]}); choose another origin`);
+  const extra = options.extraUrlRewrites ?? {};
+  const servers = localServers(options.tf, generated);
+  const samples = servers.filter((s) => s.kind === "sample");
+  for (const origin of Object.keys(extra)) {
+    const made = generated.urlRewrites?.[origin] ?? (samples.some((s) => s.backendOrigin === origin) ? "a local sample MCP server" : undefined);
+    if (made !== undefined) {
+      throw new Error(`URL rewrite for ${origin} (LOCAL_URL_REWRITES) collides with one npm run local makes itself (to ${made}); choose another origin`);
     }
   }
-  const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...options.extraUrlRewrites, ...options.overrideUrlRewrites } };
-  const identities = localIdentities(options.tf, values);
-  const config = loadGatewayConfig(options.tf, values);
+  if (servers.length === 0) throw new Error("the configuration has no MCP server: no API Management API has a backend (service_url)");
   const logLevel = options.logLevel ?? "warn";
   const log = createLogger(logLevel);
 
@@ -202,29 +252,64 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     while (closers.length) await closers.pop()!().catch(() => undefined);
   };
   try {
+    // Where each server's requests go here: a local sample server, the user's rewrite, or nowhere.
+    const serverRewrites: Record<string, string> = {};
+    const placed: { server: LocalServer; localBackend: string; port?: number; unavailable?: string }[] = [];
+    for (const server of servers) {
+      if (server.kind === "sample") {
+        const port = await reservePort(server === samples[0] ? (options.ports?.mcp ?? 0) : 0, `MCP server "${server.name}"`);
+        serverRewrites[server.backendOrigin] = `http://127.0.0.1:${port}`;
+        placed.push({ server, localBackend: serverRewrites[server.backendOrigin]!, port });
+      } else if (extra[server.backendOrigin] !== undefined) {
+        placed.push({ server, localBackend: extra[server.backendOrigin]! });
+      } else {
+        const unavailable = unavailableReason(server);
+        const sink = await startUnreachable(() => log.warn(`request for MCP server "${server.name}" answered 502: its ${server.kind} backend does not run locally (see the start-up message)`, { server: server.name, backend: server.backendOrigin }));
+        closers.push(() => sink.close());
+        serverRewrites[server.backendOrigin] = sink.url;
+        placed.push({ server, localBackend: sink.url, unavailable });
+      }
+    }
+    const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...serverRewrites, ...extra, ...options.overrideUrlRewrites } };
+    const identities = localIdentities(options.tf, values);
+    const config = loadGatewayConfig(options.tf, values);
+
+    const registrations = localEntraApps(options.tf, values).map((app) => ({
+      clientId: app.clientId,
+      redirectUris: app.redirectUris.length ? app.redirectUris.map((uri) => applyUrlRewrites(uri, values.urlRewrites)) : [`${endpoints.gatewayUrl}/oauth-callback`],
+      scopeName: app.scopeName,
+      extraScopeNames: app.extraScopeNames,
+    }));
     const entra = await startEntraStandIn({
       tenantId: identities.tenantId,
       port: ports.entra,
-      app: { clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName, extraScopeNames: identities.extraScopeNames },
+      apps: registrations.length ? registrations : [{ clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName }],
       managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
       accessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
     });
     closers.push(() => entra.close());
 
-    const mcpConfig = loadMcpConfig({
-      MCP_AUTH: "on",
-      HOST: "127.0.0.1",
-      PORT: String(ports.mcp),
-      ENTRA_TENANT_ID: identities.tenantId,
-      ENTRA_CLIENT_ID: identities.appClientId,
-      MCP_REQUIRED_SCOPE: identities.scopeName,
-      ENTRA_ISSUER: entra.issuer,
-      ENTRA_JWKS_URI: entra.jwksUri,
-      MCP_LOG_LEVEL: logLevel,
-      MCP_RESPONSE_MODE: options.mcpResponseMode,
-    });
-    const mcp = await startMcpServer(mcpConfig, log);
-    closers.push(() => mcp.close());
+    const running: LocalStackServer[] = [];
+    for (const { server, localBackend, port, unavailable } of placed) {
+      let mcp: RunningServer | undefined;
+      if (server.kind === "sample") {
+        const mcpConfig = loadMcpConfig({
+          MCP_AUTH: "on",
+          HOST: "127.0.0.1",
+          PORT: String(port),
+          ENTRA_TENANT_ID: server.appSettings!.ENTRA_TENANT_ID,
+          ENTRA_CLIENT_ID: server.appSettings!.ENTRA_CLIENT_ID,
+          MCP_REQUIRED_SCOPE: server.appSettings!.MCP_REQUIRED_SCOPE,
+          ENTRA_ISSUER: entra.issuer,
+          ENTRA_JWKS_URI: entra.jwksUri,
+          MCP_LOG_LEVEL: logLevel,
+          MCP_RESPONSE_MODE: options.mcpResponseMode,
+        });
+        mcp = await startMcpServer(mcpConfig, log);
+        closers.push(() => mcp!.close());
+      }
+      running.push({ ...server, endpoint: `${endpoints.gatewayUrl}/${server.path}`, localBackend, mcp, unavailable });
+    }
 
     let evaluator = options.evaluator;
     if (!evaluator) {
@@ -245,12 +330,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     closers.push(() => gateway.close());
 
-    const streamingApis = config.apis.filter((a) => a.serviceUrl !== undefined);
-    if (streamingApis.length !== 1) {
-      throw new Error(`expected exactly one API with a backend (the MCP API), found ${streamingApis.map((a) => a.name).join(", ") || "none"}`);
-    }
-    const mcpEndpoint = `${gateway.url}/${streamingApis[0]!.path}`;
-    return { mcpEndpoint, gateway, entra, mcp, values, identities, close: closeAll };
+    return {
+      mcpEndpoint: running[0]!.endpoint,
+      servers: running,
+      gateway,
+      entra,
+      mcp: running.find((server) => server.mcp)?.mcp,
+      values,
+      identities,
+      close: closeAll,
+    };
   } catch (e) {
     await closeAll();
     throw e;
@@ -297,8 +386,19 @@ async function main(): Promise<void> {
   writeFileSync(valuesPath, `${JSON.stringify(stack.values, null, 2)}\n`, { mode: 0o600 });
 
   console.log(`Entra stand-in: ${stack.entra.issuer} (test user: ${stack.entra.user.name})`);
-  console.log(`MCP server:     ${stack.mcp.url}/mcp (accepts only tokens obtained through the gateway)`);
   console.log(`Gateway:        ${stack.gateway.url}`);
+  for (const server of stack.servers) {
+    const backend = server.mcp
+      ? `local sample MCP server ${server.mcp.url}/mcp (accepts only tokens obtained through the gateway)`
+      : server.unavailable
+        ? "NOT RUNNING LOCALLY, answers 502"
+        : `${server.backendOrigin} rewritten to ${server.localBackend}`;
+    console.log(`Server ${server.name}: ${server.endpoint} -> ${backend}`);
+    if (server.kind !== "sample" && !server.unavailable) {
+      console.log(`  its token check here: issuer ${stack.entra.issuer}, audience = azp = ${server.entraClientId}, keys ${stack.entra.jwksUri}`);
+    }
+  }
+  for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
   console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), Streamable HTTP, the MCP endpoint above, Connect. Ctrl-C stops.");
 

@@ -117,8 +117,8 @@ export interface AttackEnv {
   consent(browser: Browser, url: URL, options?: { decision?: string; tamper?: (form: ConsentForm) => ConsentForm }): Promise<{ page: Reply; form: ConsentForm; reply: Reply }>;
   /** Follows redirects in `browser` from `from` until one leaves for `redirectUri` (returned), or a non-redirect (thrown unless `allowStop`). */
   follow(browser: Browser, from: URL, redirectUri: string): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
-  /** The whole honest flow in one browser: register (unless clientId), consent, Entra, callback, token. */
-  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string }): Promise<SignedIn & { consentPage: Reply }>;
+  /** The whole honest flow in one browser: register (unless clientId), consent, Entra, callback, token; for `resource` (another server's endpoint) and `scope` when given. */
+  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string; resource?: string }): Promise<SignedIn & { consentPage: Reply }>;
   token(fields: Record<string, string>): Promise<Reply>;
   refresh(clientId: string, refreshToken: string): Promise<Reply>;
   revoke(fields: Record<string, string>): Promise<Reply>;
@@ -132,8 +132,8 @@ export interface AttackEnv {
    * first): shows whether the gateway forwarded a request. Needs `countBackend: true`.
    */
   readonly backendRequests: readonly { method: string; url: string; headers: Record<string, string>; body: string }[];
-  /** A tools/list call to the MCP endpoint with this bearer token. */
-  mcp(accessToken: string, body?: unknown): Promise<Reply>;
+  /** A tools/list call (or `body`) to the MCP endpoint (or `endpoint`, another server's) with this bearer token. */
+  mcp(accessToken: string, body?: unknown, endpoint?: string): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -153,6 +153,8 @@ export async function startAttackStack(
     previousValues?: LocalValues;
     /** The gateway cache to use (an earlier stack's `cache` keeps its grants). @default a new one with a controllable clock */
     cache?: ValueCache;
+    /** More URL rewrites (https origin -> local http origin), e.g. a `url` backend's origin to a server the test runs. @default none */
+    urlRewrites?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
@@ -177,7 +179,7 @@ export async function startAttackStack(
     tf,
     previousValues,
     logLevel: process.env.E2E_LOG === "1" ? "debug" : "silent",
-    extraUrlRewrites: Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])),
+    extraUrlRewrites: { ...Object.fromEntries([CIMD_ORIGIN, ...(options.documentOrigins ?? [])].map((origin) => [origin, docs.url])), ...options.urlRewrites },
     overrideUrlRewrites: gate || backendGate ? { ...(gate ? { "https://login.microsoftonline.com": gate.url } : {}), ...(backendGate ? { [appOrigins[0]!]: backendGate.url } : {}) } : undefined,
     cache,
     onAudit: (event) => auditEvents.push(JSON.parse(event) as Record<string, unknown>),
@@ -186,7 +188,7 @@ export async function startAttackStack(
   const base = stack.gateway.url;
   const resource = stack.mcpEndpoint;
   gate?.target(stack.entra.baseUrl);
-  backendGate?.target(stack.mcp.url);
+  backendGate?.target(stack.mcp!.url);
 
   const env: AttackEnv = {
     stack,
@@ -248,13 +250,14 @@ export async function startAttackStack(
       const redirectUri = opts.redirectUri ?? ATTACK_REDIRECT;
       const clientId = opts.clientId ?? (await env.register([redirectUri]));
       const { verifier, challenge } = pkce();
-      const { page, reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state, ...(opts.scope !== undefined ? { extra: { scope: opts.scope } } : {}) }));
+      const target = opts.resource ?? resource;
+      const { page, reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state, resource: target, ...(opts.scope !== undefined ? { extra: { scope: opts.scope } } : {}) }));
       if (reply.status !== 302 || !reply.location) throw new Error(`consent answered ${reply.status}: ${reply.text.slice(0, 300)}`);
       const { final, stopped } = await env.follow(browser, reply.location, redirectUri);
       if (!final) throw new Error(`sign-in stopped with ${stopped?.status}: ${stopped?.text.slice(0, 300)}`);
       const code = final.searchParams.get("code");
       if (!code) throw new Error(`no code in ${final.toString()}`);
-      const tokenReply = await env.token({ grant_type: "authorization_code", code, client_id: clientId, redirect_uri: redirectUri, code_verifier: verifier, resource });
+      const tokenReply = await env.token({ grant_type: "authorization_code", code, client_id: clientId, redirect_uri: redirectUri, code_verifier: verifier, resource: target });
       if (tokenReply.status !== 200) throw new Error(`token answered ${tokenReply.status}: ${tokenReply.text}`);
       return { clientId, redirectUri, verifier, code, tokens: json(tokenReply) as unknown as SignedIn["tokens"], consentPage: page };
     },
@@ -275,8 +278,8 @@ export async function startAttackStack(
       if (!gate) throw new Error("startAttackStack({ gateUpstream: true }) is needed to hold upstream refreshes");
       return gate.hold();
     },
-    mcp(accessToken, body = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }) {
-      return call("POST", resource, {
+    mcp(accessToken, body = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, endpoint = resource) {
+      return call("POST", endpoint, {
         body: JSON.stringify(body),
         headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
       });

@@ -12,7 +12,7 @@ describe("a backend that is down", () => {
   it("answers 502 with a JSON-RPC error and CORS, and the gateway keeps working", async () => {
     const flow = await env.signIn();
     expect((await env.mcp(flow.tokens.access_token)).status).toBe(200);
-    await env.stack.mcp.close();
+    await env.stack.mcp!.close();
     const before = env.auditEvents.length;
     const reply = await env.mcp(flow.tokens.access_token);
     expect(reply.status).toBe(502);

@@ -279,3 +279,71 @@ describe("Entra stand-in: extra delegated scopes and app roles (per-tool authori
     expect(plain.scp).toBe("user_impersonate");
   });
 });
+
+describe("Entra stand-in: several app registrations (one per MCP server of a platform)", () => {
+  const TICKETS = "7b2c3d4e-0000-4000-8000-000000000005";
+  const TICKETS_REDIRECT = "http://127.0.0.1:9998/oauth-callback";
+  const start = () =>
+    startEntraStandIn({
+      tenantId: TENANT,
+      apps: [
+        { clientId: CLIENT, redirectUris: [REDIRECT] },
+        { clientId: TICKETS, redirectUris: [TICKETS_REDIRECT], extraScopeNames: ["tickets.write"] },
+      ],
+      managedIdentity: MI,
+    });
+
+  async function signIn(stand: EntraStandIn, clientId: string, redirectUri: string, scope: string) {
+    const { verifier, challenge } = pkce();
+    const u = new URL(stand.authorizeUrl);
+    for (const [k, v] of Object.entries({ client_id: clientId, redirect_uri: redirectUri, response_type: "code", scope, state: "s", code_challenge: challenge, code_challenge_method: "S256" })) u.searchParams.set(k, v);
+    const back = new URL((await fetch(u, { redirect: "manual" })).headers.get("location")!);
+    const code = back.searchParams.get("code");
+    if (!code) return { error: back.searchParams.get("error"), description: back.searchParams.get("error_description") };
+    const res = await fetch(stand.tokenUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", client_id: clientId, code, redirect_uri: redirectUri, code_verifier: verifier, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await stand.managedIdentityToken("api://AzureADTokenExchange") }),
+    });
+    expect(res.status).toBe(200);
+    return { token: ((await res.json()) as { access_token: string }).access_token };
+  }
+
+  it("signs each app in as itself: aud = azp = its client id, scp from its own scopes", async () => {
+    const stand = await start();
+    try {
+      expect(stand.clientIds).toEqual([CLIENT, TICKETS]);
+      expect(stand.clientId).toBe(CLIENT);
+      const jwks = createRemoteJWKSet(new URL(stand.jwksUri));
+      const weather = await signIn(stand, CLIENT, REDIRECT, `api://${CLIENT}/user_impersonate openid offline_access`);
+      expect((await jwtVerify(weather.token!, jwks, { issuer: stand.issuer, audience: CLIENT })).payload).toMatchObject({ azp: CLIENT, scp: "user_impersonate" });
+      const tickets = await signIn(stand, TICKETS, TICKETS_REDIRECT, `api://${TICKETS}/user_impersonate api://${TICKETS}/tickets.write openid offline_access`);
+      expect((await jwtVerify(tickets.token!, jwks, { issuer: stand.issuer, audience: TICKETS })).payload).toMatchObject({ azp: TICKETS, scp: "user_impersonate tickets.write" });
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("fails an app's sign-in at another app's redirect URI, with another app's scope only, or with two apps' scopes", async () => {
+    const stand = await start();
+    try {
+      const u = new URL(stand.authorizeUrl);
+      for (const [k, v] of Object.entries({ client_id: TICKETS, redirect_uri: REDIRECT, response_type: "code", scope: `api://${TICKETS}/user_impersonate`, code_challenge: pkce().challenge, code_challenge_method: "S256" })) u.searchParams.set(k, v);
+      const wrongRedirect = await fetch(u, { redirect: "manual" });
+      expect(wrongRedirect.status).toBe(400);
+      expect(await wrongRedirect.text()).toContain("AADSTS50011");
+      const foreignOnly = await signIn(stand, TICKETS, TICKETS_REDIRECT, `api://${CLIENT}/user_impersonate openid`);
+      expect(foreignOnly).toMatchObject({ error: "invalid_scope", description: expect.stringContaining("AADSTS28000") });
+      const mixed = await signIn(stand, CLIENT, REDIRECT, `api://${CLIENT}/user_impersonate api://${TICKETS}/tickets.write`);
+      expect(mixed).toMatchObject({ error: "invalid_scope", description: expect.stringContaining(`api://${TICKETS}/tickets.write`) });
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("fails to start with both app and apps, no app, or one client id twice", async () => {
+    await expect(startEntraStandIn({ app: { clientId: CLIENT, redirectUris: [] }, apps: [{ clientId: TICKETS, redirectUris: [] }] })).rejects.toThrow(/either app or apps/);
+    await expect(startEntraStandIn({ apps: [] })).rejects.toThrow(/apps is empty/);
+    await expect(startEntraStandIn({ apps: [{ clientId: CLIENT, redirectUris: [] }, { clientId: CLIENT, redirectUris: [] }] })).rejects.toThrow(new RegExp(`${CLIENT} is given twice`));
+  });
+});

@@ -279,7 +279,7 @@ describe("local stack end to end: tokens, refresh, revocation and attacks", () =
     const client = await register();
     const p = pkcePair();
     const tokens = (await exchange(client, (await code(client, p.challenge)).code, p.verifier)).body;
-    expect((await mcpCall(tokens.access_token as string, `${stack.mcp.url}/mcp`)).status).toBe(401);
+    expect((await mcpCall(tokens.access_token as string, `${stack.mcp!.url}/mcp`)).status).toBe(401);
   });
 
   it("answers malformed, oversized and wrong-content-type requests to every endpoint without a 500", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateLocalValues, localIdentities } from "../../local/gateway/local-values.js";
+import { generateLocalValues, localEntraApps, localIdentities, localServers } from "../../local/gateway/local-values.js";
 import { loadGatewayConfig } from "../../local/gateway/config.js";
 
 const endpoints = { gatewayUrl: "http://127.0.0.1:1001", mcpAppUrl: "http://127.0.0.1:1002", entraUrl: "http://127.0.0.1:1003" };
@@ -78,4 +78,58 @@ describe("local values for npm run local", () => {
     delete (t.resource.azurerm_linux_web_app.web.app_settings as Record<string, unknown>).ENTRA_CLIENT_ID;
     expect(() => localIdentities(t, generateLocalValues(t, endpoints))).toThrow(/app_settings lack ENTRA_CLIENT_ID/);
   });
+
+  it("reads an existing instance's identity from its data source and rewrites a custom gateway host", () => {
+    const t = tf() as ReturnType<typeof tf> & { data: Record<string, unknown> };
+    delete (t.resource as Record<string, unknown>).azurerm_user_assigned_identity;
+    delete (t.resource as Record<string, unknown>).azurerm_api_management;
+    t.data.azurerm_user_assigned_identity = { gw: { name: "contoso-apim-mcp", resource_group_name: "shared-rg" } };
+    t.resource.azuread_application_federated_identity_credential.fic.subject = "${data.azurerm_user_assigned_identity.gw.principal_id}";
+    t.resource.azurerm_api_management_named_value.mi.value = "${data.azurerm_user_assigned_identity.gw.client_id}";
+    t.resource.azurerm_api_management_named_value.gw.value = "https://mcp.contoso.com";
+    const values = generateLocalValues(t, endpoints);
+    expect(values.urlRewrites?.["https://mcp.contoso.com"]).toBe(endpoints.gatewayUrl);
+    const ids = localIdentities(t, values);
+    expect(ids.managedIdentityPrincipalId).toBe(values.references?.["data.azurerm_user_assigned_identity.gw.principal_id"]);
+    expect(loadGatewayConfig(t, values).namedValues.get("mi-client")!.value).toBe(ids.managedIdentityClientId);
+  });
+
+  it("lists the servers with their kind (from the servers output, else an App Service counts as the sample) and the Entra applications with their scopes", () => {
+    const t = tf() as ReturnType<typeof tf> & { output?: Record<string, unknown> };
+    Object.assign(t.resource.azuread_application_registration, { tickets: { display_name: "tickets" } });
+    Object.assign(t.resource, {
+      azuread_application_permission_scope: {
+        base: { application_id: "${azuread_application_registration.tickets.id}", value: "user_impersonate" },
+        write: { application_id: "${azuread_application_registration.tickets.id}", value: "tickets.write" },
+      },
+      azuread_application_redirect_uris: { r: { application_id: "${azuread_application_registration.tickets.id}", redirect_uris: ["https://${azurerm_api_management.gw.name}.azure-api.net/oauth-callback"] } },
+      azurerm_api_management_api_policy: {
+        tickets: { api_name: "${azurerm_api_management_api.tickets.name}", xml_content: '<policies><inbound><set-variable name="server-name" value="{{mcp-server-name-tickets}}" /><set-variable name="server-entra-client-id" value="{{entra-client-id-tickets}}" /></inbound></policies>' },
+      },
+    });
+    Object.assign(t.resource.azurerm_api_management_api, { tickets: { name: "mcp-tickets", path: "tickets/mcp", service_url: "https://tickets.contoso.com" } });
+    Object.assign(t.resource.azurerm_api_management_named_value, {
+      sn: { name: "mcp-server-name-tickets", value: "tickets" },
+      cid: { name: "entra-client-id-tickets", value: "${azuread_application_registration.tickets.client_id}" },
+    });
+    const values = generateLocalValues(t, endpoints);
+    const servers = localServers(t, values);
+    const ticketsId = values.references?.["azuread_application_registration.tickets.client_id"];
+    expect(servers.map((s) => [s.name, s.path, s.kind, s.backendOrigin])).toEqual([
+      ["mcp", "mcp", "sample", `https://app-${String(resolveSuffix(values))}.azurewebsites.net`],
+      ["tickets", "tickets/mcp", "url", "https://tickets.contoso.com"],
+    ]);
+    expect(servers[1]!.entraClientId).toBe(ticketsId);
+    expect(servers[0]!.appSettings?.ENTRA_CLIENT_ID).toBe(values.references?.["azuread_application_registration.app.client_id"]);
+    t.output = { servers: { value: { mcp: { backend: "app-service" } } } };
+    expect(localServers(t, values)[0]!.kind).toBe("app-service");
+    const apps = localEntraApps(t, values);
+    expect(apps.find((a) => a.clientId === ticketsId)).toMatchObject({ scopeName: "user_impersonate", extraScopeNames: ["tickets.write"], redirectUris: [expect.stringMatching(/^https:\/\/apim-[0-9a-f]{6}\.azure-api\.net\/oauth-callback$/)] });
+  });
 });
+
+/** The 6-character suffix the fixture's names carry, as generated. */
+function resolveSuffix(values: ReturnType<typeof generateLocalValues>): string {
+  const host = Object.keys(values.urlRewrites ?? {}).find((k) => k.includes(".azure-api.net"))!;
+  return /apim-([0-9a-f]{6})/.exec(host)![1]!;
+}

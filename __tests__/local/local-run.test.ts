@@ -3,9 +3,11 @@
  * and the knobs the attack tests need work on a real stack: LOCAL_URL_REWRITES serves an https
  * client ID metadata document from a local server, LOCAL_ENTRA_TOKEN_LIFETIME sets the Entra
  * stand-in's token lifetime, and the synth settings OAUTH_ACCESS_TOKEN_LIFETIME /
- * OAUTH_REFRESH_TOKEN_LIFETIME reach the gateway's tokens.
+ * OAUTH_REFRESH_TOKEN_LIFETIME reach the gateway's tokens. Every examples/*.json configuration
+ * runs (several servers, an existing API Management, a custom domain), and a url backend without a
+ * rewrite is named at start and answers 502.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +15,9 @@ import { localSettings, parseUrlRewrites, startLocalStack, type LocalStack } fro
 import { synthesize } from "../../main.js";
 import { startBackend } from "../../test-support/local-gateway.js";
 import { browserAuthorize, pkcePair, postForm } from "../../test-support/local-oauth-client.js";
+import { json, startAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { ExpressionHost } from "../../local/csharp/expression-host.js";
+import { loadPlatformConfig } from "../../config/platform.js";
 
 describe("localSettings", () => {
   it("applies the defaults", () => {
@@ -127,5 +132,77 @@ describe("the knobs on a running stack", () => {
     await expect(startLocalStack({ tf: {}, extraUrlRewrites: { "https://login.microsoftonline.com": "http://127.0.0.1:1" } })).rejects.toThrow(
       /URL rewrite for https:\/\/login\.microsoftonline\.com \(LOCAL_URL_REWRITES\) collides with one npm run local makes itself/,
     );
+  });
+});
+
+describe("npm run local with every examples/*.json configuration", () => {
+  const examples = readdirSync(join(import.meta.dirname, "..", "..", "examples")).filter((f) => f.endsWith(".json")).sort();
+  let host: ExpressionHost;
+  beforeAll(async () => {
+    host = await ExpressionHost.start();
+  }, 60_000);
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it.each(examples)("%s starts: every server, one Entra application each, the gateway's host (default, existing or custom) served locally", async (file) => {
+    const path = join(import.meta.dirname, "..", "..", "examples", file);
+    const platform = loadPlatformConfig(path);
+    const outdir = mkdtempSync(join(tmpdir(), "local-run-example-"));
+    let tf: Record<string, unknown>;
+    try {
+      await synthesize({ env: { MCP_PLATFORM_CONFIG: path }, outdir, buildDir: join(outdir, "build") });
+      tf = JSON.parse(readFileSync(join(outdir, "stacks", "mcp", "cdk.tf.json"), "utf8")) as Record<string, unknown>;
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    const stack = await startLocalStack({ tf, evaluator: host, logLevel: "silent" });
+    try {
+      expect(stack.servers.map((s) => [s.name, s.path, s.kind])).toEqual(platform.servers.map((s) => [s.name, s.path, s.backend.kind]));
+      expect(stack.entra.clientIds).toEqual(stack.servers.map((s) => s.entraClientId));
+      for (const server of stack.servers) {
+        expect(server.endpoint).toBe(`${stack.gateway.url}/${server.path}`);
+        if (server.kind === "sample") {
+          expect(server.mcp, server.name).toBeDefined();
+          expect(server.unavailable).toBeUndefined();
+        } else {
+          // Not run here and no rewrite given: named with its URL and the rewrite to add, never called.
+          const url = (platform.servers.find((s) => s.name === server.name)!.backend as { url: string }).url;
+          expect(server.unavailable).toContain(`MCP server "${server.name}"`);
+          expect(server.unavailable).toContain(new URL(url).origin);
+          expect(server.unavailable).toContain("LOCAL_URL_REWRITES");
+          expect(stack.values.urlRewrites?.[new URL(url).origin]).toBe(server.localBackend);
+          await expect(fetch(`${server.localBackend}/mcp`)).rejects.toThrow();
+        }
+      }
+      const host = platform.gateway?.hostName ?? (platform.apim?.existing ? `${platform.apim.existing.name}.azure-api.net` : undefined);
+      if (host) expect(stack.values.urlRewrites?.[`https://${host}`]).toBe(stack.gateway.url);
+      const as = (await (await fetch(`${stack.gateway.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string };
+      expect(as.issuer).toBe(stack.gateway.url);
+      const prm = (await (await fetch(`${stack.gateway.url}/.well-known/oauth-protected-resource/${stack.servers.at(-1)!.path}`)).json()) as { resource: string };
+      expect(prm.resource).toBe(stack.servers.at(-1)!.endpoint);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+});
+
+describe("npm run local: a url backend without a rewrite", () => {
+  let env: AttackEnv;
+  beforeAll(async () => {
+    env = await startAttackStack({ platform: JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "two-servers.json"), "utf8")) });
+  }, 180_000);
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it("answers that server's requests with 502 naming it, and the sample keeps working", async () => {
+    const tickets = env.stack.servers.find((s) => s.name === "tickets")!;
+    const flow = await env.signIn({ resource: tickets.endpoint });
+    const reply = await env.mcp(flow.tokens.access_token, undefined, tickets.endpoint);
+    expect(reply.status).toBe(502);
+    expect((json(reply) as { error: { message: string } }).error.message).toContain("tickets");
+    const weather = await env.signIn();
+    expect((await env.mcp(weather.tokens.access_token)).status).toBe(200);
   });
 });

@@ -37,7 +37,7 @@ describe("post-deploy checks of the sign-in path and the backend", () => {
   });
 
   it("check the MCP server behind the gateway with --backend-url", async () => {
-    const report = await runVerification(stack.gateway.url, {}, backendChecks(stack.mcp.url));
+    const report = await runVerification(stack.gateway.url, {}, backendChecks(stack.mcp!.url));
     expect(report.results.map((r) => [r.name, r.ok, r.detail])).toEqual([
       ["Backend: no token refused", true, "401 Bearer"],
       ["Backend: forged token refused", true, "401 Bearer"],
@@ -46,7 +46,7 @@ describe("post-deploy checks of the sign-in path and the backend", () => {
   });
 
   it("runs them from the CLI, the backend ones only with --backend-url", async () => {
-    const { code, stdout, stderr } = await runVerifyCli([stack.gateway.url, "--backend-url", stack.mcp.url]);
+    const { code, stdout, stderr } = await runVerifyCli([stack.gateway.url, "--backend-url", stack.mcp!.url]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     for (const name of [...names(DEPLOY), "Backend: no token refused", "Backend: health check"]) expect(stdout).toMatch(new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\s+PASS`, "m"));
@@ -81,9 +81,9 @@ describe("post-deploy checks of the sign-in path and the backend", () => {
   });
 
   it("fails the backend checks when the MCP server answers without a token", async () => {
-    const report = await runVerification(stack.gateway.url, { fetch: withDefect(DEPLOY_DEFECTS.backendOpen) }, backendChecks(stack.mcp.url));
+    const report = await runVerification(stack.gateway.url, { fetch: withDefect(DEPLOY_DEFECTS.backendOpen) }, backendChecks(stack.mcp!.url));
     expect(report.results.filter((r) => !r.ok).map((r) => [r.name, r.detail])).toEqual([
-      ["Backend: no token refused", expect.stringContaining(`no Authorization header: expected HTTP 401 from POST ${stack.mcp.url}/mcp, got HTTP 200`)],
+      ["Backend: no token refused", expect.stringContaining(`no Authorization header: expected HTTP 401 from POST ${stack.mcp!.url}/mcp, got HTTP 200`)],
       ["Backend: forged token refused", expect.stringContaining("a JWT with a forged signature: expected HTTP 401")],
     ]);
   });

@@ -3,13 +3,16 @@
  * and authorization-code issuing) with Entra's v2 endpoint paths and token shapes, and with the
  * checks the product relies on done strictly:
  *
+ * - Several app registrations (one per MCP server of a platform, `apps`), each with its own client
+ *   id, redirect URIs and delegated scopes, all trusting the same managed identity.
  * - `/authorize`: known client, exactly registered redirect URI, PKCE `S256` required, no
- *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested.
+ *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested, no
+ *   scopes of two applications in one request (AADSTS28000).
  * - `/token`: authorization code single use and bound to client, redirect URI and PKCE challenge;
  *   the client authenticates ONLY with a client assertion: a JWT this stand-in issued to the
  *   managed identity (audience `api://AzureADTokenExchange`, subject = the identity's principal id,
  *   as the app's federated credential says). Client secrets are refused.
- * - Access tokens are v2-shaped: `iss` `<base>/<tenant>/v2.0`, `aud` = `azp` = the app's client id,
+ * - Access tokens are v2-shaped: `iss` `<base>/<tenant>/v2.0`, `aud` = `azp` = the requesting app's client id,
  *   `scp`, `oid`, `tid`, `name`, `preferred_username`, `ver` "2.0", signed by the JWKS at
  *   `<base>/<tenant>/discovery/v2.0/keys`.
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
@@ -43,19 +46,27 @@ export interface EntraUser {
   readonly roles?: readonly string[];
 }
 
+export interface EntraAppOptions {
+  readonly clientId: string;
+  /** Web redirect URIs (the gateway's `/oauth-callback`). */
+  readonly redirectUris: readonly string[];
+  /** Delegated scope name. @default "user_impersonate" */
+  readonly scopeName?: string;
+  /** Further delegated scopes the app exposes, granted (in `scp`) when requested. @default none */
+  readonly extraScopeNames?: readonly string[];
+}
+
 export interface EntraStandInOptions {
   /** Tenant id (GUID). @default a random GUID */
   readonly tenantId?: string;
-  /** The MCP server's app registration. @default a random client id, no redirect URIs */
-  readonly app?: {
-    readonly clientId: string;
-    /** Web redirect URIs (the gateway's `/oauth-callback`). */
-    readonly redirectUris: readonly string[];
-    /** Delegated scope name. @default "user_impersonate" */
-    readonly scopeName?: string;
-    /** Further delegated scopes the app exposes, granted (in `scp`) when requested. @default none */
-    readonly extraScopeNames?: readonly string[];
-  };
+  /** The MCP server's app registration. @default a random client id, no redirect URIs (unless `apps`) */
+  readonly app?: EntraAppOptions;
+  /**
+   * Several app registrations, one per MCP server (instead of `app`); the first is the one `mint()`,
+   * `clientId` and `env` speak of. Each signs in and redeems codes as itself (aud = azp = its client id).
+   * @default [app]
+   */
+  readonly apps?: readonly EntraAppOptions[];
   /** The gateway's user-assigned managed identity, trusted by the app's federated credential. @default random ids */
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
   /** @default a "Local Test User" with a fixed oid */
@@ -82,8 +93,10 @@ export interface EntraStandIn {
   readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
   /** Every request body the token endpoint received, in order (tests check what the gateway sent). */
   readonly tokenRequests: readonly URLSearchParams[];
-  /** The app's client id. */
+  /** The (first) app's client id. */
   readonly clientId: string;
+  /** Every app's client id, in the order given. */
+  readonly clientIds: readonly string[];
   /** Environment for an MCP server checking tokens against this stand-in. */
   readonly env: Readonly<Record<string, string>>;
   /** JWKS requests served so far. */
@@ -137,13 +150,27 @@ interface RefreshGrant {
 /** Starts the stand-in on 127.0.0.1. */
 export async function startEntraStandIn(options: EntraStandInOptions = {}): Promise<EntraStandIn> {
   const tenant = options.tenantId ?? randomUUID();
-  const app = options.app ?? { clientId: randomUUID(), redirectUris: [] };
+  if (options.app && options.apps) throw new Error("startEntraStandIn: give either app or apps, not both");
+  const appList = options.apps ?? [options.app ?? { clientId: randomUUID(), redirectUris: [] }];
+  if (appList.length === 0) throw new Error("startEntraStandIn: apps is empty; expected at least one app registration");
+  const app = appList[0]!;
   const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
   const user = options.user ?? DEFAULT_TEST_USER;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
-  /** Requested scope (both Entra forms) -> its name in `scp`. */
-  const appScopes = new Map<string, string>([scopeName, ...(app.extraScopeNames ?? [])].flatMap((name) => [[`api://${app.clientId}/${name}`, name], [`${app.clientId}/${name}`, name]]));
+  /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
+  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string> }>();
+  /** Requested scope (both forms, any app) -> the client id of the app that exposes it. */
+  const scopeOwner = new Map<string, string>();
+  for (const a of appList) {
+    if (apps.has(a.clientId)) throw new Error(`startEntraStandIn: client id ${a.clientId} is given twice; expected one entry per app registration`);
+    const base = a.scopeName ?? "user_impersonate";
+    const scopes = new Map<string, string>([base, ...(a.extraScopeNames ?? [])].flatMap((name) => [[`api://${a.clientId}/${name}`, name], [`${a.clientId}/${name}`, name]]));
+    for (const s of scopes.keys()) scopeOwner.set(s, a.clientId);
+    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes });
+  }
+  /** The requested scopes that name another registered app than `clientId` (Entra: one resource per request). */
+  const foreignScopes = (clientId: string, requested: readonly string[]) => requested.filter((s) => scopeOwner.has(s) && scopeOwner.get(s) !== clientId);
 
   const paths = {
     authorize: `/${tenant}/oauth2/v2.0/authorize`,
@@ -215,6 +242,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
 
   const issueTokens = async (clientId: string, scope: string, nonce: string | undefined) => {
     const requested = scope.split(/\s+/).filter(Boolean);
+    const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
     const claims = {
       aud: clientId,
@@ -274,8 +302,9 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const q = url.searchParams;
     const clientId = q.get("client_id");
     const redirectUri = q.get("redirect_uri");
-    if (clientId !== app.clientId) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
-    if (!redirectUri || !app.redirectUris.includes(redirectUri)) {
+    const registered = clientId === null ? undefined : apps.get(clientId);
+    if (!registered) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
+    if (!redirectUri || !registered.redirectUris.includes(redirectUri)) {
       return aadError(res, 400, "invalid_request", 50011, `The redirect URI '${redirectUri ?? ""}' specified in the request does not match the redirect URIs configured for the application.`);
     }
     const fail = (error: string, code: number, description: string) => {
@@ -293,7 +322,8 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       return fail("invalid_request", 501491, "PKCE with code_challenge_method S256 is required by this stand-in.");
     }
     const scopes = (q.get("scope") ?? "").split(/\s+/).filter(Boolean);
-    if (!scopes.some((s) => appScopes.has(s))) return fail("invalid_scope", 70011, `The provided scope must include api://${app.clientId}/${scopeName}.`);
+    if (foreignScopes(clientId!, scopes).length) return fail("invalid_scope", 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource: ${foreignScopes(clientId!, scopes).join(" ")}.`);
+    if (!scopes.some((s) => registered.scopes.has(s))) return fail("invalid_scope", 70011, `The provided scope must include api://${clientId!}/${registered.scopeName}.`);
     mock.service.requestHandler(req, res);
   };
 
@@ -305,7 +335,11 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     if (!form) return aadError(res, 400, "invalid_request", 90009, "The request body is too large.");
     tokenRequests.push(form);
     const clientId = form.get("client_id");
-    if (clientId !== app.clientId) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
+    if (clientId === null || !apps.has(clientId)) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId ?? ""}' was not found in the directory.`);
+    const requestedScope = (form.get("scope") ?? "").split(/\s+/).filter(Boolean);
+    if (foreignScopes(clientId, requestedScope).length) {
+      return aadError(res, 400, "invalid_scope", 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource: ${foreignScopes(clientId, requestedScope).join(" ")}.`);
+    }
     if (form.has("client_secret") || req.headers.authorization) {
       return aadError(res, 401, "invalid_client", 7000215, "Client secrets are not accepted: this app authenticates with a federated managed-identity assertion.");
     }
@@ -425,6 +459,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     grants,
     tokenRequests,
     clientId: app.clientId,
+    clientIds: [...apps.keys()],
     env: { ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: app.clientId, ENTRA_JWKS_URI: `${baseUrl}${paths.jwks}`, ENTRA_ISSUER: issuer, MCP_REQUIRED_SCOPE: scopeName },
     get jwksFetches() {
       return keys.fetches;
