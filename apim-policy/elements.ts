@@ -33,6 +33,11 @@ export interface ElementSpec {
   readonly children?: Readonly<Record<string, ElementSpec | "policy">>;
   /** True when it holds policy statements (control flow, retry, wait, limit-concurrency...). */
   readonly policies?: boolean;
+  /**
+   * True when it must hold at least one policy statement: choose's `when` and `otherwise`, which
+   * the choose page describes as holding "one or more policy statements" (comments do not count).
+   */
+  readonly statementRequired?: boolean;
   /** True when its content is free-form (an XSLT stylesheet, a cross-domain policy file). */
   readonly anyContent?: boolean;
 }
@@ -193,7 +198,7 @@ export const POLICY_STATEMENTS: Readonly<Record<string, PolicySpec>> = {
   "emit-metric": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["name"], ["namespace", "value"]), { children: DIMENSIONS }),
   // Policy control and flow
   choose: policy(ALL_SECTIONS, EVERY_GATEWAY, {}, {
-    children: { when: { attributes: attrs(["condition"]), policies: true }, otherwise: { attributes: {}, policies: true } },
+    children: { when: { attributes: attrs(["condition"]), policies: true, statementRequired: true }, otherwise: { attributes: {}, policies: true, statementRequired: true } },
   }),
   "include-fragment": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["fragment-id"])),
   retry: policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["condition", "count", "interval"], ["max-interval", "delta", "first-fast-retry"]), { policies: true }),

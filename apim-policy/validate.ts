@@ -8,7 +8,7 @@ import { childElements, type PolicyElement } from "./parse.js";
 import { childSpec, expectedChildren, KNOWN_ELEMENT_NAMES, POLICY_STATEMENTS, type ElementSpec, type Tier } from "./elements.js";
 import type { Section } from "./sections.js";
 
-export type ProblemKind = "unknown-element" | "misplaced-element" | "unknown-attribute" | "missing-attribute" | "section" | "tier";
+export type ProblemKind = "unknown-element" | "misplaced-element" | "unknown-attribute" | "missing-attribute" | "empty-element" | "section" | "tier";
 
 /** One problem of an element. `describe(where)` words it, `where` saying where the element is. */
 export interface ElementProblem {
@@ -85,6 +85,15 @@ export function checkContent(container: PolicyElement, spec: ElementSpec, visit?
         continue;
       }
       out.push(...attributeProblems(child, resolved.spec));
+      if (resolved.spec.statementRequired && !childElements(child).some((c) => childSpec(resolved.spec, c.name)?.statement)) {
+        out.push({
+          kind: "empty-element",
+          element: child,
+          parent,
+          describe: (where) =>
+            `<${child.name}>${place(where)} inside <${parent.name}> holds no policy statement; API Management expects one or more in each <${child.name}>, so restructure the <${parent.name}> (negate the condition into the branches that follow, or nest them) instead of leaving a branch empty`,
+        });
+      }
       visit?.({ element: child, spec: resolved.spec, statement: resolved.statement });
       walk(child, resolved.spec);
     }

@@ -534,7 +534,8 @@ const POST_METHODS = ["POST"];
 const corsRegister = (ctx: CheckContext) => preflight(ctx, `${ctx.target.gatewayUrl}/register`, "POST", POST_METHODS, CORS_HEADERS);
 const corsToken = (ctx: CheckContext) => preflight(ctx, `${ctx.target.gatewayUrl}/token`, "POST", POST_METHODS, CORS_HEADERS);
 const corsRevoke = (ctx: CheckContext) => preflight(ctx, `${ctx.target.gatewayUrl}/revoke`, "POST", POST_METHODS, CORS_HEADERS);
-const corsMcp = (ctx: CheckContext) => preflight(ctx, ctx.target.mcpUrl, "POST", ["GET", "POST", "DELETE"], CORS_HEADERS);
+// A tools/call of MCP 2026-07-28 may carry Mcp-Param-<name> headers (SEP-2243): the gateway allows the requested ones.
+const corsMcp = (ctx: CheckContext) => preflight(ctx, ctx.target.mcpUrl, "POST", ["GET", "POST", "DELETE"], [...CORS_HEADERS, "Mcp-Param-Region"]);
 // Browser clients send MCP-Protocol-Version on discovery, which needs a preflight too.
 const corsPrm = (ctx: CheckContext) => preflight(ctx, expectedResourceMetadataUrl(ctx.target), "GET", ["GET"], ["Mcp-Protocol-Version"]);
 const corsAsMetadata = (ctx: CheckContext) => preflight(ctx, `${ctx.target.gatewayUrl}/.well-known/oauth-authorization-server`, "GET", ["GET"], ["Mcp-Protocol-Version"]);

@@ -16,11 +16,21 @@ describe("checkContent", () => {
     const problems = checkContent(fragment, STATEMENT_CONTAINER, (found) => visited.push(`${found.element.name}${found.statement ? "" : "(part)"}`));
     expect(problems.map((p) => `${p.kind}: ${p.describe("here")}`)).toEqual([
       `missing-attribute: <when> here has no attribute "condition", which API Management requires`,
+      "empty-element: <when> here inside <choose> holds no policy statement; API Management expects one or more in each <when>, so restructure the <choose> (negate the condition into the branches that follow, or nest them) instead of leaving a branch empty",
       "unknown-element: unknown policy element <frobnicate> here inside <when>; API Management has no such policy or child element",
       "misplaced-element: <origin> here may not appear inside <set-header>; expected value",
       "misplaced-element: <value> here may not appear inside <fragment>; expected policy statements",
     ]);
     expect(visited).toEqual(["choose", "when(part)", "set-header"]);
+  });
+
+  it("finds a <when> or <otherwise> without a policy statement, comments not counted, and accepts one with a statement", () => {
+    const fragment = root(`<fragment><choose><when condition="@(true)" /><when condition="@(false)"><!-- nothing --></when><otherwise><set-variable name="a" value="1" /></otherwise></choose><choose><when condition="@(true)"><base /></when><otherwise>  </otherwise></choose></fragment>`);
+    expect(checkContent(fragment, STATEMENT_CONTAINER).map((p) => `${p.kind}: ${p.element.name} ${p.element.column}`)).toEqual([
+      "empty-element: when 19",
+      "empty-element: when 47",
+      "empty-element: otherwise 213",
+    ]);
   });
 
   it("does not look into free-form content", () => {

@@ -392,6 +392,38 @@ describe("local gateway policy interpreter", () => {
     expect(await res.json()).toMatchObject({ statusCode: 429 });
   });
 
+  it("rate-limit-by-key fails into on-error as API Management documents: LastError RateLimitExceeded, context.Response the 429, outbound skipped", async () => {
+    const ev = new FakeLiteralEvaluator();
+    const gw = await gateway(
+      testConfig({
+        apis: [
+          {
+            policy: policiesXml({
+              inbound: `<rate-limit-by-key calls="1" renewal-period="60" counter-key="@(&quot;client-b&quot;)" /><return-response />`,
+              outbound: `<set-header name="X-Outbound" exists-action="override"><value>ran</value></set-header>`,
+              onError: `<set-header name="X-Error" exists-action="override"><value>@("on-error ran")</value></set-header>`,
+            }),
+          },
+        ],
+      }),
+      { evaluator: ev },
+    );
+    expect((await fetch(`${gw.url}/`)).status).toBe(200);
+    const res = await fetch(`${gw.url}/`);
+    expect(res.status).toBe(429);
+    expect(res.headers.get("x-error")).toBe("on-error ran");
+    const seen = ev.evaluations.at(-1)!.ctx;
+    expect(seen.lastError).toMatchObject({ source: "rate-limit-by-key", reason: "RateLimitExceeded", message: "Rate limit is exceeded", section: "inbound" });
+    expect(seen.response?.statusCode).toBe(429);
+    expect(res.headers.get("x-outbound")).toBeNull();
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ statusCode: 429 });
+  });
+
+  it("refuses to load a policy with an empty <when>, naming where", async () => {
+    await expect(gateway(testConfig({ apis: [{ policy: policiesXml({ inbound: `<choose><when condition="@(true)" /></choose>` }) }] }))).rejects.toThrow(/<when> inside <choose> holds no policy statement/);
+  });
+
   describe("cors", () => {
     const corsPolicy = `<cors allow-credentials="false"><allowed-origins><origin>*</origin></allowed-origins><allowed-methods preflight-result-max-age="300"><method>GET</method><method>POST</method></allowed-methods><allowed-headers><header>Authorization</header><header>Content-Type</header></allowed-headers><expose-headers><header>WWW-Authenticate</header></expose-headers></cors>`;
     const cfg = () =>

@@ -350,7 +350,10 @@ describe("CORS", () => {
   const preflight = parse("fragments/oauth-cors-preflight.xml");
 
   it("allows the MCP and OAuth headers and exposes WWW-Authenticate", () => {
-    expect(headerValues(preflight, "Access-Control-Allow-Headers")).toEqual(["Authorization, Content-Type, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID"]);
+    // The fixed list, plus the requested Mcp-Param- names (their echo is attacked in __tests__/attacks/cors-mcp-param.test.ts).
+    const [allowHeaders] = headerValues(preflight, "Access-Control-Allow-Headers");
+    expect(allowHeaders).toContain('var allowed = "Authorization, Content-Type, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";');
+    expect(allowHeaders).toContain(String.raw`Regex.IsMatch(h, "^mcp-param-[a-z0-9-]{1,64}\\z")`);
     expect(headerValues(preflight, "Access-Control-Expose-Headers")[0]).toContain("WWW-Authenticate");
   });
 

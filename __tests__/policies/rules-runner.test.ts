@@ -30,6 +30,7 @@ describe("policyRules", () => {
       "policy-attributes",
       "policy-sections",
       "policy-tiers",
+      "when-not-empty",
       "rawxml-expression-entities",
       "csharp-allowed-types",
       "mcp-streaming",

@@ -66,7 +66,7 @@ describe("post-deploy check against a gateway answering like the lab it replaces
   it("reports token endpoint 500s and preflights missing methods and headers", () => {
     expect(d["Token: unknown grant type"]).toBe('grant_type=password: expected HTTP 400, got HTTP 500 text/plain "Internal Server Error"');
     expect(d["CORS preflight MCP endpoint"]).toBe(
-      'Access-Control-Allow-Methods: missing POST, DELETE in "GET"; Access-Control-Allow-Headers: missing Authorization, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID in "Content-Type"',
+      'Access-Control-Allow-Methods: missing POST, DELETE in "GET"; Access-Control-Allow-Headers: missing Authorization, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID, Mcp-Param-Region in "Content-Type"',
     );
     expect(d["CORS preflight resource metadata"]).toBe('Access-Control-Allow-Headers: missing Mcp-Protocol-Version in "Content-Type"');
   });

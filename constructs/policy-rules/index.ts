@@ -27,6 +27,7 @@ import { sizeLimits } from "./rules/size-limits.js";
 import { fragmentStructure, policyStructure } from "./rules/structure.js";
 import { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
 import { uniqueDocumentNames } from "./rules/unique-names.js";
+import { whenNotEmpty } from "./rules/when-not-empty.js";
 import { xmlWellFormed } from "./rules/well-formed.js";
 
 export type { PolicyRule } from "./rule.js";
@@ -48,6 +49,7 @@ export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMEN
 export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
 export { uniqueDocumentNames } from "./rules/unique-names.js";
+export { whenNotEmpty } from "./rules/when-not-empty.js";
 export { xmlWellFormed } from "./rules/well-formed.js";
 export { parsePolicy, parsePolicyXml } from "../../apim-policy/parse.js";
 
@@ -66,6 +68,7 @@ export const policyRules: readonly PolicyRule[] = [
   policyAttributes,
   policySections,
   policyTiers,
+  whenNotEmpty,
   rawxmlExpressionEntities,
   csharpAllowedTypes,
   mcpStreaming,

@@ -8,19 +8,24 @@ export class PolicyLoadError extends Error {
   }
 }
 
-/** A runtime failure of a policy, as APIM reports it in context.LastError. */
+/**
+ * A runtime failure of a policy, as APIM reports it in context.LastError. `response` is the
+ * response on-error starts from (context.Response), when the policy made one: rate-limit-by-key's
+ * 429 with Retry-After; otherwise a 500.
+ */
 export class PolicyRuntimeError extends Error {
   constructor(
     readonly source: string,
     readonly reason: string,
     message: string,
+    readonly response?: ResponseMessage,
   ) {
     super(message);
     this.name = "PolicyRuntimeError";
   }
 }
 
-/** Thrown by return-response (and by policies that answer, like cors and rate-limit-by-key): the pipeline stops with this response. */
+/** Thrown by return-response (and by policies that answer, like cors): the pipeline stops with this response. */
 export class ReturnResponseSignal {
   constructor(readonly response: ResponseMessage) {}
 }

@@ -263,7 +263,7 @@ export class PolicyInterpreter {
       state.lastError = this.lastErrorOf(e, state);
       if (!(e instanceof PolicyRuntimeError)) this.logger.warn(`unexpected error in ${state.section}: ${(e as Error).stack ?? String(e)}`);
       else this.logger.debug(`policy error in ${state.section} (${state.api.name}/${state.operation?.operationId ?? "*"}): ${e.source} ${e.reason}: ${e.message}`);
-      state.response = jsonErrorResponse(500, "Internal server error");
+      state.response = e instanceof PolicyRuntimeError && e.response ? e.response : jsonErrorResponse(500, "Internal server error");
       state.section = "on-error";
       try {
         await runSteps(p.sections["on-error"], state, state.response);

@@ -17,7 +17,7 @@ function containers(root: PolicyElement): PolicyElement[] {
 const checked = new WeakMap<PolicyElement, { problems: ElementProblem[]; found: CheckedElement[] }>();
 
 /** A document checked against the element table (apim-policy/validate.ts), once for the three rules that use it. */
-function tableCheck(doc: WellFormedDocument): { problems: ElementProblem[]; found: CheckedElement[] } {
+export function tableCheck(doc: WellFormedDocument): { problems: ElementProblem[]; found: CheckedElement[] } {
   let result = checked.get(doc.root);
   if (!result) {
     const found: CheckedElement[] = [];

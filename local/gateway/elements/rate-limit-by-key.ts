@@ -1,5 +1,11 @@
-/** rate-limit-by-key: a fixed window of `calls` per `renewal-period` seconds per counter key; 429 with Retry-After beyond it. */
-import { PolicyLoadError, ReturnResponseSignal } from "../errors.js";
+/**
+ * rate-limit-by-key: a fixed window of `calls` per `renewal-period` seconds per counter key. Beyond
+ * it the policy fails as API Management documents ("Error handling in API Management policies",
+ * predefined errors for policies: rate limit exceeded, Reason RateLimitExceeded, Message "Rate limit
+ * is exceeded"): control jumps to on-error with context.LastError set and context.Response the 429
+ * with Retry-After, which the caller gets unless on-error answers otherwise; outbound does not run.
+ */
+import { PolicyLoadError, PolicyRuntimeError } from "../errors.js";
 import { resultToBool } from "../expressions.js";
 import { jsonErrorResponse } from "../messages.js";
 import { attr, literalAttr, noChildren, optionalLiteral, where } from "../pipeline.js";
@@ -33,7 +39,7 @@ export const rateLimitByKey = defineElement({
         resp.headers.set(retryHeader, [String(r.retryAfter)]);
         if (remainingHeader) resp.headers.set(remainingHeader, ["0"]);
         if (totalHeader) resp.headers.set(totalHeader, [String(calls)]);
-        throw new ReturnResponseSignal(resp);
+        throw new PolicyRuntimeError(el.name, "RateLimitExceeded", "Rate limit is exceeded", resp);
       }
     };
   },
