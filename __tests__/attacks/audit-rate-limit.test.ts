@@ -31,6 +31,8 @@ describe("requests refused by the rate limit", () => {
     for (const reply of refused) {
       expect(Number(reply.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(reply.headers.get("access-control-allow-origin")).toBe("*");
+      // A browser client can read when to try again.
+      expect(reply.headers.get("access-control-expose-headers")?.split(/,\s*/)).toContain("Retry-After");
     }
 
     const events = env.auditEvents.slice(before);
