@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthClientProvider, OAuthTokens } from "@modelcontextprotocol/client";
 
+/** What the SDK asks a provider to keep between the redirect and the callback (its type is not exported). */
+type OAuthDiscoveryState = Parameters<NonNullable<OAuthClientProvider["saveDiscoveryState"]>>[0];
+
 /** The platform configuration of the default stack (the sample server at /mcp) with a `clients` block. */
 export function platformWithClients(clients: Record<string, unknown>): Record<string, unknown> {
   return { servers: [{ name: "weather", path: "mcp", title: "Weather", backend: { kind: "sample" } }], clients };
@@ -81,6 +84,17 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
 
   codeVerifier(): string {
     return this.verifier;
+  }
+
+  /** Kept between the redirect and the callback, so the SDK checks the callback against the same authorization server (SEP-2352). */
+  discovery?: OAuthDiscoveryState;
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.discovery = state;
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.discovery;
   }
 }
 
