@@ -29,43 +29,54 @@ export function tableCheck(doc: WellFormedDocument): { problems: ElementProblem[
 }
 
 /**
+ * A rule reporting, in every well-formed document, the element-table problems of `kinds` (found by
+ * `problemsOf`, by default {@link tableCheck}), one violation each at the element, naming the file
+ * too when `withFile`.
+ */
+export function tableProblemRule(
+  id: string,
+  description: string,
+  kinds: readonly ElementProblem["kind"][],
+  options: { problemsOf?: (doc: WellFormedDocument) => ElementProblem[]; withFile?: boolean } = {},
+): PolicyRule {
+  const problemsOf = options.problemsOf ?? ((doc: WellFormedDocument) => tableCheck(doc).problems);
+  return {
+    id,
+    description,
+    check(set) {
+      const out: PolicyViolation[] = [];
+      for (const doc of wellFormedDocuments(set)) {
+        for (const p of problemsOf(doc)) {
+          if (kinds.includes(p.kind)) out.push(violation(id, doc.doc.name, `${p.describe(`at ${at(p.element)}`)}${options.withFile ? ` (${doc.doc.file})` : ""}`));
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
  * Only policy elements API Management knows, each in a place it may appear: policy statements in
  * sections, fragments and policy containers (`when`, `otherwise`, `retry`, `wait`,
  * `limit-concurrency`); each policy's own child elements inside it (apim-policy/elements.ts).
  */
-export const knownPolicyElements: PolicyRule = {
-  id: "known-policy-elements",
-  description: "Only policy elements API Management knows, each where it may appear.",
-  check(set) {
-    const out: PolicyViolation[] = [];
-    for (const doc of wellFormedDocuments(set)) {
-      for (const p of tableCheck(doc).problems) {
-        if (p.kind === "unknown-element" || p.kind === "misplaced-element") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
-      }
-    }
-    return out;
-  },
-};
+export const knownPolicyElements = tableProblemRule("known-policy-elements", "Only policy elements API Management knows, each where it may appear.", ["unknown-element", "misplaced-element"]);
 
 /**
  * Every attribute is one API Management knows for its element, and every attribute its page marks
  * required is there; the roots and sections carry none (apim-policy/elements.ts).
  */
-export const policyAttributes: PolicyRule = {
-  id: "policy-attributes",
-  description: "Each policy element carries only attributes API Management knows for it, and the ones it requires.",
-  check(set) {
-    const out: PolicyViolation[] = [];
-    for (const doc of wellFormedDocuments(set)) {
-      const bare = [doc.root, ...(doc.root.name === "policies" ? childElements(doc.root).filter((s) => SECTION_SET.has(s.name)) : [])];
-      const problems = [...bare.flatMap((el) => attributeProblems(el, { attributes: {} })), ...tableCheck(doc).problems];
-      for (const p of problems) {
-        if (p.kind === "unknown-attribute" || p.kind === "missing-attribute") out.push(violation(this.id, doc.doc.name, p.describe(`at ${at(p.element)}`)));
-      }
-    }
-    return out;
+export const policyAttributes = tableProblemRule(
+  "policy-attributes",
+  "Each policy element carries only attributes API Management knows for it, and the ones it requires.",
+  ["unknown-attribute", "missing-attribute"],
+  {
+    problemsOf: (doc) => [
+      ...[doc.root, ...(doc.root.name === "policies" ? childElements(doc.root).filter((s) => SECTION_SET.has(s.name)) : [])].flatMap((el) => attributeProblems(el, { attributes: {} })),
+      ...tableCheck(doc).problems,
+    ],
   },
-};
+);
 
 /**
  * Each policy runs only in the sections its page allows (forward-request in backend, rewrite-uri
