@@ -125,6 +125,20 @@ describe("a tool whose scope the token lacks", () => {
     expect(env.backendRequests.length).toBe(before);
   });
 
+  it("holds under twenty parallel calls, a JSON-escaped name, a look-alike header and a control character: none reaches the backend", async () => {
+    const flow = await env.signIn();
+    const before = env.backendRequests.length;
+    const parallel = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? post2025(flow.tokens.access_token, forecastCall) : postModernCall(flow.tokens.access_token, forecastCall))));
+    expect(parallel.map((r) => r.status)).toEqual(Array(20).fill(403));
+    // The gateway decodes the body as the server does: an escaped name is the same tool.
+    const escaped = JSON.stringify(forecastCall).replace('"get_forecast"', '"get\\u005fforecast"');
+    expect((await post2025(flow.tokens.access_token, escaped)).status).toBe(403);
+    // Header and body must agree exactly: a case variant or a trailing control character is a mismatch.
+    expect((await postModernCall(flow.tokens.access_token, forecastCall, { "Mcp-Name": "Get_Forecast" })).status).toBe(400);
+    expect((await postModernCall(flow.tokens.access_token, { ...forecastCall, params: { ...forecastCall.params, name: "get_forecast\u0000" } }, { "Mcp-Name": "get_forecast" })).status).toBe(400);
+    expect(env.backendRequests.length).toBe(before);
+  });
+
   it("works after re-authorizing with every scope of the challenge: the consent page names the new scope, Entra is asked for it", async () => {
     const flow = await env.signIn({ scope: `${baseScope()} ${forecastScope()}` });
     expect(flow.consentPage.text).toContain("Read weather forecasts");
