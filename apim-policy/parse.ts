@@ -165,17 +165,11 @@ function maskExpressions(xml: string): MaskResult {
 
   while (i < xml.length) {
     const here = xml[i];
+    const skipped = here === "<" ? markupEnd(xml, i) : undefined;
     if (here !== "<" && here !== "@") {
       i++;
-    } else if (xml.startsWith("<!--", i)) {
-      const end = xml.indexOf("-->", i + 4);
-      i = end === -1 ? xml.length : end + 3;
-    } else if (xml.startsWith("<![CDATA[", i)) {
-      const end = xml.indexOf("]]>", i + 9);
-      i = end === -1 ? xml.length : end + 3;
-    } else if (xml.startsWith("<?", i) || xml.startsWith("<!", i)) {
-      const end = xml.indexOf(">", i + 2);
-      i = end === -1 ? xml.length : end + 1;
+    } else if (skipped !== undefined) {
+      i = skipped;
     } else if (xml[i] === "<") {
       // A tag: walk its attributes; a quoted value starting with @( or @{ holds an expression.
       i++;
@@ -330,4 +324,20 @@ export function ownText(element: PolicyElement): string {
     .filter((c): c is PolicyText => c.kind === "text")
     .map((c) => c.text)
     .join("");
+}
+
+/**
+ * Where the markup starting at `xml[i]` that holds no elements or attributes ends: a comment, a
+ * CDATA section, a processing instruction or a declaration (the end of `xml` when it is not
+ * closed); undefined when `xml[i]` starts none of them (text, a tag).
+ */
+export function markupEnd(xml: string, i: number): number | undefined {
+  const after = (close: string, from: number) => {
+    const end = xml.indexOf(close, from);
+    return end === -1 ? xml.length : end + close.length;
+  };
+  if (xml.startsWith("<!--", i)) return after("-->", i + 4);
+  if (xml.startsWith("<![CDATA[", i)) return after("]]>", i + 9);
+  if (xml.startsWith("<?", i) || xml.startsWith("<!", i)) return after(">", i + 2);
+  return undefined;
 }

@@ -612,13 +612,7 @@ export class ApimGateway extends Construct {
     const { xml: template, path } = readPolicyFile(options.file, this.policiesDir);
     const source = options.transform ? options.transform(template) : template;
     const xml = shaped(() => shapeFragmentXml(source, path));
-    const resource = new ApiManagementPolicyFragment(this, id, {
-      name: options.name,
-      apiManagementId: this.service.id,
-      format: "rawxml",
-      value: xml,
-      description: options.description,
-    });
+    const resource = this.newFragment(id, options.name, xml, options.description);
     this.fragments.set(options.name, { resource, document: { scope: "fragment", name: options.name, file: path, xml } });
     return resource;
   }
@@ -641,15 +635,14 @@ export class ApimGateway extends Construct {
     if (!FRAGMENT_NAME.test(options.name)) {
       throw new Error(`ApimGateway: fragment name ${JSON.stringify(options.name)} is invalid; expected 1-80 letters, digits, '-' or '_'`);
     }
-    const resource = new ApiManagementPolicyFragment(this, id, {
-      name: options.name,
-      apiManagementId: this.service.id,
-      format: "rawxml",
-      value: xml,
-      description: options.description,
-    });
+    const resource = this.newFragment(id, options.name, xml, options.description);
     this.fragments.set(options.name, { resource, document: { scope: "fragment", name: options.name, file, xml, source: options.xml } });
     return resource;
+  }
+
+  /** The fragment resource of `name` (raw XML, as shaped). */
+  private newFragment(id: string, name: string, xml: string, description: string | undefined): ApiManagementPolicyFragment {
+    return new ApiManagementPolicyFragment(this, id, { name, apiManagementId: this.service.id, format: "rawxml", value: xml, description });
   }
 
   /** Adds an API; its operations and policy are added on the returned object. */

@@ -24,6 +24,7 @@
  * Nothing else changes: the result parses to the same elements, attributes (modulo that
  * whitespace), texts and C# tokens as the file (tested for every policy and fragment).
  */
+import { markupEnd } from "../apim-policy/parse.js";
 
 /** A policy file that cannot be put in the shape, with the file and line. */
 export class PolicyShapeError extends Error {
@@ -225,6 +226,7 @@ export function joinAttributeLines(xml: string, file: string): string {
   const out: string[] = [];
   let i = 0;
   let copyFrom = 0;
+  let skipped: number | undefined;
   while (i < xml.length) {
     if (xml[i] === "@" && (xml[i + 1] === "(" || xml[i + 1] === "{")) {
       // A policy expression in text: raw C# whose `<` and quotes are not markup; left as it is.
@@ -232,13 +234,9 @@ export function joinAttributeLines(xml: string, file: string): string {
       i = expressionEnd(xml, at, () => `${file} line ${lineOf(xml, at)}`);
     } else if (xml[i] !== "<") {
       i++;
-    } else if (xml.startsWith("<!--", i)) {
-      const end = xml.indexOf("-->", i + 4);
-      i = end === -1 ? xml.length : end + 3;
-    } else if (xml.startsWith("<![CDATA[", i)) {
-      const end = xml.indexOf("]]>", i + 9);
-      i = end === -1 ? xml.length : end + 3;
-    } else if (xml.startsWith("<?", i) || xml.startsWith("<!", i) || xml.startsWith("</", i)) {
+    } else if ((skipped = markupEnd(xml, i)) !== undefined) {
+      i = skipped;
+    } else if (xml.startsWith("</", i)) {
       const end = xml.indexOf(">", i + 2);
       i = end === -1 ? xml.length : end + 1;
     } else {

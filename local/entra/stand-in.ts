@@ -244,19 +244,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const requested = scope.split(/\s+/).filter(Boolean);
     const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
-    const claims = {
-      aud: clientId,
-      azp: clientId,
-      azpacr: "2",
-      scp: [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "),
-      ...(user.roles?.length ? { roles: [...user.roles] } : {}),
-      oid: user.oid,
-      sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
-      tid: tenant,
-      name: user.name,
-      preferred_username: user.preferredUsername,
-      ver: "2.0",
-    };
+    const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" ")), ...(user.roles?.length ? { roles: [...user.roles] } : {}) };
     const body: Record<string, unknown> = {
       token_type: "Bearer",
       scope: granted.join(" "),
@@ -284,12 +272,12 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     return body;
   };
 
-  /** The claims of the access tokens mint() signs by default: the test user's token for the app. */
-  const accessTokenClaims = (clientId: string): Record<string, unknown> => ({
+  /** The claims of the test user's access token for the app `clientId` with scopes `scp` (mint() signs these by default, with the base scope). */
+  const accessTokenClaims = (clientId: string, scp: string = scopeName): Record<string, unknown> => ({
     aud: clientId,
     azp: clientId,
     azpacr: "2",
-    scp: scopeName,
+    scp,
     oid: user.oid,
     sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
     tid: tenant,
