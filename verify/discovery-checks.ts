@@ -1,0 +1,70 @@
+/**
+ * Checks of the discovery documents (through the SDK's discovery functions): the protected
+ * resource metadata (RFC 9728, path-suffixed and root), the authorization server metadata (RFC 8414
+ * and the OpenID-style document), and their CORS preflights.
+ */
+import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMetadata, specTypeSchemas } from "@modelcontextprotocol/client";
+import { request } from "./http.js";
+import { answered, because, expectedResourceMetadataUrl, expectStatus, fail, preflight, sameIssuer, show, type CheckContext } from "./check.js";
+
+async function protectedResourceMetadata(ctx: CheckContext, url: string): Promise<string> {
+  const meta = await discoverOAuthProtectedResourceMetadata(ctx.target.mcpUrl, { resourceMetadataUrl: url }, ctx.fetch).catch((e: unknown) => fail(because(`GET ${url}`, e)));
+  const problems: string[] = [];
+  if (meta.resource !== ctx.target.mcpUrl) problems.push(`resource: expected ${show(ctx.target.mcpUrl)}, got ${show(meta.resource)}`);
+  const servers = meta.authorization_servers ?? [];
+  if (servers.length !== 1 || !sameIssuer(servers[0]!, ctx.target.gatewayUrl)) problems.push(`authorization_servers: expected ${show([ctx.target.gatewayUrl])}, got ${show(meta.authorization_servers)}`);
+  if (problems.length) fail(problems.join("; "));
+  return `resource ${meta.resource}, authorization_servers ${show(servers)}`;
+}
+
+export const prmPath = (ctx: CheckContext) => protectedResourceMetadata(ctx, expectedResourceMetadataUrl(ctx.target));
+export const prmRoot = (ctx: CheckContext) => protectedResourceMetadata(ctx, `${ctx.target.gatewayUrl}/.well-known/oauth-protected-resource`);
+
+/** Every problem of an authorization server metadata document for this gateway. */
+export function metadataProblems(meta: Record<string, unknown>, gatewayUrl: string): string[] {
+  const problems: string[] = [];
+  const eq = (field: string, expected: unknown) => {
+    if (JSON.stringify(meta[field]) !== JSON.stringify(expected)) problems.push(`${field}: expected ${show(expected)}, got ${show(meta[field])}`);
+  };
+  const includes = (field: string, values: string[]) => {
+    const v = meta[field];
+    if (!Array.isArray(v) || values.some((x) => !v.includes(x))) problems.push(`${field}: expected to include ${show(values)}, got ${show(v)}`);
+  };
+  if (typeof meta.issuer !== "string" || !sameIssuer(meta.issuer, gatewayUrl)) problems.push(`issuer: expected ${show(gatewayUrl)}, got ${show(meta.issuer)}`);
+  eq("authorization_endpoint", `${gatewayUrl}/authorize`);
+  eq("token_endpoint", `${gatewayUrl}/token`);
+  // Absent when registration is off; the registration check then expects POST /register to be refused.
+  if (meta.registration_endpoint !== undefined) eq("registration_endpoint", `${gatewayUrl}/register`);
+  eq("revocation_endpoint", `${gatewayUrl}/revoke`);
+  includes("response_types_supported", ["code"]);
+  includes("grant_types_supported", ["authorization_code", "refresh_token"]);
+  eq("code_challenge_methods_supported", ["S256"]);
+  eq("token_endpoint_auth_methods_supported", ["none"]);
+  eq("client_id_metadata_document_supported", true);
+  eq("authorization_response_iss_parameter_supported", true);
+  return problems;
+}
+
+export async function asMetadata(ctx: CheckContext): Promise<string> {
+  const url = `${ctx.target.gatewayUrl}/.well-known/oauth-authorization-server`;
+  const meta = await discoverAuthorizationServerMetadata(ctx.target.gatewayUrl, { fetchFn: ctx.fetch }).catch((e: unknown) => fail(because(`discovery at ${url}`, e)));
+  if (!meta) fail(`expected RFC 8414 metadata at ${url} (or the OpenID fallback), got none (4xx)`);
+  const problems = metadataProblems(meta as Record<string, unknown>, ctx.target.gatewayUrl);
+  if (problems.length) fail(problems.join("; "));
+  return "issuer, endpoints, S256 only, auth method none, CIMD, iss parameter";
+}
+
+export async function openidConfiguration(ctx: CheckContext): Promise<string> {
+  const url = `${ctx.target.gatewayUrl}/.well-known/openid-configuration`;
+  const a = await request(ctx.fetch, url, { headers: { Accept: "application/json" } });
+  expectStatus(a, [200], `GET ${url}`);
+  const parsed = specTypeSchemas.OAuthMetadata["~standard"].validate(a.json);
+  if (parsed instanceof Promise || parsed.issues !== undefined) fail(`expected an authorization server metadata JSON document at ${url}, got ${answered(a)}`);
+  const problems = metadataProblems(parsed.value as Record<string, unknown>, ctx.target.gatewayUrl);
+  if (problems.length) fail(problems.join("; "));
+  return "same issuer, endpoints and capabilities as the RFC 8414 document";
+}
+
+// Browser clients send MCP-Protocol-Version on discovery, which needs a preflight too.
+export const corsPrm = (ctx: CheckContext) => preflight(ctx, expectedResourceMetadataUrl(ctx.target), "GET", ["GET"], ["Mcp-Protocol-Version"]);
+export const corsAsMetadata = (ctx: CheckContext) => preflight(ctx, `${ctx.target.gatewayUrl}/.well-known/oauth-authorization-server`, "GET", ["GET"], ["Mcp-Protocol-Version"]);
