@@ -12,10 +12,5 @@ export interface PolicyViolation {
   readonly document: string;
   /** What is wrong, naming the offending value, and what is expected. */
   readonly message: string;
-  /**
-   * `warning`: reported, but synth goes on (a rule built not to enforce, see policy-rules/enforcement.ts).
-   * @default "error"
-   */
-  readonly severity?: "error" | "warning";
 }
 

@@ -3,26 +3,22 @@ import {
   CACHE_RECORDS,
   cacheRecords,
   cacheRecordsRule,
-  CONTRACT_RULES_ENFORCED,
   fragmentContracts,
-  fragmentContractsRule,
-  policyFindings,
   runPolicyRules,
   variableFlow,
-  variableFlowRule,
   type PolicyRule,
 } from "../../constructs/policy-rules/index.js";
 import { CHECK_FRAGMENT, contractFragment, contractPolicySet, OPERATION, productPolicySet, TEST_RECORDS } from "../../test-support/contract-fixtures.js";
 import { policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
-const flow = variableFlowRule({ enforced: true });
-const contracts = fragmentContractsRule({ enforced: true });
-const records = cacheRecordsRule({ enforced: true, layouts: TEST_RECORDS });
+const flow = variableFlow;
+const contracts = fragmentContracts;
+const records = cacheRecordsRule({ layouts: TEST_RECORDS });
 const messages = (rule: PolicyRule, set = contractPolicySet()) => rule.check(set).map((v) => `${v.document}: ${v.message}`);
 
 describe("the contract fixture", () => {
   it("passes the three contract rules", () => {
-    expect(policyFindings(contractPolicySet(), [flow, contracts, records])).toEqual([]);
+    expect(runPolicyRules(contractPolicySet(), [flow, contracts, records])).toEqual([]);
   });
 });
 
@@ -149,7 +145,7 @@ describe("rule cache-records", () => {
 
   it("fails a value stored or looked up through a variable the layout does not list", () => {
     const layouts = [{ ...TEST_RECORDS[0]!, variables: ["grant-json"] }];
-    expect(messages(cacheRecordsRule({ enforced: true, layouts }))).toEqual([
+    expect(messages(cacheRecordsRule({ layouts }))).toEqual([
       `store: policies/fragments/store.xml line 7 (<cache-store-value>) stores the test grant record through variable "grant-record", which cache-records.ts does not list among its variables`,
       `*: field "cid" of the test grant record (cache-records.ts) is never written by a policy`,
       `*: field "exp" of the test grant record (cache-records.ts) is never written by a policy`,
@@ -173,8 +169,8 @@ describe("rule cache-records", () => {
 describe("the product's policies", () => {
   const product = productPolicySet();
 
-  it("pass every rule, the contract rules included: no finding at all, not even a warning", () => {
-    expect(policyFindings(product)).toEqual([]);
+  it("pass every rule, the contract rules included: no finding at all", () => {
+    expect(runPolicyRules(product)).toEqual([]);
   });
 
   it("fail when a real fragment reads a variable no step of its pipelines set, naming the variable and the file", () => {
@@ -199,20 +195,18 @@ describe("the product's policies", () => {
   });
 
   it("use exactly the cache records of cache-records.ts, which the rule traces through their variables", () => {
-    const enforced = cacheRecordsRule({ enforced: true });
-    expect(enforced.check(product)).toEqual([]);
+    expect(cacheRecords.check(product)).toEqual([]);
     const issue = product.documents.find((d) => d.name === "oauth-token-issue")!;
     const typo = withXml(product, issue.name, issue.xml.replace(`record["aexp"]`, `record["aexpp"]`));
-    expect(enforced.check(typo).map((v) => v.message)).toEqual([
+    expect(cacheRecords.check(typo).map((v) => v.message)).toEqual([
       expect.stringMatching(/^field "aexpp" of variable "grant-record" at policies\/fragments\/oauth-token-issue\.xml line \d+ \(<set-variable>\) is not a field of the grant record \(cache-records\.ts: [a-z, ]*\baexp\b[a-z, ]*\)$/),
       `field "aexp" of the grant record (cache-records.ts) is never written by a policy`,
     ]);
   });
 });
 
-describe("enforcement", () => {
-  it("makes the registered contract rules' findings errors that fail synth", () => {
-    expect(CONTRACT_RULES_ENFORCED).toBe(true);
+describe("the registered contract rules", () => {
+  it("report their findings on any policy set, against the product's record layouts", () => {
     const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
     const findings = runPolicyRules(set, [variableFlow, fragmentContracts, cacheRecords]);
     // The registered cache-records rule knows the product's layouts only, not the fixture's test:grant: record.
@@ -221,15 +215,6 @@ describe("enforcement", () => {
       `cache-records api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
       `cache-records store: the cache key at policies/fragments/store.xml line 7 (<cache-store-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
     ]);
-    expect(findings.every((v) => v.severity === undefined)).toBe(true);
-  });
-
-  it("reports the same findings as warnings, which do not fail synth, from a rule built with enforced: false", () => {
-    const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
-    const rules = [variableFlowRule({ enforced: false }), fragmentContractsRule({ enforced: false }), cacheRecordsRule({ enforced: false, layouts: TEST_RECORDS })];
-    const findings = policyFindings(set, rules);
-    expect(findings.map((v) => [v.rule, v.severity])).toEqual([["fragment-contracts", "warning"]]);
-    expect(runPolicyRules(set, rules)).toEqual([]);
   });
 });
 

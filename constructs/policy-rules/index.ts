@@ -6,9 +6,7 @@
  *
  * Each document is parsed once (apim-policy/parse.ts caches by document) and the parse is shared by
  * all rules. Rules that need a tree skip documents that are not well-formed; `xml-well-formed`
- * reports those. Findings of a rule built not to enforce (the contract rules with
- * `enforced: false`, enforcement.ts) are warnings: policyFindings returns them, runPolicyRules
- * only the errors that fail synth.
+ * reports those. Every finding fails synth (constructs/policy-checks.ts).
  */
 import type { PolicySet, PolicyViolation } from "../policy-set.js";
 import type { PolicyRule } from "./rule.js";
@@ -34,9 +32,8 @@ export type { PolicyRule } from "./rule.js";
 export type { PolicySet, PolicyViolation, PolicyDocument, NamedValueInfo } from "../policy-set.js";
 export { cacheRecords, cacheRecordsRule } from "./rules/cache-records.js";
 export { cacheValues } from "./rules/cache-values.js";
-export { fragmentContracts, fragmentContractsRule, variableFlow, variableFlowRule, type ContractRuleOptions } from "./rules/contracts.js";
+export { fragmentContracts, variableFlow } from "./rules/contracts.js";
 export { CACHE_RECORDS, type CacheRecordLayout } from "./cache-records.js";
-export { CONTRACT_RULES_ENFORCED } from "./enforcement.js";
 export { csharpAllowedTypes } from "./rules/csharp-types.js";
 export { includeFragmentDefined } from "./rules/include-fragment.js";
 export { knownPolicyElements, policyAttributes, policySections, policyTiers } from "./rules/known-elements.js";
@@ -81,10 +78,10 @@ export const policyRules: readonly PolicyRule[] = [
 ];
 
 /**
- * Runs the rules over a policy set and returns every finding, warnings included, in rule order. A
- * rule that throws is reported under its own id (severity error), and the other rules still run.
+ * Runs the rules over a policy set and returns every finding, in rule order; empty when the set is
+ * clean. A rule that throws is reported under its own id, and the other rules still run.
  */
-export function policyFindings(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
+export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
   return rules.flatMap((rule) => {
     try {
       return rule.check(set);
@@ -93,9 +90,4 @@ export function policyFindings(set: PolicySet, rules: readonly PolicyRule[] = po
       return [{ rule: rule.id, document: "*", message: `the rule crashed (${reason}); its checks did not run, so the policy set is not known to pass it` }];
     }
   });
-}
-
-/** The findings that fail synth (severity error), in rule order; empty when the set is clean. */
-export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
-  return policyFindings(set, rules).filter((v) => v.severity !== "warning");
 }

@@ -5,9 +5,7 @@ import { policyValue, textValue, type PolicyValue } from "../../../apim-policy/v
 import { expressionVariableReads } from "../../../apim-policy/variables.js";
 import type { PolicyViolation } from "../../policy-set.js";
 import { CACHE_RECORDS, type CacheRecordLayout } from "../cache-records.js";
-import { CONTRACT_RULES_ENFORCED } from "../enforcement.js";
 import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
-import type { ContractRuleOptions } from "./contracts.js";
 
 const CACHE_POLICIES = new Set(["cache-store-value", "cache-lookup-value", "cache-remove-value"]);
 
@@ -54,8 +52,7 @@ const where = (el: PolicyElement) => `${el.source ?? "?"} line ${el.line} (<${el
  * them is a declared field; and of the records the set uses, each is stored and each declared
  * field is written and read.
  */
-export function cacheRecordsRule(options: ContractRuleOptions & { readonly layouts?: readonly CacheRecordLayout[] } = {}): PolicyRule {
-  const enforced = options.enforced ?? CONTRACT_RULES_ENFORCED;
+export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRecordLayout[] } = {}): PolicyRule {
   const layouts = options.layouts ?? CACHE_RECORDS;
   const id = "cache-records";
   return {
@@ -64,10 +61,7 @@ export function cacheRecordsRule(options: ContractRuleOptions & { readonly layou
     check(set) {
       const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
       const out: PolicyViolation[] = [];
-      const say = (el: PolicyElement | undefined, message: string) => {
-        const v = violation(id, el ? (byFile.get(el.source ?? "") ?? "*") : "*", message);
-        out.push(enforced ? v : { ...v, severity: "warning" });
-      };
+      const say = (el: PolicyElement | undefined, message: string) => out.push(violation(id, el ? (byFile.get(el.source ?? "") ?? "*") : "*", message));
       const elements = wellFormedDocuments(set).flatMap(({ root }) => [...walkElements(root)].map((w) => w.element));
       const setters = new Map<string, PolicyElement[]>();
       for (const el of elements) {
