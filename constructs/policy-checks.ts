@@ -1,5 +1,6 @@
 /**
- * Runs the static policy rules (constructs/policy-rules/) at synth time, as a cdktf Aspect:
+ * Runs the static policy rules (constructs/policy-rules/) with this product's policy contract
+ * (policies/contract.ts) at synth time, as a cdktf Aspect:
  *
  *   Aspects.of(stack).add(new PolicyChecks(() => gateway.policySet()));
  *
@@ -9,8 +10,12 @@
  */
 import { Annotations, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
-import { policyRules, runPolicyRules, type PolicyRule } from "./policy-rules/index.js";
+import { POLICY_CONTRACT } from "../policies/contract.js";
+import { policyRules as rulesFor, runPolicyRules, type PolicyRule } from "./policy-rules/index.js";
 import type { PolicySet, PolicyViolation } from "./policy-set.js";
+
+/** Every rule, with this product's policy contract (policies/contract.ts), in report order. */
+export const policyRules: readonly PolicyRule[] = rulesFor(POLICY_CONTRACT);
 
 export interface PolicyChecksOptions {
   /**

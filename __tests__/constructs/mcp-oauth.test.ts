@@ -9,6 +9,7 @@ import { EntraAppRegistration } from "../../constructs/entra-app-registration.js
 import { McpAppService } from "../../constructs/mcp-app-service.js";
 import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
+import { policyRules } from "../../constructs/policy-checks.js";
 import { runPolicyRules } from "../../constructs/policy-rules/index.js";
 import { gatewayStack } from "../../test-support/gateway.js";
 import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
@@ -222,7 +223,7 @@ describe("McpOAuth", () => {
     expect(value).toContain('<set-variable name="clients-documents-allow" value="@("[\\"https://vscode.dev/oauth/client-metadata.json\\",\\"https://claude.ai/*\\"]")" />');
     expect(value).toContain('<set-variable name="clients-documents-reviewed" value="@(true)" />');
     expect(value).toContain('<set-variable name="clients-static" value="@("{\\"corp-cli\\":{\\"n\\":\\"Corp CLI\\",\\"r\\":[\\"http://127.0.0.1/callback\\"],\\"a\\":\\"native\\"\\u007D}")" />');
-    expect(runPolicyRules(oauthStack({ clients }).gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(oauthStack({ clients }).gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it("creates the OAuth API at the root and the streaming MCP API in front of the App Service", () => {
@@ -304,12 +305,12 @@ describe("McpOAuth", () => {
 
   it("passes every static policy rule", () => {
     const { gateway } = oauthStack();
-    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it("passes every static policy rule with a nested MCP path", () => {
     const { gateway } = oauthStack({ mcpPath: "a/b" });
-    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it.each(["", "/mcp", "mcp/", "a//b", ".well-known/x", "m cp"])("fails on mcpPath %j", (mcpPath) => {

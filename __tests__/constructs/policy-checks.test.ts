@@ -65,10 +65,10 @@ describe("PolicyChecks", () => {
     expect(existsSync(tfJson)).toBe(false);
   });
 
-  it("fails synth on a cache key that no record layout of cache-records.ts declares", () => {
+  it("fails synth on a cache key that no record layout of policies/contract.ts declares", () => {
     const lookup = `<base />\n<cache-lookup-value key="oauth:grants:1" default-value="none" variable-name="seen" />\n<set-header name="X-Seen" exists-action="override"><value>@((string)context.Variables["seen"])</value></set-header>`;
     const { app, checks, tfJson } = stackWith(() => withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup })));
-    expect(() => app.synth()).toThrow(/\[cache-records\] global: the cache key at policies\/global\.xml line 4 \(<cache-lookup-value>\) starts with "oauth:grants:1", which no record layout of cache-records\.ts declares/);
+    expect(() => app.synth()).toThrow(/\[cache-records\] global: the cache key at policies\/global\.xml line 4 \(<cache-lookup-value>\) starts with "oauth:grants:1", which no record layout of policies\/contract\.ts declares/);
     expect(checks.violations.map((v) => v.rule)).toEqual(["cache-records"]);
     expect(existsSync(tfJson)).toBe(false);
   });

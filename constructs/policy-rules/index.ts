@@ -1,8 +1,12 @@
 /**
  * Static verification of API Management policies: small pure rules over a PolicySet, one runner.
  *
- *   import { runPolicyRules } from "./policy-rules/index.js";
- *   const violations = runPolicyRules(gateway.policySet());
+ *   import { policyRules, runPolicyRules } from "./policy-rules/index.js";
+ *   const violations = runPolicyRules(gateway.policySet(), policyRules(contract));
+ *
+ * The rules know the policy language; what a product's policies promise beyond it (the records
+ * they keep in the cache, which APIs stream, which variables may be traced) is its PolicyContract
+ * (this product's: policies/contract.ts), from which `policyRules` builds the rule list.
  *
  * Each document is parsed once (apim-policy/parse.ts caches by document) and the parse is shared by
  * all rules. Rules that need a tree skip documents that are not well-formed; `xml-well-formed`
@@ -10,15 +14,15 @@
  */
 import type { PolicySet, PolicyViolation } from "../policy-set.js";
 import type { PolicyRule } from "./rule.js";
-import { cacheRecords } from "./rules/cache-records.js";
+import { cacheRecordsRule, type CacheRecordLayout } from "./rules/cache-records.js";
 import { cacheValues } from "./rules/cache-values.js";
 import { fragmentContracts, variableFlow } from "./rules/contracts.js";
 import { csharpAllowedTypes } from "./rules/csharp-types.js";
 import { includeFragmentDefined } from "./rules/include-fragment.js";
 import { knownPolicyElements, policyAttributes, policySections, policyTiers } from "./rules/known-elements.js";
-import { mcpStreaming } from "./rules/mcp-streaming.js";
+import { streamingRule, type StreamingContract } from "./rules/mcp-streaming.js";
 import { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
-import { noSecretTrace } from "./rules/no-secret-trace.js";
+import { noSecretTraceRule } from "./rules/no-secret-trace.js";
 import { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 import { regexAnchors } from "./rules/regex-anchors.js";
 import { sizeLimits } from "./rules/size-limits.js";
@@ -30,16 +34,15 @@ import { xmlWellFormed } from "./rules/well-formed.js";
 
 export type { PolicyRule } from "./rule.js";
 export type { PolicySet, PolicyViolation, PolicyDocument, NamedValueInfo } from "../policy-set.js";
-export { cacheRecords, cacheRecordsRule } from "./rules/cache-records.js";
+export { cacheRecordsRule, type CacheRecordLayout } from "./rules/cache-records.js";
 export { cacheValues } from "./rules/cache-values.js";
 export { fragmentContracts, variableFlow } from "./rules/contracts.js";
-export { CACHE_RECORDS, type CacheRecordLayout } from "./cache-records.js";
 export { csharpAllowedTypes } from "./rules/csharp-types.js";
 export { includeFragmentDefined } from "./rules/include-fragment.js";
 export { knownPolicyElements, policyAttributes, policySections, policyTiers } from "./rules/known-elements.js";
-export { mcpStreaming } from "./rules/mcp-streaming.js";
+export { streamingRule, type StreamingContract } from "./rules/mcp-streaming.js";
 export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
-export { noSecretTrace } from "./rules/no-secret-trace.js";
+export { noSecretTraceRule } from "./rules/no-secret-trace.js";
 export { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 export { regexAnchors } from "./rules/regex-anchors.js";
 export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
@@ -50,38 +53,52 @@ export { whenNotEmpty } from "./rules/when-not-empty.js";
 export { xmlWellFormed } from "./rules/well-formed.js";
 export { parsePolicy, parsePolicyXml } from "../../apim-policy/parse.js";
 
-/** Every rule, in the order their findings are reported. */
-export const policyRules: readonly PolicyRule[] = [
-  uniqueDocumentNames,
-  xmlWellFormed,
-  policyStructure,
-  fragmentStructure,
-  namedValuesDefined,
-  namedValuesUsed,
-  includeFragmentDefined,
-  sizeLimits,
-  noTerraformInterpolation,
-  knownPolicyElements,
-  policyAttributes,
-  policySections,
-  policyTiers,
-  whenNotEmpty,
-  rawxmlExpressionEntities,
-  csharpAllowedTypes,
-  mcpStreaming,
-  noSecretTrace,
-  cacheValues,
-  regexAnchors,
-  variableFlow,
-  fragmentContracts,
-  cacheRecords,
-];
+/** What a product's policies promise beyond the policy language, for the rules that check it. */
+export interface PolicyContract {
+  /** Where the contract is defined, as messages name it (e.g. `policies/contract.ts`). */
+  readonly definedIn: string;
+  /** The records the policies keep in API Management's cache (rule cache-records). */
+  readonly records: readonly CacheRecordLayout[];
+  /** The rule for the APIs marked streaming. */
+  readonly streaming: StreamingContract;
+  /** Variables that may be traced although they derive from sensitive values (rule no-secret-trace). */
+  readonly loggableVariables: ReadonlySet<string>;
+}
+
+/** Every rule, with a product's contract, in the order their findings are reported. */
+export function policyRules(contract: PolicyContract): readonly PolicyRule[] {
+  return [
+    uniqueDocumentNames,
+    xmlWellFormed,
+    policyStructure,
+    fragmentStructure,
+    namedValuesDefined,
+    namedValuesUsed,
+    includeFragmentDefined,
+    sizeLimits,
+    noTerraformInterpolation,
+    knownPolicyElements,
+    policyAttributes,
+    policySections,
+    policyTiers,
+    whenNotEmpty,
+    rawxmlExpressionEntities,
+    csharpAllowedTypes,
+    streamingRule(contract.streaming),
+    noSecretTraceRule({ loggableVariables: contract.loggableVariables }),
+    cacheValues,
+    regexAnchors,
+    variableFlow,
+    fragmentContracts,
+    cacheRecordsRule({ layouts: contract.records, definedIn: contract.definedIn }),
+  ];
+}
 
 /**
  * Runs the rules over a policy set and returns every finding, in rule order; empty when the set is
  * clean. A rule that throws is reported under its own id, and the other rules still run.
  */
-export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[] = policyRules): PolicyViolation[] {
+export function runPolicyRules(set: PolicySet, rules: readonly PolicyRule[]): PolicyViolation[] {
   return rules.flatMap((rule) => {
     try {
       return rule.check(set);

@@ -4,8 +4,24 @@ import { walkElements, type PolicyElement } from "../../../apim-policy/parse.js"
 import { policyValue, textValue, type PolicyValue } from "../../../apim-policy/values.js";
 import { expressionVariableReads } from "../../../apim-policy/variables.js";
 import type { PolicyViolation } from "../../policy-set.js";
-import { CACHE_RECORDS, type CacheRecordLayout } from "../cache-records.js";
 import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+
+/** A record the policies keep in API Management's cache, as a product's policy contract defines it. */
+export interface CacheRecordLayout {
+  /** A short name for messages. */
+  readonly name: string;
+  /** The key's prefix, e.g. `oauth:grant:`. */
+  readonly prefix: string;
+  /** What follows the prefix. */
+  readonly key: string;
+  /** What the record is for and how long it lives. */
+  readonly description: string;
+  /** The JSON value's fields and their meaning; absent when the value is not a record of ours (a marker, a client's document). */
+  readonly fields?: Readonly<Record<string, string>>;
+  /** Context variables holding the record's JSON on its way in or out of the cache. */
+  readonly variables: readonly string[];
+}
+
 
 const CACHE_POLICIES = new Set(["cache-store-value", "cache-lookup-value", "cache-remove-value"]);
 
@@ -46,18 +62,18 @@ function scanLiterals(code: string): string[] {
 const where = (el: PolicyElement) => `${el.source ?? "?"} line ${el.line} (<${el.name}>)`;
 
 /**
- * The cache records of cache-records.ts are what the policies write and read: every cache key
+ * The cache records of the layouts are what the policies write and read: every cache key
  * starts with a declared prefix (traced through the variables that build it), the values stored
  * and looked up travel in the record's declared variables, every JSON field read or written on
  * them is a declared field; and of the records the set uses, each is stored and each declared
  * field is written and read.
  */
-export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRecordLayout[] } = {}): PolicyRule {
-  const layouts = options.layouts ?? CACHE_RECORDS;
+export function cacheRecordsRule(options: { readonly layouts: readonly CacheRecordLayout[]; /** Where the layouts are defined (a file), for messages. */ readonly definedIn: string }): PolicyRule {
+  const { layouts, definedIn: home } = options;
   const id = "cache-records";
   return {
     id,
-    description: "Cache keys, values and record fields match the record layouts defined once in cache-records.ts.",
+    description: `Cache keys, values and record fields match the record layouts defined once in ${home}.`,
     check(set) {
       const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
       const out: PolicyViolation[] = [];
@@ -89,8 +105,8 @@ export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRec
         if (matched.length === 0) {
           const prefixes = candidates.filter((c) => /^[A-Za-z0-9-]+:/.test(c));
           say(el, prefixes.length
-            ? `the cache key at ${where(el)} starts with ${prefixes.map((p) => JSON.stringify(p)).join(" or ")}, which no record layout of cache-records.ts declares`
-            : `the cache key at ${where(el)} cannot be traced to the prefix of a record layout of cache-records.ts`);
+            ? `the cache key at ${where(el)} starts with ${prefixes.map((p) => JSON.stringify(p)).join(" or ")}, which no record layout of ${home} declares`
+            : `the cache key at ${where(el)} cannot be traced to the prefix of a record layout of ${home}`);
           continue;
         }
         const carried = el.name === "cache-store-value" ? (() => {
@@ -99,7 +115,7 @@ export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRec
         })() : el.name === "cache-lookup-value" ? [el.attributes["variable-name"] ?? ""] : [];
         for (const name of carried) {
           if (!matched.some((l) => l.variables.includes(name))) {
-            say(el, `${where(el)} ${el.name === "cache-store-value" ? "stores" : "looks up"} the ${matched.map((l) => l.name).join(" / ")} record through variable "${name}", which cache-records.ts does not list among its variables`);
+            say(el, `${where(el)} ${el.name === "cache-store-value" ? "stores" : "looks up"} the ${matched.map((l) => l.name).join(" / ")} record through variable "${name}", which ${home} does not list among its variables`);
           }
         }
         for (const l of matched) used.add(l);
@@ -127,7 +143,7 @@ export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRec
             const declaring = owners.filter((l) => Object.prototype.hasOwnProperty.call(l.fields, access.field));
             if (declaring.length === 0) {
               const known = [...new Set(owners.flatMap((l) => Object.keys(l.fields!)))].join(", ");
-              say(el, `field "${access.field}" of variable "${variable}" at ${where(el)} is not a field of the ${owners.map((l) => l.name).join(" / ")} record (cache-records.ts: ${known})`);
+              say(el, `field "${access.field}" of variable "${variable}" at ${where(el)} is not a field of the ${owners.map((l) => l.name).join(" / ")} record (${home}: ${known})`);
             }
             for (const l of declaring) mark(access.write ? written : read, l, access.field);
           }
@@ -137,13 +153,11 @@ export function cacheRecordsRule(options: { readonly layouts?: readonly CacheRec
       for (const l of layouts.filter((x) => used.has(x))) {
         if (!stored.has(l)) say(undefined, `the ${l.name} record (prefix "${l.prefix}") is looked up or removed, but no policy stores it`);
         for (const f of Object.keys(l.fields ?? {})) {
-          if (!written.get(l)?.has(f)) say(undefined, `field "${f}" of the ${l.name} record (cache-records.ts) is never written by a policy`);
-          else if (!read.get(l)?.has(f)) say(undefined, `field "${f}" of the ${l.name} record (cache-records.ts) is written but never read by a policy`);
+          if (!written.get(l)?.has(f)) say(undefined, `field "${f}" of the ${l.name} record (${home}) is never written by a policy`);
+          else if (!read.get(l)?.has(f)) say(undefined, `field "${f}" of the ${l.name} record (${home}) is written but never read by a policy`);
         }
       }
       return out;
     },
   };
 }
-
-export const cacheRecords: PolicyRule = cacheRecordsRule();

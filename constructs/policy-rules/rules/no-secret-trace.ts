@@ -11,16 +11,6 @@ export const SENSITIVE_WORDS: ReadonlySet<string> = new Set([
   "secret", "secrets", "password", "bearer", "jwt", "credential", "credentials",
 ]);
 
-/**
- * Variables of the audit event that may be traced although the taint analysis, which follows every
- * variable a value's expression mentions, would call them sensitive: the JSON-RPC method and tool
- * name, read from the request body and each reduced to at most 64 characters of [A-Za-z0-9/_.-]
- * (policies/fragments/mcp-audit-request.xml: a name, never an argument), and the user's Entra
- * object id and the client's public id or a hash of it, read from the grant's `uid` and `cid`
- * fields (policies/fragments/mcp-token-check.xml). Nothing else is exempt.
- */
-export const LOGGABLE_VARIABLES: ReadonlySet<string> = new Set(["audit-method", "audit-tool", "audit-user", "audit-client"]);
-
 /** Reads of a request or response body: bodies carry codes, verifiers, tokens. */
 const BODY_READ = /\bcontext\s*\.\s*(Request|Response)\s*\.\s*Body\b/;
 
@@ -64,8 +54,9 @@ export function sensitiveReason(
  * Context variables that hold sensitive values, across the set: those set (`set-variable`) from a
  * sensitive source or under a sensitive name, and `send-request` responses (upstream replies carry
  * tokens). Propagated until stable, so a variable copied from a sensitive one is sensitive too.
+ * `loggable` variables are exempt (a product's contract names them, each with why it is safe).
  */
-export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySet<string>): Map<string, string> {
+export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySet<string>, loggable: ReadonlySet<string> = new Set()): Map<string, string> {
   const assignments: { name: string; value: string }[] = [];
   const sensitive = new Map<string, string>();
   for (const { root } of wellFormedDocuments(set)) {
@@ -80,7 +71,7 @@ export function sensitiveVariables(set: PolicySet, secretNamedValues: ReadonlySe
   for (let changed = true; changed; ) {
     changed = false;
     for (const { name, value } of assignments) {
-      if (sensitive.has(name) || LOGGABLE_VARIABLES.has(name)) continue;
+      if (sensitive.has(name) || loggable.has(name)) continue;
       const reason = sensitiveReason(name, secretNamedValues) ?? sensitiveReason(value, secretNamedValues, sensitive);
       if (reason) {
         sensitive.set(name, reason.startsWith("variable ") ? `a value derived from ${reason}` : reason);
@@ -122,35 +113,38 @@ function traceCalls(code: string): string[] {
  * Nothing sensitive reaches traces or logs: no `<trace>` (message or metadata), `<log-to-eventhub>`
  * or `context.Trace(...)` that mentions tokens, codes, verifiers, cookies, Authorization,
  * assertions, refresh, secrets or passwords, reads a message body, references a secret named value,
- * or reads a context variable holding any of these (see `sensitiveVariables`).
+ * or reads a context variable holding any of these (see `sensitiveVariables`; the `loggableVariables`
+ * are exempt).
  */
-export const noSecretTrace: PolicyRule = {
-  id: ID,
-  description: "No trace or log of tokens, codes, verifiers, cookies, secrets, bodies or secret named values.",
-  check(set: PolicySet) {
-    const secrets = new Set(set.namedValues.filter((n) => n.secret).map((n) => n.name));
-    const variables = sensitiveVariables(set, secrets);
-    const out: PolicyViolation[] = [];
-    for (const { doc, root, expressions } of wellFormedDocuments(set)) {
-      for (const { element } of walkElements(root)) {
-        if (element.name !== "trace" && element.name !== "log-to-eventhub") continue;
-        for (const content of loggedContent(element)) {
-          const reason = sensitiveReason(content, secrets, variables);
-          if (reason) {
-            out.push(violation(ID, doc.name, `<${element.name}> at ${at(element)} logs ${reason}: "${content.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
-            break;
+export function noSecretTraceRule(options: { readonly loggableVariables: ReadonlySet<string> }): PolicyRule {
+  return {
+    id: ID,
+    description: "No trace or log of tokens, codes, verifiers, cookies, secrets, bodies or secret named values.",
+    check(set: PolicySet) {
+      const secrets = new Set(set.namedValues.filter((n) => n.secret).map((n) => n.name));
+      const variables = sensitiveVariables(set, secrets, options.loggableVariables);
+      const out: PolicyViolation[] = [];
+      for (const { doc, root, expressions } of wellFormedDocuments(set)) {
+        for (const { element } of walkElements(root)) {
+          if (element.name !== "trace" && element.name !== "log-to-eventhub") continue;
+          for (const content of loggedContent(element)) {
+            const reason = sensitiveReason(content, secrets, variables);
+            if (reason) {
+              out.push(violation(ID, doc.name, `<${element.name}> at ${at(element)} logs ${reason}: "${content.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
+              break;
+            }
+          }
+        }
+        for (const expr of expressions) {
+          for (const args of traceCalls(expr.code)) {
+            const reason = sensitiveReason(args, secrets, variables);
+            if (reason) {
+              out.push(violation(ID, doc.name, `context.Trace(...) in the expression at line ${expr.line}, column ${expr.column} logs ${reason}: "${args.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
+            }
           }
         }
       }
-      for (const expr of expressions) {
-        for (const args of traceCalls(expr.code)) {
-          const reason = sensitiveReason(args, secrets, variables);
-          if (reason) {
-            out.push(violation(ID, doc.name, `context.Trace(...) in the expression at line ${expr.line}, column ${expr.column} logs ${reason}: "${args.trim().slice(0, 60)}"; never trace tokens, codes, verifiers, cookies, bodies or secrets`));
-          }
-        }
-      }
-    }
-    return out;
-  },
-};
+      return out;
+    },
+  };
+}

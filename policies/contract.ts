@@ -1,28 +1,25 @@
 /**
- * The records the OAuth policies keep in API Management's cache, defined once: each one's key
- * prefix (the rest of the key says what it is the record of), the fields of its JSON value with
- * their meaning, and the context variables that carry it between the cache and the policies. Rule
- * `cache-records` checks the policies that write and read them against this (the way Cloudflare's
- * workers-oauth-provider keeps its storage layout in one module).
+ * This product's policy contract: what the policies of policies/ promise each other beyond the
+ * policy language itself, defined once and read by the static checks (constructs/policy-checks.ts
+ * runs the generic rules of apim-policy/rules/ with it) and by `npm run policy`.
  *
- * Grants and their upstream records are keyed by the grant family's handle, which stays the same
- * across rotations (docs/oauth-flow.md, "Tokens and codes"; docs/threat-model.md).
+ * - The records the OAuth policies keep in API Management's cache: each one's key prefix (the rest
+ *   of the key says what it is the record of), the fields of its JSON value with their meaning, and
+ *   the context variables that carry it between the cache and the policies. Rule `cache-records`
+ *   checks the policies that write and read them against this (the way Cloudflare's
+ *   workers-oauth-provider keeps its storage layout in one module). Grants and their upstream records are keyed by the grant
+ *   family's handle, which stays the same across rotations (docs/oauth-flow.md, "Tokens and codes";
+ *   docs/threat-model.md).
+ * - The streaming rule: the MCP API answers with Server-Sent Events (Streamable HTTP), so nothing in
+ *   its policies may read or buffer the response; McpServer marks its API streaming, and the rule
+ *   reports under the id `mcp-streaming`.
+ * - The trace exemptions: the variables of the audit event that may be traced although the taint
+ *   analysis of `no-secret-trace` would call them sensitive.
  */
+import type { CacheRecordLayout, PolicyContract, StreamingContract } from "../constructs/policy-rules/index.js";
 
-export interface CacheRecordLayout {
-  /** A short name for messages. */
-  readonly name: string;
-  /** The key's prefix, e.g. `oauth:grant:`. */
-  readonly prefix: string;
-  /** What follows the prefix. */
-  readonly key: string;
-  /** What the record is for and how long it lives. */
-  readonly description: string;
-  /** The JSON value's fields and their meaning; absent when the value is not a record of ours (a marker, a client's document). */
-  readonly fields?: Readonly<Record<string, string>>;
-  /** Context variables holding the record's JSON on its way in or out of the cache. */
-  readonly variables: readonly string[];
-}
+/** Where the contract is defined, as the rules' messages name it. */
+const DEFINED_IN = "policies/contract.ts";
 
 const CLIENT = { cid: "client_id of the MCP client it was issued to", res: "the RFC 8707 resource (the MCP server's URL)", scope: "the scopes granted" };
 const ENTRA = {
@@ -31,6 +28,7 @@ const ENTRA = {
   eexp: "when the Entra access token expires (Unix seconds)",
 };
 
+/** The records of the OAuth policies in API Management's cache. */
 export const CACHE_RECORDS: readonly CacheRecordLayout[] = [
   {
     name: "pending authorization",
@@ -95,3 +93,22 @@ export const CACHE_RECORDS: readonly CacheRecordLayout[] = [
     variables: ["consent-used"],
   },
 ];
+
+/** The MCP API streams (Server-Sent Events): its documents never read or buffer the response. */
+export const STREAMING: StreamingContract = {
+  id: "mcp-streaming",
+  description: "Streaming (MCP) APIs never read or buffer the response body and forward with buffer-response=\"false\".",
+};
+
+/**
+ * Variables of the audit event that may be traced although the taint analysis, which follows every
+ * variable a value's expression mentions, would call them sensitive: the JSON-RPC method and tool
+ * name, read from the request body and each reduced to at most 64 characters of [A-Za-z0-9/_.-]
+ * (policies/fragments/mcp-audit-request.xml: a name, never an argument), and the user's Entra
+ * object id and the client's public id or a hash of it, read from the grant's `uid` and `cid`
+ * fields (policies/fragments/mcp-token-check.xml). Nothing else is exempt.
+ */
+export const LOGGABLE_VARIABLES: ReadonlySet<string> = new Set(["audit-method", "audit-tool", "audit-user", "audit-client"]);
+
+/** The whole contract, as the static checks take it. */
+export const POLICY_CONTRACT: PolicyContract = { definedIn: DEFINED_IN, records: CACHE_RECORDS, streaming: STREAMING, loggableVariables: LOGGABLE_VARIABLES };
