@@ -17,8 +17,9 @@ const providerPatterns = [
 ];
 
 /**
- * The policy language (apim-policy/) is shared by the static checks (constructs/) and the local
- * gateway (local/); neither of those imports the other, and apim-policy/ imports neither.
+ * The policy language (apim-policy/, its static rules included) is shared by the static checks
+ * (constructs/) and the local gateway (local/); neither of those imports the other, and apim-policy/
+ * imports neither, nor the product's policy contract (policies/contract.ts), which it is given.
  */
 const boundary = (files, folders, why) => ({
   files,
@@ -49,5 +50,5 @@ export default tseslint.config(
   },
   boundary(["constructs/**/*.ts"], ["local"], "constructs/ must not import the local gateway"),
   boundary(["local/**/*.ts"], ["constructs"], "local/ must not import the constructs"),
-  boundary(["apim-policy/**/*.ts"], ["constructs", "local"], "apim-policy/ is the shared base and imports neither constructs/ nor local/"),
+  boundary(["apim-policy/**/*.ts"], ["constructs", "local", "policies"], "apim-policy/ is the shared base and imports neither constructs/, local/ nor the product's policies/"),
 );

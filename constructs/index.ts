@@ -25,5 +25,5 @@ export * from "./mcp-platform-stack.js";
 export * from "./observability.js";
 export { PolicyChecks, formatViolation, formatViolations, policyRules, type PolicyChecksOptions } from "./policy-checks.js";
 export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViolation } from "./policy-set.js";
-export type { PolicyRule } from "./policy-rules/index.js";
+export type { PolicyRule } from "../apim-policy/rules/index.js";
 export { POLICIES_DIR } from "./policy-files.js";

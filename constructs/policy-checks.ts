@@ -1,5 +1,5 @@
 /**
- * Runs the static policy rules (constructs/policy-rules/) with this product's policy contract
+ * Runs the static policy rules (apim-policy/rules/) with this product's policy contract
  * (policies/contract.ts) at synth time, as a cdktf Aspect:
  *
  *   Aspects.of(stack).add(new PolicyChecks(() => gateway.policySet()));
@@ -11,7 +11,7 @@
 import { Annotations, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import { POLICY_CONTRACT } from "../policies/contract.js";
-import { policyRules as rulesFor, runPolicyRules, type PolicyRule } from "./policy-rules/index.js";
+import { policyRules as rulesFor, runPolicyRules, type PolicyRule } from "../apim-policy/rules/index.js";
 import type { PolicySet, PolicyViolation } from "./policy-set.js";
 
 /** Every rule, with this product's policy contract (policies/contract.ts), in report order. */

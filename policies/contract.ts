@@ -16,7 +16,7 @@
  * - The trace exemptions: the variables of the audit event that may be traced although the taint
  *   analysis of `no-secret-trace` would call them sensitive.
  */
-import type { CacheRecordLayout, PolicyContract, StreamingContract } from "../constructs/policy-rules/index.js";
+import type { CacheRecordLayout, PolicyContract, StreamingContract } from "../apim-policy/rules/index.js";
 
 /** Where the contract is defined, as the rules' messages name it. */
 const DEFINED_IN = "policies/contract.ts";

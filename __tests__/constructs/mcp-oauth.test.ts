@@ -10,7 +10,7 @@ import { McpAppService } from "../../constructs/mcp-app-service.js";
 import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
 import { policyRules } from "../../constructs/policy-checks.js";
-import { runPolicyRules } from "../../constructs/policy-rules/index.js";
+import { runPolicyRules } from "../../apim-policy/rules/index.js";
 import { gatewayStack } from "../../test-support/gateway.js";
 import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
 

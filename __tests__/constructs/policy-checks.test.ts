@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AnnotationMetadataEntryType, Aspects, TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatViolation, formatViolations, PolicyChecks } from "../../constructs/policy-checks.js";
-import { fragmentContracts, namedValuesUsed } from "../../constructs/policy-rules/index.js";
+import { fragmentContracts, namedValuesUsed } from "../../apim-policy/rules/index.js";
 import type { PolicySet } from "../../constructs/policy-set.js";
 import { cleanPolicySet, fragmentXml, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
 

@@ -6,7 +6,7 @@ import {
   runPolicyRules,
   variableFlow,
   type PolicyRule,
-} from "../../constructs/policy-rules/index.js";
+} from "../../apim-policy/rules/index.js";
 import { CACHE_RECORDS, POLICY_CONTRACT } from "../../policies/contract.js";
 import { CHECK_FRAGMENT, contractFragment, contractPolicySet, OPERATION, productPolicySet, TEST_RECORDS } from "../../test-support/contract-fixtures.js";
 import { policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";

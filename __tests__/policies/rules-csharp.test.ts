@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csharpAllowedTypes } from "../../constructs/policy-rules/index.js";
+import { csharpAllowedTypes } from "../../apim-policy/rules/index.js";
 import { ALLOWED_FULL_NAMES, ALLOWED_SHORT_NAMES } from "../../apim-policy/allowlist.js";
 import { CSharpLexError, expressionEnd, lexCSharp } from "../../apim-policy/csharp-lexer.js";
 import { declaredNames, typeReferences } from "../../apim-policy/csharp-types.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cacheValues, noSecretTraceRule, streamingRule } from "../../constructs/policy-rules/index.js";
+import { cacheValues, noSecretTraceRule, streamingRule } from "../../apim-policy/rules/index.js";
 import { LOGGABLE_VARIABLES, STREAMING } from "../../policies/contract.js";
-import { sensitiveReason } from "../../constructs/policy-rules/rules/no-secret-trace.js";
+import { sensitiveReason } from "../../apim-policy/rules/no-secret-trace.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
 // The rules as PolicyChecks runs them, with this product's contract.

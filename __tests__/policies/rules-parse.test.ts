@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { policyRules } from "../../constructs/policy-checks.js";
-import { runPolicyRules, xmlWellFormed } from "../../constructs/policy-rules/index.js";
+import { runPolicyRules, xmlWellFormed } from "../../apim-policy/rules/index.js";
 import { parsePolicyXml, type PolicyElement } from "../../apim-policy/parse.js";
 import { cleanPolicySet, policiesXml, policyDoc, singleDocumentSet, withXml } from "../../test-support/policy-fixtures.js";
 

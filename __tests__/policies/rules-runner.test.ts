@@ -4,7 +4,7 @@ import {
   namedValuesDefined,
   runPolicyRules,
   uniqueDocumentNames,
-} from "../../constructs/policy-rules/index.js";
+} from "../../apim-policy/rules/index.js";
 import { policyRules } from "../../constructs/policy-checks.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 

@@ -1,5 +1,5 @@
-import { lineColumn } from "../../../apim-policy/parse.js";
-import { violation, type PolicyRule } from "../rule.js";
+import { lineColumn } from "../parse.js";
+import { violation, type PolicyRule } from "./rule.js";
 
 /**
  * No `${` or `%{` anywhere: the XML lands in a Terraform JSON string, where Terraform would read

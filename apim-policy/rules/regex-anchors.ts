@@ -1,5 +1,5 @@
-import type { CSharpToken } from "../../../apim-policy/csharp-lexer.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import type { CSharpToken } from "../csharp-lexer.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 const ID = "regex-anchors";
 

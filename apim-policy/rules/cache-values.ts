@@ -1,6 +1,6 @@
-import type { PolicyViolation } from "../../policy-set.js";
-import { walkElements } from "../../../apim-policy/parse.js";
-import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import type { PolicyViolation } from "./rule.js";
+import { walkElements } from "../parse.js";
+import { at, violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 const ID = "cache-values";
 

@@ -1,4 +1,4 @@
-import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 const ENTITY = /&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/g;
 

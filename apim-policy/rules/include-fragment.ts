@@ -1,6 +1,6 @@
-import { walkElements } from "../../../apim-policy/parse.js";
-import { fragmentsByName } from "../../../apim-policy/fragments.js";
-import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { walkElements } from "../parse.js";
+import { fragmentsByName } from "../fragments.js";
+import { at, violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /** Every `<include-fragment fragment-id="x">` names a fragment document of the set. */
 export const includeFragmentDefined: PolicyRule = {

@@ -1,5 +1,5 @@
-import { parsePolicy } from "../../../apim-policy/parse.js";
-import { violation, type PolicyRule } from "../rule.js";
+import { parsePolicy } from "../parse.js";
+import { violation, type PolicyRule } from "./rule.js";
 
 /**
  * Every document is well-formed XML once its policy expressions are set aside (API Management's

@@ -1,6 +1,6 @@
-import { isValidNamedValueName, namedValueReferences } from "../../../apim-policy/named-values.js";
-import { lineColumn, parsePolicy } from "../../../apim-policy/parse.js";
-import { violation, type PolicyRule } from "../rule.js";
+import { isValidNamedValueName, namedValueReferences } from "../named-values.js";
+import { lineColumn, parsePolicy } from "../parse.js";
+import { violation, type PolicyRule } from "./rule.js";
 
 /** `{{name}}` references, also in documents that are not well-formed (a text scan). */
 function references(xml: string): { name: string; line: number }[] {

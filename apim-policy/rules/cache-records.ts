@@ -1,10 +1,10 @@
-import { expressionTokens } from "../../../apim-policy/csharp-lexer.js";
-import { fieldAccesses } from "../../../apim-policy/json-fields.js";
-import { walkElements, type PolicyElement } from "../../../apim-policy/parse.js";
-import { policyValue, textValue, type PolicyValue } from "../../../apim-policy/values.js";
-import { expressionVariableReads } from "../../../apim-policy/variables.js";
-import type { PolicyViolation } from "../../policy-set.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { expressionTokens } from "../csharp-lexer.js";
+import { fieldAccesses } from "../json-fields.js";
+import { walkElements, type PolicyElement } from "../parse.js";
+import { policyValue, textValue, type PolicyValue } from "../values.js";
+import { expressionVariableReads } from "../variables.js";
+import type { PolicyViolation } from "./rule.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /** A record the policies keep in API Management's cache, as a product's policy contract defines it. */
 export interface CacheRecordLayout {

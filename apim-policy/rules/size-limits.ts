@@ -1,7 +1,7 @@
-import type { PolicySet } from "../../policy-set.js";
-import { parsePolicy, walkElements } from "../../../apim-policy/parse.js";
-import { fragmentsByName } from "../../../apim-policy/fragments.js";
-import { violation, type PolicyRule } from "../rule.js";
+import type { PolicySet } from "../policy-set.js";
+import { parsePolicy, walkElements } from "../parse.js";
+import { fragmentsByName } from "../fragments.js";
+import { violation, type PolicyRule } from "./rule.js";
 
 /**
  * Microsoft Learn, "API Management service limits" (classic and v2 tiers): policy document size

@@ -1,8 +1,8 @@
-import type { PolicyViolation } from "../../policy-set.js";
-import { walkElements } from "../../../apim-policy/parse.js";
-import { expandFragments, fragmentsByName } from "../../../apim-policy/fragments.js";
-import { sections } from "../../../apim-policy/sections.js";
-import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import type { PolicyViolation } from "./rule.js";
+import { walkElements } from "../parse.js";
+import { expandFragments, fragmentsByName } from "../fragments.js";
+import { sections } from "../sections.js";
+import { at, violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /** Policies that read (and so buffer) the response body when used in outbound. */
 const BODY_READING_OUTBOUND = new Set([

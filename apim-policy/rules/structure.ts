@@ -1,6 +1,6 @@
-import { childElements, ownText, walkElements } from "../../../apim-policy/parse.js";
-import { SECTIONS } from "../../../apim-policy/sections.js";
-import { at, violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { childElements, ownText, walkElements } from "../parse.js";
+import { SECTIONS } from "../sections.js";
+import { at, violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);
 

@@ -1,11 +1,12 @@
-import { observedContract, parseContract, type ContractKeyword } from "../../../apim-policy/contracts.js";
-import { setPipelines } from "../../../apim-policy/effective.js";
-import type { PolicyElement } from "../../../apim-policy/parse.js";
-import { referencedNames } from "../../../apim-policy/named-values.js";
-import { SECTIONS } from "../../../apim-policy/sections.js";
-import { variableUses, type VariableUse } from "../../../apim-policy/variables.js";
-import type { PolicySet, PolicyViolation } from "../../policy-set.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { observedContract, parseContract, type ContractKeyword } from "../contracts.js";
+import { setPipelines } from "../effective.js";
+import type { PolicyElement } from "../parse.js";
+import { referencedNames } from "../named-values.js";
+import { SECTIONS } from "../sections.js";
+import { variableUses, type VariableUse } from "../variables.js";
+import type { PolicySet } from "../policy-set.js";
+import type { PolicyViolation } from "./rule.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /** `policies/x.xml line N (<el>)`, where a use is. */
 function place(el: PolicyElement): string {

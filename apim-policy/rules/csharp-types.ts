@@ -1,5 +1,5 @@
-import { memberAllowed, typeReferences } from "../../../apim-policy/csharp-types.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "../rule.js";
+import { memberAllowed, typeReferences } from "../csharp-types.js";
+import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /**
  * C# in policy expressions names only types on API Management's allow-list

@@ -1,7 +1,8 @@
-import type { PolicySet, PolicyViolation } from "../../policy-set.js";
-import { namedValueReferences } from "../../../apim-policy/named-values.js";
-import { childElements, ownText, walkElements, type PolicyElement } from "../../../apim-policy/parse.js";
-import { at, violation, wellFormedDocuments, words, type PolicyRule } from "../rule.js";
+import type { PolicySet } from "../policy-set.js";
+import type { PolicyViolation } from "./rule.js";
+import { namedValueReferences } from "../named-values.js";
+import { childElements, ownText, walkElements, type PolicyElement } from "../parse.js";
+import { at, violation, wellFormedDocuments, words, type PolicyRule } from "./rule.js";
 
 const ID = "no-secret-trace";
 

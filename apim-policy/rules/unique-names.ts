@@ -1,4 +1,4 @@
-import { violation, type PolicyRule } from "../rule.js";
+import { violation, type PolicyRule } from "./rule.js";
 
 /** Document names are unique per scope: they key fragments (`fragment-id`) and every message. */
 export const uniqueDocumentNames: PolicyRule = {

@@ -1,10 +1,10 @@
-import type { PolicyViolation } from "../../policy-set.js";
-import { childElements, type PolicyElement } from "../../../apim-policy/parse.js";
-import { POLICY_STATEMENTS, STATEMENT_CONTAINER } from "../../../apim-policy/elements.js";
-import { setPipelines } from "../../../apim-policy/effective.js";
-import { SECTIONS } from "../../../apim-policy/sections.js";
-import { attributeProblems, checkContent, sectionProblem, tierProblem, type CheckedElement, type ElementProblem } from "../../../apim-policy/validate.js";
-import { at, violation, wellFormedDocuments, type PolicyRule, type WellFormedDocument } from "../rule.js";
+import type { PolicyViolation } from "./rule.js";
+import { childElements, type PolicyElement } from "../parse.js";
+import { POLICY_STATEMENTS, STATEMENT_CONTAINER } from "../elements.js";
+import { setPipelines } from "../effective.js";
+import { SECTIONS } from "../sections.js";
+import { attributeProblems, checkContent, sectionProblem, tierProblem, type CheckedElement, type ElementProblem } from "../validate.js";
+import { at, violation, wellFormedDocuments, type PolicyRule, type WellFormedDocument } from "./rule.js";
 
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);
 

@@ -2,8 +2,18 @@
  * The rule shape and the helpers rules share. A rule is a small pure function over a PolicySet;
  * the runner in index.ts runs them all.
  */
-import type { PolicyDocument, PolicySet, PolicyViolation } from "../policy-set.js";
-import { parsePolicy, type PolicyElement, type PolicyExpression } from "../../apim-policy/parse.js";
+import type { PolicyDocument, PolicySet } from "../policy-set.js";
+import { parsePolicy, type PolicyElement, type PolicyExpression } from "../parse.js";
+
+/** One finding of a rule. */
+export interface PolicyViolation {
+  /** The rule's id, e.g. `named-values-defined`. */
+  readonly rule: string;
+  /** The document's name (see PolicyDocument.name), or `*` for set-wide findings. */
+  readonly document: string;
+  /** What is wrong, naming the offending value, and what is expected. */
+  readonly message: string;
+}
 
 export interface PolicyRule {
   /** Stable id used in messages and in `PolicyViolation.rule` (kebab-case). */
