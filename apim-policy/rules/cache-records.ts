@@ -4,7 +4,7 @@ import { walkElements, type PolicyElement } from "../parse.js";
 import { policyValue, textValue, type PolicyValue } from "../values.js";
 import { expressionVariableReads } from "../variables.js";
 import type { PolicyViolation } from "./rule.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
+import { documentOf, place as where, violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
 
 /** A record the policies keep in API Management's cache, as a product's policy contract defines it. */
 export interface CacheRecordLayout {
@@ -59,7 +59,6 @@ function scanLiterals(code: string): string[] {
     });
 }
 
-const where = (el: PolicyElement) => `${el.source ?? "?"} line ${el.line} (<${el.name}>)`;
 
 /**
  * The cache records of the layouts are what the policies write and read: every cache key
@@ -75,9 +74,9 @@ export function cacheRecordsRule(options: { readonly layouts: readonly CacheReco
     id,
     description: `Cache keys, values and record fields match the record layouts defined once in ${home}.`,
     check(set) {
-      const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
+      const documentName = documentOf(set);
       const out: PolicyViolation[] = [];
-      const say = (el: PolicyElement | undefined, message: string) => out.push(violation(id, el ? (byFile.get(el.source ?? "") ?? "*") : "*", message));
+      const say = (el: PolicyElement | undefined, message: string) => out.push(violation(id, documentName(el), message));
       const elements = wellFormedDocuments(set).flatMap(({ root }) => [...walkElements(root)].map((w) => w.element));
       const setters = new Map<string, PolicyElement[]>();
       for (const el of elements) {

@@ -1,25 +1,12 @@
 import { observedContract, parseContract, type ContractKeyword } from "../contracts.js";
 import { setPipelines } from "../effective.js";
-import type { PolicyElement } from "../parse.js";
 import { referencedNames } from "../named-values.js";
 import { SECTIONS } from "../sections.js";
 import { variableUses, type VariableUse } from "../variables.js";
-import type { PolicySet } from "../policy-set.js";
-import type { PolicyViolation } from "./rule.js";
-import { violation, wellFormedDocuments, type PolicyRule } from "./rule.js";
-
-/** `policies/x.xml line N (<el>)`, where a use is. */
-function place(el: PolicyElement): string {
-  return `${el.source ?? "?"} line ${el.line} (<${el.name}>)`;
-}
+import { documentOf, place, violation, wellFormedDocuments, type PolicyRule, type PolicyViolation } from "./rule.js";
 
 const VARIABLE_FLOW = "variable-flow";
 const FRAGMENT_CONTRACTS = "fragment-contracts";
-
-const documentOf = (set: PolicySet) => {
-  const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
-  return (el: PolicyElement) => byFile.get(el.source ?? "") ?? "*";
-};
 
 /**
  * Context variables flow from where they are set to where they are read. In every pipeline (an

@@ -4,7 +4,7 @@ import { POLICY_STATEMENTS, STATEMENT_CONTAINER } from "../elements.js";
 import { setPipelines } from "../effective.js";
 import { SECTIONS } from "../sections.js";
 import { attributeProblems, checkContent, sectionProblem, tierProblem, type CheckedElement, type ElementProblem } from "../validate.js";
-import { at, violation, wellFormedDocuments, type PolicyRule, type WellFormedDocument } from "./rule.js";
+import { at, documentOf, violation, wellFormedDocuments, type PolicyRule, type WellFormedDocument } from "./rule.js";
 
 const SECTION_SET: ReadonlySet<string> = new Set(SECTIONS);
 
@@ -87,7 +87,7 @@ export const policySections: PolicyRule = {
   id: "policy-sections",
   description: "Each policy appears only in the sections API Management allows it in, fragments and <base/> inlined.",
   check(set) {
-    const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
+    const documentName = documentOf(set);
     const out: PolicyViolation[] = [];
     const reported = new Set<string>();
     for (const { pipeline } of setPipelines(set)) {
@@ -102,7 +102,7 @@ export const policySections: PolicyRule = {
             const key = `${statement.source}:${statement.line}:${statement.column}:${section}`;
             if (!p || reported.has(key)) continue;
             reported.add(key);
-            out.push(violation(this.id, byFile.get(statement.source ?? "") ?? "*", `${p.describe(`at ${at(statement)}`)}${statement.source ? ` (${statement.source})` : ""}`));
+            out.push(violation(this.id, documentName(statement), `${p.describe(`at ${at(statement)}`)}${statement.source ? ` (${statement.source})` : ""}`));
           }
         }
       }

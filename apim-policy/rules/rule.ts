@@ -46,6 +46,17 @@ export function violation(rule: string, document: string, message: string): Poli
   return { rule, document, message };
 }
 
+/** `policies/x.xml line N (<el>)`: where an element of any document (fragments and `<base/>` inlined) was written. */
+export function place(el: PolicyElement): string {
+  return `${el.source ?? "?"} line ${el.line} (<${el.name}>)`;
+}
+
+/** The name of the document an element was written in (by its source file), `*` when none of the set's. */
+export function documentOf(set: PolicySet): (el: PolicyElement | undefined) => string {
+  const byFile = new Map(set.documents.map((d) => [d.file, d.name]));
+  return (el) => (el ? (byFile.get(el.source ?? "") ?? "*") : "*");
+}
+
 /** `line L` for messages. */
 export function at(element: { line: number; column: number }): string {
   return `line ${element.line}, column ${element.column}`;
