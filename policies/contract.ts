@@ -6,8 +6,9 @@
  * - The records the OAuth policies keep in API Management's cache: each one's key prefix (the rest
  *   of the key says what it is the record of), the fields of its JSON value with their meaning, and
  *   the context variables that carry it between the cache and the policies. Rule `cache-records`
- *   checks the policies that write and read them against this (the way Cloudflare's
- *   workers-oauth-provider keeps its storage layout in one module). Grants and their upstream records are keyed by the grant
+ *   checks the policies that write and read them against this, and rule `record-field-lists` the
+ *   field lists the policy headers give in braces (the way Cloudflare's workers-oauth-provider
+ *   keeps its storage layout in one module). Grants and their upstream records are keyed by the grant
  *   family's handle, which stays the same across rotations (docs/oauth-flow.md, "Tokens and codes";
  *   docs/threat-model.md).
  * - The streaming rule: the MCP API answers with Server-Sent Events (Streamable HTTP), so nothing in

@@ -40,6 +40,7 @@ describe("policyRules", () => {
       "variable-flow",
       "fragment-contracts",
       "cache-records",
+      "record-field-lists",
     ]);
   });
 });

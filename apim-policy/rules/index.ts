@@ -24,6 +24,7 @@ import { streamingRule, type StreamingContract } from "./streaming.js";
 import { namedValuesDefined, namedValuesUsed } from "./named-values.js";
 import { noSecretTraceRule } from "./no-secret-trace.js";
 import { rawxmlExpressionEntities } from "./rawxml-entities.js";
+import { recordFieldListsRule } from "./record-field-lists.js";
 import { regexAnchors } from "./regex-anchors.js";
 import { sizeLimits } from "./size-limits.js";
 import { fragmentStructure, policyStructure } from "./structure.js";
@@ -44,6 +45,7 @@ export { streamingRule, type StreamingContract } from "./streaming.js";
 export { namedValuesDefined, namedValuesUsed } from "./named-values.js";
 export { noSecretTraceRule } from "./no-secret-trace.js";
 export { rawxmlExpressionEntities } from "./rawxml-entities.js";
+export { recordFieldListsRule } from "./record-field-lists.js";
 export { regexAnchors } from "./regex-anchors.js";
 export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./size-limits.js";
 export { fragmentStructure, policyStructure } from "./structure.js";
@@ -57,7 +59,7 @@ export { parsePolicy, parsePolicyXml } from "../parse.js";
 export interface PolicyContract {
   /** Where the contract is defined, as messages name it (e.g. `policies/contract.ts`). */
   readonly definedIn: string;
-  /** The records the policies keep in API Management's cache (rule cache-records). */
+  /** The records the policies keep in API Management's cache (rules cache-records and record-field-lists). */
   readonly records: readonly CacheRecordLayout[];
   /** The rule for the APIs marked streaming. */
   readonly streaming: StreamingContract;
@@ -91,6 +93,7 @@ export function policyRules(contract: PolicyContract): readonly PolicyRule[] {
     variableFlow,
     fragmentContracts,
     cacheRecordsRule({ layouts: contract.records, definedIn: contract.definedIn }),
+    recordFieldListsRule({ layouts: contract.records, definedIn: contract.definedIn }),
   ];
 }
 
