@@ -1,10 +1,16 @@
 /**
- * A local stand-in for Microsoft Entra ID, built on oauth2-mock-server (its signing keys, JWKS
- * and authorization-code issuing) with Entra's v2 endpoint paths and token shapes, and with the
- * checks the product relies on done strictly:
+ * A local stand-in for Microsoft Entra ID with Entra's v2 endpoint paths and token shapes, its own
+ * signing keys and JWKS (keys.ts), and the checks the product relies on done strictly:
  *
  * - Several app registrations (one per MCP server of a platform, `apps`), each with its own client
- *   id, redirect URIs and delegated scopes, all trusting the same managed identity.
+ *   id, redirect URIs, delegated scopes and app roles, all trusting the same managed identity; an
+ *   app may require assignment (`assignmentRequired`, the service principal's
+ *   app_role_assignment_required): a user holding none of its app roles is then refused
+ *   (AADSTS50105, redirected as access_denied).
+ * - Several users (`users`, `LOCAL_ENTRA_USERS` through `parseEntraUsers`), each with app roles: a
+ *   user's roles are issued (the `roles` claim) by every app that defines them. With one user the
+ *   sign-in is approved at once; with several, `/authorize` answers a sign-in page (one form, one
+ *   button per user) and the POST of that form continues as the chosen user.
  * - `/authorize`: known client, exactly registered redirect URI, PKCE `S256` required, no
  *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested, no
  *   scopes of two applications in one request (AADSTS28000).
@@ -18,7 +24,7 @@
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
  *   authentication-managed-identity calls.
  *
- * The test user signs in without a login page (the stand-in approves at once). Tests of an MCP
+ * Tests of an MCP
  * server use the same stand-in as a token issuer: `mint()` signs access tokens with any claims
  * (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the JWKS can
  * rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
@@ -32,9 +38,9 @@ import http from "node:http";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { OAuth2Server, Events, type MutableRedirectUri } from "oauth2-mock-server";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
+import { nameBasedUuid } from "../../constructs/name-uuid.js";
 
 export type { SigningKey } from "./keys.js";
 
@@ -42,7 +48,10 @@ export interface EntraUser {
   readonly oid: string;
   readonly name: string;
   readonly preferredUsername: string;
-  /** App roles the user is assigned in the app (the `roles` claim). @default none (no claim) */
+  /**
+   * App roles the user is assigned (their values): each app that defines one of them issues it in the `roles`
+   * claim; an app that defines none of them issues no claim. @default none (no claim)
+   */
   readonly roles?: readonly string[];
 }
 
@@ -54,6 +63,14 @@ export interface EntraAppOptions {
   readonly scopeName?: string;
   /** Further delegated scopes the app exposes, granted (in `scp`) when requested. @default none */
   readonly extraScopeNames?: readonly string[];
+  /** The values of the app roles it defines: a user's roles among them are issued in `roles`. @default none */
+  readonly appRoles?: readonly string[];
+  /**
+   * Only users assigned to the app may sign in (the service principal's app_role_assignment_required). The stand-in
+   * knows role assignments only, so a user holding none of the app's roles is refused at /authorize with
+   * AADSTS50105 (redirected as access_denied). @default false
+   */
+  readonly assignmentRequired?: boolean;
 }
 
 export interface EntraStandInOptions {
@@ -69,8 +86,13 @@ export interface EntraStandInOptions {
   readonly apps?: readonly EntraAppOptions[];
   /** The gateway's user-assigned managed identity, trusted by the app's federated credential. @default random ids */
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
-  /** @default a "Local Test User" with a fixed oid */
+  /** The one user (instead of `users`). @default a "Local Test User" with a fixed oid */
   readonly user?: EntraUser;
+  /**
+   * Several users (instead of `user`): /authorize then answers a sign-in page with one button per user, and the
+   * first is the one `mint()` and `user` speak of. One user signs in at once. @default [user]
+   */
+  readonly users?: readonly EntraUser[];
   /** @default 0 (any free port) */
   readonly port?: number;
   /** Access-token lifetime. @default 3600 */
@@ -88,7 +110,10 @@ export interface EntraStandIn {
   readonly openidConfigurationUrl: string;
   readonly managedIdentityTokenUrl: string;
   readonly tenantId: string;
+  /** The (first) user: `mint()` signs for them. */
   readonly user: EntraUser;
+  /** Every user, in the order given. */
+  readonly users: readonly EntraUser[];
   /** Successful token grants so far, by grant type (tests use it to see upstream refreshes). */
   readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
   /** Every request body the token endpoint received, in order (tests check what the gateway sent). */
@@ -139,12 +164,80 @@ interface PendingCode {
   readonly challenge: string;
   readonly scope: string;
   readonly nonce?: string;
+  readonly user: EntraUser;
   readonly expiresAt: number;
 }
 
 interface RefreshGrant {
   readonly clientId: string;
   readonly scope: string;
+  readonly user: EntraUser;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ROLE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
+const USER_KEYS = ["name", "oid", "preferredUsername", "roles"];
+
+/** The user `name` becomes when LOCAL_ENTRA_USERS gives only a name: an oid derived from it, a contoso.example sign-in name. */
+export function defaultUser(name: string, roles?: readonly string[]): EntraUser {
+  const local = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, ".").replace(/^\.+|\.+$/g, "") || "user";
+  return { oid: nameBasedUuid(`local-entra-user:${name}`), name, preferredUsername: `${local}@contoso.example`, ...(roles ? { roles } : {}) };
+}
+
+/**
+ * Parses `LOCAL_ENTRA_USERS`: a JSON array of 1-20 users `{"name", "oid"?, "preferredUsername"?, "roles"?}`
+ * (`roles`: app role values). A missing oid is derived from the name (stable across runs), a missing
+ * preferredUsername from the name too.
+ * @throws Error naming the variable, the bad entry and value, and what is expected.
+ */
+export function parseEntraUsers(raw: string, variable = "LOCAL_ENTRA_USERS"): EntraUser[] {
+  const example = `expected a JSON array of users such as [{"name":"Ada","roles":["Tickets.Admin"]},{"name":"Bob"}]`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`${variable}=${JSON.stringify(raw)} is not valid JSON (${(e as Error).message}); ${example}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length < 1 || parsed.length > 20) throw new Error(`${variable}=${JSON.stringify(raw)} is not an array of 1 to 20 users; ${example}`);
+  const users = parsed.map((entry: unknown, i): EntraUser => {
+    const at = `${variable}[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Error(`${at} ${JSON.stringify(entry)} is not an object; ${example}`);
+    const fields = entry as Record<string, unknown>;
+    const unknown = Object.keys(fields).filter((k) => !USER_KEYS.includes(k));
+    if (unknown.length) throw new Error(`${at} has unknown key ${JSON.stringify(unknown[0])}; expected only ${USER_KEYS.join(", ")}`);
+    const { name, oid, preferredUsername, roles } = fields;
+    if (typeof name !== "string" || name.trim().length === 0 || name.length > 64 || /[<>&"\p{Cc}\p{Cf}]/u.test(name)) {
+      throw new Error(`${at}.name ${JSON.stringify(name)} is not a usable name; expected 1-64 characters without <, >, &, " or control characters`);
+    }
+    if (oid !== undefined && (typeof oid !== "string" || !GUID.test(oid))) throw new Error(`${at}.oid ${JSON.stringify(oid)} is not an object id; expected a lower-case GUID such as 11111111-2222-4333-8444-555555555555`);
+    if (preferredUsername !== undefined && (typeof preferredUsername !== "string" || !/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}$/.test(preferredUsername))) {
+      throw new Error(`${at}.preferredUsername ${JSON.stringify(preferredUsername)} is not a sign-in name; expected user@domain`);
+    }
+    if (roles !== undefined && (!Array.isArray(roles) || roles.some((r) => typeof r !== "string" || !ROLE_VALUE.test(r)))) {
+      const bad = Array.isArray(roles) ? roles.find((r) => typeof r !== "string" || !ROLE_VALUE.test(r)) : roles;
+      throw new Error(`${at}.roles has ${JSON.stringify(bad)}; expected an array of app role values (1-40 letters, digits, '_', '-' or '.')`);
+    }
+    const base = defaultUser(name, roles as string[] | undefined);
+    return { ...base, ...(oid !== undefined ? { oid: oid as string } : {}), ...(preferredUsername !== undefined ? { preferredUsername: preferredUsername as string } : {}) };
+  });
+  const seen = new Map<string, number>();
+  users.forEach((u, i) => {
+    const j = seen.get(u.oid);
+    if (j !== undefined) throw new Error(`${variable}[${i}] has the oid ${u.oid} of ${variable}[${j}]; expected one oid per user (give each an "oid", or different names)`);
+    seen.set(u.oid, i);
+  });
+  return users;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/** The stand-in's sign-in page: the authorization request as hidden inputs, one button per user. */
+function signInPage(action: string, request: URLSearchParams, users: readonly EntraUser[]): string {
+  const hidden = [...request].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join("\n");
+  const buttons = users.map((u) => `<p><button type="submit" name="user" value="${escapeHtml(u.oid)}">${escapeHtml(u.name)} (${escapeHtml(u.preferredUsername)})</button></p>`).join("\n");
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in: Entra ID stand-in</title></head><body>\n<h1>Pick an account</h1>\n<form method="post" action="${escapeHtml(action)}">\n${hidden}\n${buttons}\n</form>\n</body></html>\n`;
 }
 
 /** Starts the stand-in on 127.0.0.1. */
@@ -156,10 +249,14 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const app = appList[0]!;
   const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
-  const user = options.user ?? DEFAULT_TEST_USER;
+  if (options.user && options.users) throw new Error("startEntraStandIn: give either user or users, not both");
+  const users = options.users ?? [options.user ?? DEFAULT_TEST_USER];
+  if (users.length === 0) throw new Error("startEntraStandIn: users is empty; expected at least one user");
+  if (new Set(users.map((u) => u.oid)).size !== users.length) throw new Error(`startEntraStandIn: users ${JSON.stringify(users.map((u) => u.oid))} repeat an oid; expected one per user`);
+  const user = users[0]!;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
-  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string> }>();
+  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string>; readonly appRoles: readonly string[]; readonly assignmentRequired: boolean }>();
   /** Requested scope (both forms, any app) -> the client id of the app that exposes it. */
   const scopeOwner = new Map<string, string>();
   for (const a of appList) {
@@ -167,7 +264,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const base = a.scopeName ?? "user_impersonate";
     const scopes = new Map<string, string>([base, ...(a.extraScopeNames ?? [])].flatMap((name) => [[`api://${a.clientId}/${name}`, name], [`${a.clientId}/${name}`, name]]));
     for (const s of scopes.keys()) scopeOwner.set(s, a.clientId);
-    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes });
+    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes, appRoles: a.appRoles ?? [], assignmentRequired: a.assignmentRequired ?? false });
   }
   /** The requested scopes that name another registered app than `clientId` (Entra: one resource per request). */
   const foreignScopes = (clientId: string, requested: readonly string[]) => requested.filter((s) => scopeOwner.has(s) && scopeOwner.get(s) !== clientId);
@@ -179,29 +276,14 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     openid: `/${tenant}/v2.0/.well-known/openid-configuration`,
     msi: "/msi/token",
   };
-  const mock = new OAuth2Server(undefined, undefined, {
-    endpoints: { authorize: paths.authorize, jwks: paths.jwks, token: "/_mock/token", wellKnownDocument: "/_mock/openid-configuration" },
-  });
   const keys = await SigningKeys.create();
   const tokenRequests: URLSearchParams[] = [];
   const pending = new Map<string, PendingCode>();
   const grants = { authorization_code: 0, refresh_token: 0, managed_identity: 0 };
   const refreshTokens = new Map<string, RefreshGrant>();
 
-  // Record every code the mock issues with what it is bound to.
-  mock.service.on(Events.BeforeAuthorizeRedirect, (redirect: MutableRedirectUri, req: http.IncomingMessage) => {
-    const q = new URL(req.url ?? "/", "http://x").searchParams;
-    const code = redirect.url.searchParams.get("code");
-    if (!code) return;
-    pending.set(code, {
-      clientId: q.get("client_id") ?? "",
-      redirectUri: q.get("redirect_uri") ?? "",
-      challenge: q.get("code_challenge") ?? "",
-      scope: q.get("scope") ?? "",
-      nonce: q.get("nonce") ?? undefined,
-      expiresAt: Date.now() + CODE_TTL_MS,
-    });
-  });
+  /** The roles of `who` that the app `clientId` defines, in the user's order. */
+  const rolesIn = (clientId: string, who: EntraUser): string[] => (who.roles ?? []).filter((r) => apps.get(clientId)!.appRoles.includes(r));
 
   let baseUrl = "";
   let issuer = "";
@@ -240,11 +322,12 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     }
   };
 
-  const issueTokens = async (clientId: string, scope: string, nonce: string | undefined) => {
+  const issueTokens = async (clientId: string, scope: string, nonce: string | undefined, who: EntraUser) => {
     const requested = scope.split(/\s+/).filter(Boolean);
     const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
-    const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" ")), ...(user.roles?.length ? { roles: [...user.roles] } : {}) };
+    const roles = rolesIn(clientId, who);
+    const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "), who), ...(roles.length ? { roles } : {}) };
     const body: Record<string, unknown> = {
       token_type: "Bearer",
       scope: granted.join(" "),
@@ -254,17 +337,17 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     };
     if (requested.includes("offline_access")) {
       const rt = randomBytes(32).toString("base64url");
-      refreshTokens.set(rt, { clientId, scope });
+      refreshTokens.set(rt, { clientId, scope, user: who });
       body.refresh_token = rt;
     }
     if (requested.includes("openid")) {
       body.id_token = await buildToken({
         aud: clientId,
         sub: claims.sub,
-        oid: user.oid,
+        oid: who.oid,
         tid: tenant,
-        name: user.name,
-        preferred_username: user.preferredUsername,
+        name: who.name,
+        preferred_username: who.preferredUsername,
         ver: "2.0",
         ...(nonce ? { nonce } : {}),
       });
@@ -272,22 +355,25 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     return body;
   };
 
-  /** The claims of the test user's access token for the app `clientId` with scopes `scp` (mint() signs these by default, with the base scope). */
-  const accessTokenClaims = (clientId: string, scp: string = scopeName): Record<string, unknown> => ({
+  /** The claims of a user's access token for the app `clientId` with scopes `scp` (mint() signs these by default, for the first user with the base scope). */
+  const accessTokenClaims = (clientId: string, scp: string = scopeName, who: EntraUser = user): Record<string, unknown> => ({
     aud: clientId,
     azp: clientId,
     azpacr: "2",
     scp,
-    oid: user.oid,
-    sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
+    oid: who.oid,
+    sub: createHash("sha256").update(`${who.oid}:${clientId}`).digest("base64url").slice(0, 43),
     tid: tenant,
-    name: user.name,
-    preferred_username: user.preferredUsername,
+    name: who.name,
+    preferred_username: who.preferredUsername,
     ver: "2.0",
   });
 
-  const authorize = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const q = url.searchParams;
+  /**
+   * GET /authorize (the query) and POST /authorize (the sign-in page's form, with `user`): checks the request, then
+   * signs in the one user at once, answers the sign-in page (several users, GET), or continues as the chosen user.
+   */
+  const authorize = (res: http.ServerResponse, q: URLSearchParams, chosen: string | null) => {
     const clientId = q.get("client_id");
     const redirectUri = q.get("redirect_uri");
     const registered = clientId === null ? undefined : apps.get(clientId);
@@ -312,7 +398,22 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const scopes = (q.get("scope") ?? "").split(/\s+/).filter(Boolean);
     if (foreignScopes(clientId!, scopes).length) return fail("invalid_scope", 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource: ${foreignScopes(clientId!, scopes).join(" ")}.`);
     if (!scopes.some((s) => registered.scopes.has(s))) return fail("invalid_scope", 70011, `The provided scope must include api://${clientId!}/${registered.scopeName}.`);
-    mock.service.requestHandler(req, res);
+    if (chosen === null && users.length > 1) {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Frame-Options": "DENY" });
+      return res.end(signInPage(paths.authorize, q, users));
+    }
+    const who = chosen === null ? user : users.find((u) => u.oid === chosen);
+    if (!who) return aadError(res, 400, "invalid_request", 50034, `The user account '${chosen ?? ""}' does not exist in this stand-in's directory; expected the oid of one of its users.`);
+    if (registered.assignmentRequired && rolesIn(clientId!, who).length === 0) {
+      return fail("access_denied", 50105, `Your administrator has configured the application ${clientId!} to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${who.preferredUsername}' is blocked because they are not assigned to a role of the application.`);
+    }
+    const code = randomBytes(32).toString("base64url");
+    pending.set(code, { clientId: clientId!, redirectUri, challenge, scope: q.get("scope") ?? "", nonce: q.get("nonce") ?? undefined, user: who, expiresAt: Date.now() + CODE_TTL_MS });
+    const back = new URL(redirectUri);
+    back.searchParams.set("code", code);
+    const state = q.get("state");
+    if (state !== null) back.searchParams.set("state", state);
+    res.writeHead(302, { Location: back.toString(), "Cache-Control": "no-store" }).end();
   };
 
   const token = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -349,7 +450,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       if (!PKCE_VERIFIER.test(verifier)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier is missing or malformed.");
       const computed = createHash("sha256").update(verifier).digest("base64url");
       if (!safeEqual(computed, p.challenge)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier does not match the code_challenge supplied in the authorization request.");
-      const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce);
+      const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce, p.user);
       grants.authorization_code++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
@@ -359,7 +460,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       const g = refreshTokens.get(rt);
       if (!g || g.clientId !== clientId) return aadError(res, 400, "invalid_grant", 9002313, "The refresh token is invalid or was issued to another client.");
       refreshTokens.delete(rt);
-      const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined);
+      const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined, g.user);
       grants.refresh_token++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
@@ -418,7 +519,14 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
         res.writeHead(200, { "Content-Type": "application/json" });
         return res.end(JSON.stringify(keys.jwks()));
       }
-      if (method === "GET" && url.pathname === paths.authorize) return authorize(req, res, url);
+      if (method === "GET" && url.pathname === paths.authorize) return authorize(res, url.searchParams, null);
+      if (method === "POST" && url.pathname === paths.authorize) {
+        const form = await readForm(req);
+        if (!form) return aadError(res, 400, "invalid_request", 90009, "The request body is too large.");
+        const chosen = form.get("user") ?? "";
+        form.delete("user");
+        return authorize(res, form, chosen);
+      }
       if (method === "POST" && url.pathname === paths.token) return token(req, res);
       if (method === "GET" && url.pathname === paths.msi) return msi(res, url, req);
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not_found" }));
@@ -432,7 +540,6 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   issuer = `${baseUrl}/${tenant}/v2.0`;
-  mock.issuer.url = issuer;
 
   return {
     baseUrl,
@@ -444,6 +551,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     managedIdentityTokenUrl: `${baseUrl}${paths.msi}`,
     tenantId: tenant,
     user,
+    users,
     grants,
     tokenRequests,
     clientId: app.clientId,
