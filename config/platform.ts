@@ -73,7 +73,10 @@ const tool = z.strictObject({
   name: text(matches(TOOL, "a tool name (1-64 letters, digits, '_', '-', '.')")),
   /** A delegated scope (of this server's `scopes`, or the base scope) the tool needs. @default the base scope */
   scope: z.optional(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')"))),
-  /** An Entra app role the caller must hold (checked by the server). @default none */
+  /**
+   * An Entra app role the signed-in user must hold (the `roles` of the user's Entra token for this server's
+   * application): the server's application defines it, and the gateway refuses a call without it (403). @default none
+   */
   appRole: z.optional(text(matches(SCOPE, "an app role value (1-40 letters, digits, '_', '-', '.')"))),
 });
 
@@ -113,7 +116,12 @@ const server = z.strictObject({
   scopes: z.optional(z.array(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
   /** Tools that need more than the base scope, or an app role. @default none */
   tools: z.optional(z.array(tool)),
-  /** Calls per client per period. @default { calls: 120, renewalPeriod: 60 } */
+  /**
+   * Only users assigned to this server's Entra application (any of its app roles, Enterprise applications > Users and
+   * groups) may sign in: the service principal's app_role_assignment_required. @default false: every user of the tenant
+   */
+  assignmentRequired: z.optional(z.boolean()),
+  /** Calls per user (Entra object id) per period at this server, whichever client they use. @default { calls: 120, renewalPeriod: 60 } */
   rateLimit: z.optional(z.strictObject({ calls: int(1, 1000000, "calls"), renewalPeriod: int(1, 300, "seconds") })),
 });
 

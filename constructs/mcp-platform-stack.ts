@@ -17,7 +17,7 @@ import { McpAppService } from "./mcp-app-service.js";
 import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
-import { DELEGATED_SCOPES, TOOL_SCOPES, type ToolAccess } from "../mcp-app/tool-scopes.js";
+import { APP_ROLES, DELEGATED_SCOPES, TOOL_SCOPES, type AppRole, type ToolAccess } from "../mcp-app/tool-scopes.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
 
 /** One MCP server of the platform, as built. */
@@ -152,6 +152,9 @@ export class McpPlatformStack extends TerraformStack {
         scopeName: config.scopeName,
         // The sample's scopes and tools are its own table (mcp-app/tool-scopes.ts); another server's are in the configuration.
         additionalScopes: server.backend.kind === "sample" ? DELEGATED_SCOPES : server.scopes,
+        appRoles: server.backend.kind === "sample" ? APP_ROLES : configuredRoles(server, title),
+        appRoleIdSeed: server.name,
+        assignmentRequired: server.assignmentRequired,
         adminConsent: config.entraAdminConsent,
       });
       let app: McpAppService | undefined;
@@ -246,4 +249,13 @@ export class McpPlatformStack extends TerraformStack {
       description: "Per MCP server: the URL clients connect to, its protected-resource metadata, and what a backend's token check must expect (Entra issuer, audience = client id = azp, required_scope in scp), and the backend's kind (sample, url, app-service).",
     });
   }
+}
+
+/** The app roles a configured server's tools name, once each, with texts saying what they open. */
+function configuredRoles(server: ServerConfig, title: string): AppRole[] {
+  const values = [...new Set((server.tools ?? []).flatMap((t) => (t.appRole === undefined ? [] : [t.appRole])))];
+  return values.map((value) => {
+    const tools = (server.tools ?? []).filter((t) => t.appRole === value).map((t) => t.name);
+    return { value, displayName: value, description: `May call the tools of the MCP server ${title} that need the app role ${value}: ${tools.join(", ")}.` };
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * Name-based UUIDs (version 5, RFC 9562 §5.5): the same namespace and name always give the same id, so an id
  * that Entra ID keeps (an app role's id, which its assignments point at) is known at synth and survives a lost
- * Terraform state, and a local test user named in LOCAL_ENTRA_USERS keeps its object id across runs.
+ * Terraform state.
  */
 import { createHash } from "node:crypto";
 

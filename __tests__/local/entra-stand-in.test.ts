@@ -470,7 +470,7 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
 
   it("parses LOCAL_ENTRA_USERS: defaults derived from the name, stable across runs", () => {
     const users = parseEntraUsers('[{"name":"Ada Admin","roles":["Tickets.Admin"]},{"name":"Bob","oid":"bbbbbbbb-0000-4000-8000-00000000000b","preferredUsername":"bob@fabrikam.example"}]');
-    expect(users[0]).toEqual({ oid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), name: "Ada Admin", preferredUsername: "ada.admin@contoso.example", roles: ["Tickets.Admin"] });
+    expect(users[0]).toEqual({ oid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), name: "Ada Admin", preferredUsername: "ada.admin@contoso.example", roles: ["Tickets.Admin"] });
     expect(parseEntraUsers('[{"name":"Ada Admin"}]')[0]!.oid).toBe(users[0]!.oid);
     expect(users[1]).toEqual({ oid: "bbbbbbbb-0000-4000-8000-00000000000b", name: "Bob", preferredUsername: "bob@fabrikam.example" });
   });

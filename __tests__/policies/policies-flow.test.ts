@@ -162,7 +162,7 @@ beforeAll(async () => {
     cache: new ValueCache(),
     rateLimiter: new RateLimiter(),
     managedIdentityTokenUrl: entra.managedIdentityTokenUrl,
-    logger: { debug: () => undefined, warn: () => undefined },
+    logger: { debug: (m: string) => { if (process.env.DBG) console.log("DBG", m); }, warn: (m: string) => { if (process.env.DBG) console.log("WARN", m); } },
   } as Parameters<typeof startGateway>[1]);
 }, 180_000);
 

@@ -40,7 +40,6 @@ import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
-import { nameBasedUuid } from "../../constructs/name-uuid.js";
 
 export type { SigningKey } from "./keys.js";
 
@@ -178,10 +177,16 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ROLE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
 const USER_KEYS = ["name", "oid", "preferredUsername", "roles"];
 
+/** A GUID derived from `name` (the same on every run), shaped as a version 8 UUID (RFC 9562 §5.8). */
+function derivedOid(name: string): string {
+  const hex = createHash("sha256").update(`local-entra-user:${name}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** The user `name` becomes when LOCAL_ENTRA_USERS gives only a name: an oid derived from it, a contoso.example sign-in name. */
 export function defaultUser(name: string, roles?: readonly string[]): EntraUser {
   const local = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, ".").replace(/^\.+|\.+$/g, "") || "user";
-  return { oid: nameBasedUuid(`local-entra-user:${name}`), name, preferredUsername: `${local}@contoso.example`, ...(roles ? { roles } : {}) };
+  return { oid: derivedOid(name), name, preferredUsername: `${local}@contoso.example`, ...(roles ? { roles } : {}) };
 }
 
 /**
