@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, SignJWT, generateKeyPair, decodeJwt } from "jose";
 import { parseEntraUsers, startEntraStandIn, type EntraStandIn, type EntraUser } from "../../local/entra/stand-in.js";
+import { parseEntraSignInPage } from "../../test-support/local-oauth-client.js";
 
 const TENANT = "72f988bf-0000-4000-8000-000000000001";
 const CLIENT = "6a1b2c3d-0000-4000-8000-000000000002";
@@ -369,14 +370,6 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
     return new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: "code", scope: `api://${clientId}/user_impersonate openid offline_access`, state: "st&<ate>", code_challenge: challenge, code_challenge_method: "S256", nonce: "n1" });
   }
 
-  /** The sign-in page's form: its action, hidden fields and buttons (value, text). */
-  function readPage(html: string) {
-    const forms = [...html.matchAll(/<form method="post" action="([^"]+)">/g)];
-    const hidden = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&")]));
-    const buttons = [...html.matchAll(/<button type="submit" name="user" value="([^"]+)">([^<]*)<\/button>/g)].map((m) => ({ value: m[1]!, text: m[2]! }));
-    return { forms: forms.map((m) => m[1]!), hidden, buttons };
-  }
-
   async function redeemAt(stand: EntraStandIn, clientId: string, redirectUri: string, code: string, verifier: string) {
     const res = await fetch(stand.tokenUrl, {
       method: "POST",
@@ -394,13 +387,16 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
       const res = await fetch(`${stand.authorizeUrl}?${query}`, { redirect: "manual" });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-      const page = readPage(await res.text());
-      expect(page.forms).toEqual([new URL(stand.authorizeUrl).pathname]);
-      expect(page.hidden).toEqual(Object.fromEntries(query));
-      expect(page.buttons.map((b) => b.value)).toEqual([ADA.oid, BOB.oid]);
-      expect(page.buttons[0]!.text).toContain("Ada Admin");
+      const html = await res.text();
+      expect(html.match(/<form method="post"/g)).toHaveLength(1);
+      const page = parseEntraSignInPage(html, stand.authorizeUrl);
+      expect(page.action).toBe(stand.authorizeUrl);
+      expect(page.fields).toEqual(Object.fromEntries(query));
+      expect(page.users.map((b) => b.oid)).toEqual([ADA.oid, BOB.oid]);
+      expect(page.users[0]!.text).toContain("Ada Admin");
       // Names are escaped, never markup.
-      expect(page.buttons[1]!.text).toContain("Bob &lt;Reader&gt;");
+      expect(html).toContain("Bob &lt;Reader&gt;");
+      expect(page.users[1]!.text).toContain("Bob <Reader>");
     } finally {
       await stand.close();
     }
@@ -411,8 +407,8 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
     try {
       for (const who of [BOB, ADA]) {
         const { verifier, challenge } = pkce();
-        const page = readPage(await (await fetch(`${stand.authorizeUrl}?${authorizeQuery(CLIENT, REDIRECT, challenge)}`)).text());
-        const posted = await fetch(new URL(page.forms[0]!, stand.baseUrl), { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...page.hidden, user: who.oid }) });
+        const page = parseEntraSignInPage(await (await fetch(`${stand.authorizeUrl}?${authorizeQuery(CLIENT, REDIRECT, challenge)}`)).text(), stand.authorizeUrl);
+        const posted = await fetch(page.action, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...page.fields, user: who.oid }) });
         expect(posted.status).toBe(302);
         const back = new URL(posted.headers.get("location")!);
         expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
