@@ -333,3 +333,24 @@ export function loadPlatformConfig(file: string): PlatformConfig {
   }
   return result.data;
 }
+
+/**
+ * Every key path of the platform configuration file, derived from its schema: `servers`, `servers[].tools`,
+ * `servers[].tools[].scope`, ... (an array's items as `[]`, a backend kind's own keys under the same path).
+ * docs/threat-model.md says for each whether it has a security effect, and which test attacks it
+ * (__tests__/docs/threat-model.test.ts fails when a key is added without that).
+ */
+export function platformKeyPaths(): string[] {
+  const paths = new Set<string>();
+  const walk = (node: Record<string, unknown>, at: string): void => {
+    for (const alternative of (node.oneOf ?? node.anyOf ?? []) as Record<string, unknown>[]) walk(alternative, at);
+    if (node.type === "array" && node.items) walk(node.items as Record<string, unknown>, `${at}[]`);
+    for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      const path = at === "" ? key : `${at}.${key}`;
+      paths.add(path);
+      walk(child, path);
+    }
+  };
+  walk(z.toJSONSchema(platform, { io: "input", unrepresentable: "any" }) as Record<string, unknown>, "");
+  return [...paths];
+}
