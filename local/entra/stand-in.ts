@@ -7,10 +7,8 @@
  *   app may require assignment (`assignmentRequired`, the service principal's
  *   app_role_assignment_required): a user holding none of its app roles is then refused
  *   (AADSTS50105, redirected as access_denied).
- * - Several users (`users`, `LOCAL_ENTRA_USERS` through `parseEntraUsers`), each with app roles: a
- *   user's roles are issued (the `roles` claim) by every app that defines them. With one user the
- *   sign-in is approved at once; with several, `/authorize` answers a sign-in page (one form, one
- *   button per user) and the POST of that form continues as the chosen user.
+ * - Several users (`users`, users.ts), their roles issued by every app that defines them; with
+ *   several, `/authorize` answers a sign-in page whose POST continues as the chosen user.
  * - `/authorize`: known client, exactly registered redirect URI, PKCE `S256` required, no
  *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested, no
  *   scopes of two applications in one request (AADSTS28000).
@@ -24,10 +22,9 @@
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
  *   authentication-managed-identity calls.
  *
- * Tests of an MCP
- * server use the same stand-in as a token issuer: `mint()` signs access tokens with any claims
- * (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the JWKS can
- * rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
+ * Tests of an MCP server use the same stand-in as a token issuer: `mint()` signs access tokens with
+ * any claims (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the
+ * JWKS can rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
  *
  *   const entra = await startEntraStandIn();               // any tenant, app and identity
  *   const config = loadConfig({ ...entra.env });             // ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_JWKS_URI / ENTRA_ISSUER
@@ -40,19 +37,10 @@ import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
+import { rolesDefined, signInPage, standInUsers, type EntraUser } from "./users.js";
 
 export type { SigningKey } from "./keys.js";
-
-export interface EntraUser {
-  readonly oid: string;
-  readonly name: string;
-  readonly preferredUsername: string;
-  /**
-   * App roles the user is assigned (their values): each app that defines one of them issues it in the `roles`
-   * claim; an app that defines none of them issues no claim. @default none (no claim)
-   */
-  readonly roles?: readonly string[];
-}
+export { DEFAULT_TEST_USER, defaultUser, parseEntraUsers, type EntraUser } from "./users.js";
 
 export interface EntraAppOptions {
   readonly clientId: string;
@@ -147,12 +135,6 @@ export interface MintOptions extends SignOptions {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-export const DEFAULT_TEST_USER: EntraUser = {
-  oid: "11111111-2222-4333-8444-555555555555",
-  name: "Local Test User",
-  preferredUsername: "test.user@contoso.example",
-};
-
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 const CODE_TTL_MS = 10 * 60 * 1000;
@@ -173,77 +155,6 @@ interface RefreshGrant {
   readonly user: EntraUser;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ROLE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
-const USER_KEYS = ["name", "oid", "preferredUsername", "roles"];
-
-/** A GUID derived from `name` (the same on every run), shaped as a version 8 UUID (RFC 9562 §5.8). */
-function derivedOid(name: string): string {
-  const hex = createHash("sha256").update(`local-entra-user:${name}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** The user `name` becomes when LOCAL_ENTRA_USERS gives only a name: an oid derived from it, a contoso.example sign-in name. */
-export function defaultUser(name: string, roles?: readonly string[]): EntraUser {
-  const local = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, ".").replace(/^\.+|\.+$/g, "") || "user";
-  return { oid: derivedOid(name), name, preferredUsername: `${local}@contoso.example`, ...(roles ? { roles } : {}) };
-}
-
-/**
- * Parses `LOCAL_ENTRA_USERS`: a JSON array of 1-20 users `{"name", "oid"?, "preferredUsername"?, "roles"?}`
- * (`roles`: app role values). A missing oid is derived from the name (stable across runs), a missing
- * preferredUsername from the name too.
- * @throws Error naming the variable, the bad entry and value, and what is expected.
- */
-export function parseEntraUsers(raw: string, variable = "LOCAL_ENTRA_USERS"): EntraUser[] {
-  const example = `expected a JSON array of users such as [{"name":"Ada","roles":["Tickets.Admin"]},{"name":"Bob"}]`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (e) {
-    throw new Error(`${variable}=${JSON.stringify(raw)} is not valid JSON (${(e as Error).message}); ${example}`);
-  }
-  if (!Array.isArray(parsed) || parsed.length < 1 || parsed.length > 20) throw new Error(`${variable}=${JSON.stringify(raw)} is not an array of 1 to 20 users; ${example}`);
-  const users = parsed.map((entry: unknown, i): EntraUser => {
-    const at = `${variable}[${i}]`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new Error(`${at} ${JSON.stringify(entry)} is not an object; ${example}`);
-    const fields = entry as Record<string, unknown>;
-    const unknown = Object.keys(fields).filter((k) => !USER_KEYS.includes(k));
-    if (unknown.length) throw new Error(`${at} has unknown key ${JSON.stringify(unknown[0])}; expected only ${USER_KEYS.join(", ")}`);
-    const { name, oid, preferredUsername, roles } = fields;
-    if (typeof name !== "string" || name.trim().length === 0 || name.length > 64 || /[<>&"\p{Cc}\p{Cf}]/u.test(name)) {
-      throw new Error(`${at}.name ${JSON.stringify(name)} is not a usable name; expected 1-64 characters without <, >, &, " or control characters`);
-    }
-    if (oid !== undefined && (typeof oid !== "string" || !GUID.test(oid))) throw new Error(`${at}.oid ${JSON.stringify(oid)} is not an object id; expected a lower-case GUID such as 11111111-2222-4333-8444-555555555555`);
-    if (preferredUsername !== undefined && (typeof preferredUsername !== "string" || !/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}$/.test(preferredUsername))) {
-      throw new Error(`${at}.preferredUsername ${JSON.stringify(preferredUsername)} is not a sign-in name; expected user@domain`);
-    }
-    if (roles !== undefined && (!Array.isArray(roles) || roles.some((r) => typeof r !== "string" || !ROLE_VALUE.test(r)))) {
-      const bad = Array.isArray(roles) ? roles.find((r) => typeof r !== "string" || !ROLE_VALUE.test(r)) : roles;
-      throw new Error(`${at}.roles has ${JSON.stringify(bad)}; expected an array of app role values (1-40 letters, digits, '_', '-' or '.')`);
-    }
-    const base = defaultUser(name, roles as string[] | undefined);
-    return { ...base, ...(oid !== undefined ? { oid: oid as string } : {}), ...(preferredUsername !== undefined ? { preferredUsername: preferredUsername as string } : {}) };
-  });
-  const seen = new Map<string, number>();
-  users.forEach((u, i) => {
-    const j = seen.get(u.oid);
-    if (j !== undefined) throw new Error(`${variable}[${i}] has the oid ${u.oid} of ${variable}[${j}]; expected one oid per user (give each an "oid", or different names)`);
-    seen.set(u.oid, i);
-  });
-  return users;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
-
-/** The stand-in's sign-in page: the authorization request as hidden inputs, one button per user. */
-function signInPage(action: string, request: URLSearchParams, users: readonly EntraUser[]): string {
-  const hidden = [...request].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join("\n");
-  const buttons = users.map((u) => `<p><button type="submit" name="user" value="${escapeHtml(u.oid)}">${escapeHtml(u.name)} (${escapeHtml(u.preferredUsername)})</button></p>`).join("\n");
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in: Entra ID stand-in</title></head><body>\n<h1>Pick an account</h1>\n<form method="post" action="${escapeHtml(action)}">\n${hidden}\n${buttons}\n</form>\n</body></html>\n`;
-}
 
 /** Starts the stand-in on 127.0.0.1. */
 export async function startEntraStandIn(options: EntraStandInOptions = {}): Promise<EntraStandIn> {
@@ -254,10 +165,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const app = appList[0]!;
   const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
-  if (options.user && options.users) throw new Error("startEntraStandIn: give either user or users, not both");
-  const users = options.users ?? [options.user ?? DEFAULT_TEST_USER];
-  if (users.length === 0) throw new Error("startEntraStandIn: users is empty; expected at least one user");
-  if (new Set(users.map((u) => u.oid)).size !== users.length) throw new Error(`startEntraStandIn: users ${JSON.stringify(users.map((u) => u.oid))} repeat an oid; expected one per user`);
+  const users = standInUsers(options.user, options.users);
   const user = users[0]!;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
@@ -286,9 +194,6 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const pending = new Map<string, PendingCode>();
   const grants = { authorization_code: 0, refresh_token: 0, managed_identity: 0 };
   const refreshTokens = new Map<string, RefreshGrant>();
-
-  /** The roles of `who` that the app `clientId` defines, in the user's order. */
-  const rolesIn = (clientId: string, who: EntraUser): string[] => (who.roles ?? []).filter((r) => apps.get(clientId)!.appRoles.includes(r));
 
   let baseUrl = "";
   let issuer = "";
@@ -331,7 +236,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const requested = scope.split(/\s+/).filter(Boolean);
     const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
-    const roles = rolesIn(clientId, who);
+    const roles = rolesDefined(who, apps.get(clientId)!.appRoles);
     const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "), who), ...(roles.length ? { roles } : {}) };
     const body: Record<string, unknown> = {
       token_type: "Bearer",
@@ -409,7 +314,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     }
     const who = chosen === null ? user : users.find((u) => u.oid === chosen);
     if (!who) return aadError(res, 400, "invalid_request", 50034, `The user account '${chosen ?? ""}' does not exist in this stand-in's directory; expected the oid of one of its users.`);
-    if (registered.assignmentRequired && rolesIn(clientId!, who).length === 0) {
+    if (registered.assignmentRequired && rolesDefined(who, registered.appRoles).length === 0) {
       return fail("access_denied", 50105, `Your administrator has configured the application ${clientId!} to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${who.preferredUsername}' is blocked because they are not assigned to a role of the application.`);
     }
     const code = randomBytes(32).toString("base64url");
