@@ -64,6 +64,7 @@ const ada = defaultUser("Ada Admin", ["Tickets.Admin", "Reports.Reader"]);
 const bob = defaultUser("Bob Plain");
 const carol = defaultUser("Carol Counted");
 const dave = defaultUser("Dave Counted");
+const eve = defaultUser("Eve Promoted");
 
 let env: AttackEnv;
 let tickets: TicketsServer;
@@ -82,7 +83,8 @@ beforeAll(async () => {
     }
     res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));
   });
-  env = await startAttackStack({ platform: PLATFORM, urlRewrites: { [TICKETS_ORIGIN]: tickets.url, [REPORTS_ORIGIN]: reports.url }, entraUsers: [ada, bob, carol, dave] });
+  // Entra tokens of 120 s: under the gateway's 5-minute margin, so every MCP call renews the user's Entra token upstream (roles follow Entra).
+  env = await startAttackStack({ platform: PLATFORM, urlRewrites: { [TICKETS_ORIGIN]: tickets.url, [REPORTS_ORIGIN]: reports.url }, entraUsers: [ada, bob, carol, dave, eve], entraAccessTokenLifetimeSeconds: 120 });
   for (const name of ["weather", "tickets", "reports"] as const) server[name] = env.stack.servers.find((s) => s.name === name)!;
   tickets.expect({ issuer: env.stack.entra.issuer, jwksUri: env.stack.entra.jwksUri, clientId: server.tickets.entraClientId });
 }, 180_000);
@@ -241,6 +243,26 @@ describe("servers[].tools[].appRole", () => {
     expectMissingRole(await postModernCall(server.tickets.endpoint, bobs.token, claimed, forged), "close_ticket", "Tickets.Admin");
     expectMissingRole(await post2025(server.tickets.endpoint, bobs.token, claimed, forged), "close_ticket", "Tickets.Admin");
     expect(tickets.authorizations.length).toBe(before);
+  });
+});
+
+describe("servers[].tools[].appRole, over time", () => {
+  it("servers[].tools[].appRole: roles follow Entra at the gateway's next upstream renewal: one assigned there starts to count, one removed stops", async () => {
+    const flow = await env.signIn({ clientId: STATIC_CLIENT, redirectUri: ATTACK_REDIRECT, resource: server.tickets.endpoint, user: eve.oid });
+    const close = (token = flow.tokens.access_token) => post2025(server.tickets.endpoint, token, toolCall("close_ticket", { id: 9 }));
+    expect((await close()).status).toBe(403);
+    // An administrator assigns the role in Entra: the same gateway token now works, once the gateway has renewed Eve's Entra token.
+    env.stack.entra.assignRoles(eve.oid, ["Tickets.Admin"]);
+    const renewals = env.stack.entra.grants.refresh_token;
+    expect((await close()).status).toBe(200);
+    expect(env.stack.entra.grants.refresh_token).toBeGreaterThan(renewals);
+    // And removes it again: refused at the next call, without the client doing anything.
+    env.stack.entra.assignRoles(eve.oid, []);
+    expect((await close()).status).toBe(403);
+    // Refreshing the gateway's own tokens brings nothing back.
+    const refreshed = await env.refresh(STATIC_CLIENT, flow.tokens.refresh_token);
+    expect(refreshed.status).toBe(200);
+    expect((await close(json(refreshed).access_token as string)).status).toBe(403);
   });
 });
 

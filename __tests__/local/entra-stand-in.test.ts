@@ -457,6 +457,27 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
     }
   });
 
+  it("assignRoles changes the roles of the tokens issued from then on, refreshed ones included, and fails for an unknown user or a bad value", async () => {
+    const stand = await start();
+    try {
+      const { verifier, challenge } = pkce();
+      const posted = await fetch(stand.authorizeUrl, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...Object.fromEntries(authorizeQuery(TICKETS, TICKETS_REDIRECT, challenge)), user: ADA.oid }) });
+      const tokens = await redeemAt(stand, TICKETS, TICKETS_REDIRECT, new URL(posted.headers.get("location")!).searchParams.get("code")!, verifier);
+      expect(decodeJwt(tokens.access_token).roles).toEqual(["Tickets.Admin"]);
+      stand.assignRoles(ADA.oid, []);
+      const refreshed = await fetch(stand.tokenUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", client_id: TICKETS, refresh_token: tokens.refresh_token, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await stand.managedIdentityToken("api://AzureADTokenExchange") }),
+      });
+      expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token)).not.toHaveProperty("roles");
+      expect(() => stand.assignRoles("cccccccc-0000-4000-8000-00000000000c", [])).toThrow(/assignRoles: no user "cccccccc-0000-4000-8000-00000000000c"/);
+      expect(() => stand.assignRoles(ADA.oid, ["Tickets Admin"])).toThrow(/assignRoles: "Tickets Admin" is not an app role value/);
+    } finally {
+      await stand.close();
+    }
+  });
+
   it("signs the one user in at once, as before", async () => {
     const { challenge } = pkce();
     const res = await authorize({ code_challenge: challenge, code_challenge_method: "S256" });

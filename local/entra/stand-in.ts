@@ -37,7 +37,7 @@ import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
-import { rolesDefined, signInPage, standInUsers, type EntraUser } from "./users.js";
+import { signInPage, userDirectory, type EntraUser } from "./users.js";
 
 export type { SigningKey } from "./keys.js";
 export { DEFAULT_TEST_USER, defaultUser, parseEntraUsers, type EntraUser } from "./users.js";
@@ -52,11 +52,7 @@ export interface EntraAppOptions {
   readonly extraScopeNames?: readonly string[];
   /** The values of the app roles it defines: a user's roles among them are issued in `roles`. @default none */
   readonly appRoles?: readonly string[];
-  /**
-   * Only users assigned to the app may sign in (the service principal's app_role_assignment_required). The stand-in
-   * knows role assignments only, so a user holding none of the app's roles is refused at /authorize with
-   * AADSTS50105 (redirected as access_denied). @default false
-   */
+  /** Only users holding one of its roles may sign in (app_role_assignment_required; else AADSTS50105). @default false */
   readonly assignmentRequired?: boolean;
 }
 
@@ -75,10 +71,7 @@ export interface EntraStandInOptions {
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
   /** The one user (instead of `users`). @default a "Local Test User" with a fixed oid */
   readonly user?: EntraUser;
-  /**
-   * Several users (instead of `user`): /authorize then answers a sign-in page with one button per user, and the
-   * first is the one `mint()` and `user` speak of. One user signs in at once. @default [user]
-   */
+  /** Several users (instead of `user`; the first is `mint()`'s): /authorize answers a sign-in page. @default [user] */
   readonly users?: readonly EntraUser[];
   /** @default 0 (any free port) */
   readonly port?: number;
@@ -101,6 +94,8 @@ export interface EntraStandIn {
   readonly user: EntraUser;
   /** Every user, in the order given. */
   readonly users: readonly EntraUser[];
+  /** As an administrator in Entra: replaces a user's app roles for the tokens issued from now on. */
+  assignRoles(oid: string, roles: readonly string[]): void;
   /** Successful token grants so far, by grant type (tests use it to see upstream refreshes). */
   readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
   /** Every request body the token endpoint received, in order (tests check what the gateway sent). */
@@ -165,7 +160,8 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const app = appList[0]!;
   const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
-  const users = standInUsers(options.user, options.users);
+  const directory = userDirectory(options.user, options.users);
+  const { users } = directory;
   const user = users[0]!;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
@@ -236,7 +232,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const requested = scope.split(/\s+/).filter(Boolean);
     const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
-    const roles = rolesDefined(who, apps.get(clientId)!.appRoles);
+    const roles = directory.rolesIn(who, apps.get(clientId)!.appRoles);
     const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "), who), ...(roles.length ? { roles } : {}) };
     const body: Record<string, unknown> = {
       token_type: "Bearer",
@@ -314,7 +310,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     }
     const who = chosen === null ? user : users.find((u) => u.oid === chosen);
     if (!who) return aadError(res, 400, "invalid_request", 50034, `The user account '${chosen ?? ""}' does not exist in this stand-in's directory; expected the oid of one of its users.`);
-    if (registered.assignmentRequired && rolesDefined(who, registered.appRoles).length === 0) {
+    if (registered.assignmentRequired && directory.rolesIn(who, registered.appRoles).length === 0) {
       return fail("access_denied", 50105, `Your administrator has configured the application ${clientId!} to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${who.preferredUsername}' is blocked because they are not assigned to a role of the application.`);
     }
     const code = randomBytes(32).toString("base64url");
@@ -462,6 +458,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     tenantId: tenant,
     user,
     users,
+    assignRoles: directory.assignRoles,
     grants,
     tokenRequests,
     clientId: app.clientId,

@@ -94,19 +94,33 @@ export function signInPage(action: string, request: URLSearchParams, users: read
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in: Entra ID stand-in</title></head><body>\n<h1>Pick an account</h1>\n<form method="post" action="${escapeHtml(action)}">\n${hidden}\n${buttons}\n</form>\n</body></html>\n`;
 }
 
+/** A stand-in's users and their app roles, which a test may change as an administrator would in Entra. */
+export interface UserDirectory {
+  readonly users: readonly EntraUser[];
+  /** The roles `user` holds now among `appRoles` (those an app defines), in the user's order: what that app issues in `roles`. */
+  rolesIn(user: EntraUser, appRoles: readonly string[]): string[];
+  /** Replaces the app roles of the user `oid`; tokens issued from then on (refreshed ones included) carry them. */
+  assignRoles(oid: string, roles: readonly string[]): void;
+}
+
 /**
- * The users of a stand-in given `user` or `users` (not both): at least one, each oid once.
+ * The directory of a stand-in given `user` or `users` (not both): at least one user, each oid once.
  * @throws Error naming what is wrong.
  */
-export function standInUsers(user: EntraUser | undefined, users: readonly EntraUser[] | undefined): readonly EntraUser[] {
+export function userDirectory(user: EntraUser | undefined, users: readonly EntraUser[] | undefined): UserDirectory {
   if (user && users) throw new Error("startEntraStandIn: give either user or users, not both");
   const list = users ?? [user ?? DEFAULT_TEST_USER];
   if (list.length === 0) throw new Error("startEntraStandIn: users is empty; expected at least one user");
   if (new Set(list.map((u) => u.oid)).size !== list.length) throw new Error(`startEntraStandIn: users ${JSON.stringify(list.map((u) => u.oid))} repeat an oid; expected one per user`);
-  return list;
-}
-
-/** The roles of `user` among `appRoles` (those an app defines), in the user's order: what that app issues in `roles`. */
-export function rolesDefined(user: EntraUser, appRoles: readonly string[]): string[] {
-  return (user.roles ?? []).filter((r) => appRoles.includes(r));
+  const roles = new Map(list.map((u) => [u.oid, u.roles ?? []]));
+  return {
+    users: list,
+    rolesIn: (who, appRoles) => (roles.get(who.oid) ?? []).filter((r) => appRoles.includes(r)),
+    assignRoles(oid, assigned) {
+      if (!roles.has(oid)) throw new Error(`assignRoles: no user ${JSON.stringify(oid)} in this stand-in; expected one of ${[...roles.keys()].join(", ")}`);
+      const bad = assigned.find((r) => !ROLE_VALUE.test(r));
+      if (bad !== undefined) throw new Error(`assignRoles: ${JSON.stringify(bad)} is not an app role value; expected 1-40 letters, digits, '_', '-' or '.'`);
+      roles.set(oid, [...assigned]);
+    },
+  };
 }
