@@ -17,6 +17,10 @@
  * (`@cdktf/provider-azurerm/lib/<resource>`), never from the package root.
  */
 export * from "./apim-gateway.js";
+export * from "./gateway-api.js";
+export type { ExistingApiManagementProps } from "./existing-api-management.js";
+export { KEY_VAULT_SECRET_READER_ROLE, type GatewayCustomDomainProps } from "./gateway-custom-domain.js";
+export { MASKED_QUERY_PARAMETERS, MASKED_REQUEST_HEADERS, MASKED_RESPONSE_HEADERS } from "./gateway-diagnostics.js";
 export * from "./apim-redis-cache.js";
 export * from "./entra-app-registration.js";
 export * from "./mcp-app-service.js";

@@ -13,7 +13,8 @@
 import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import type { ApimGateway, GatewayApi } from "./apim-gateway.js";
+import type { ApimGateway } from "./apim-gateway.js";
+import type { GatewayApi } from "./gateway-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { McpAppService } from "./mcp-app-service.js";
 import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";

@@ -7,7 +7,7 @@
  */
 import { Construct } from "constructs";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import type { GatewayApi } from "./apim-gateway.js";
+import type { GatewayApi } from "./gateway-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
 import { resolveToolScopes, type ToolAccess } from "../mcp-app/tool-scopes.js";
