@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import type { input, output } from "zod/mini";
 import { apimSkuProblem, appServiceSkuProblem } from "../constructs/skus.js";
+import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
 
 /** Azure public-cloud regions (programmatic names) where this topology can be placed. */
 export const AZURE_LOCATIONS = [
@@ -26,8 +27,6 @@ export const AZURE_LOCATIONS = [
  */
 const ENVIRONMENT_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/;
 
-/** Paths the OAuth API owns at the gateway root; the MCP API may not shadow them. */
-export const RESERVED_GATEWAY_PATHS = [".well-known", "authorize", "consent", "oauth-callback", "token", "register", "revoke"];
 const MCP_PATH_PATTERN = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
 
 const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;

@@ -12,7 +12,8 @@ import { createRequire } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { output } from "zod/mini";
 import { clientPolicyProblems, queryBudgetClientBytes } from "../constructs/client-policy.js";
-import { ConfigError, RESERVED_GATEWAY_PATHS } from "./config.js";
+import { ConfigError } from "./config.js";
+import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
 
 const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
 

@@ -13,6 +13,7 @@
  * the value. `__tests__/constructs/client-policy.test.ts` checks both agree on the same inputs.
  */
 import { isLiteral } from "./literal.js";
+import { CLIENT_POLICY_FRAGMENT } from "../vocabulary/oauth-api.js";
 
 /** A pre-registered public client (RFC 6749 §2: registered by the administrator, not by itself). */
 export interface McpStaticClient {
@@ -54,9 +55,6 @@ export interface McpClientPolicy {
    */
   readonly static?: readonly McpStaticClient[];
 }
-
-/** The fragment id of the generated client policy. */
-export const CLIENT_POLICY_FRAGMENT = "oauth-client-policy";
 
 /** How the redirect URI checks classify a URI. */
 export type RedirectUriKind = "https" | "loopback" | "http" | "private-use";

@@ -70,6 +70,11 @@ export interface ApiPolicyOptions {
 const API_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 const HTTP_METHOD = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE)$/;
 
+/** The construct id of the operation `operationId` (`op_<operationId>` with '_' for '-'): ids are a contract. */
+export function operationConstructId(operationId: string): string {
+  return `op_${operationId.replace(/-/g, "_")}`;
+}
+
 /** An API of the gateway: operations and its API-level policy. */
 export class GatewayApi extends Construct {
   /** The API resource. */

@@ -31,3 +31,4 @@ export { PolicyChecks, formatViolation, formatViolations, type PolicyChecksOptio
 export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViolation } from "./policy-set.js";
 export { policyRules, type PolicyRule } from "./policy-rules/index.js";
 export { POLICIES_DIR } from "./policy-files.js";
+export * from "../vocabulary/oauth-api.js";

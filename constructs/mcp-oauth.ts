@@ -14,11 +14,12 @@ import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
 import type { ApimGateway } from "./apim-gateway.js";
-import type { GatewayApi } from "./gateway-api.js";
+import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { McpAppService } from "./mcp-app-service.js";
 import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";
-import { CLIENT_POLICY_FRAGMENT, clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
+import { clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
+import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
 
 export interface McpOAuthRateLimit {
@@ -84,65 +85,8 @@ export interface McpOAuthProps {
   readonly clients?: McpClientPolicy;
 }
 
-/** A fragment of `policies/fragments/`: its id (as in include-fragment) and what it does. */
-interface FragmentSpec {
-  readonly name: string;
-  readonly description: string;
-}
-
-/** Every fragment the policies include, in the order of the flow. */
-export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
-  { name: "oauth-respond", description: "Renders the OAuth API's response: RFC 6749 errors (redirect, page or JSON) or the prepared success." },
-  { name: "oauth-cors-preflight", description: "Answers CORS preflights with the methods of the endpoint." },
-  { name: CLIENT_POLICY_FRAGMENT, description: "The client policy: registration on or off, allowed metadata documents, static clients." },
-  { name: "oauth-on-error", description: "OAuth API safety net: a clean 400, never a 500." },
-  { name: "oauth-form-parse", description: "Parses an x-www-form-urlencoded body; wrong type, size or repeats are invalid_request." },
-  { name: "oauth-metadata-prm", description: "RFC 9728 protected resource metadata of the MCP endpoint." },
-  { name: "oauth-metadata-as", description: "RFC 8414 authorization server metadata (only implemented features and what the client policy allows)." },
-  { name: "oauth-query-budget", description: "Shares the 2,048-byte /authorize query between state, scope, client_id and redirect_uri." },
-  { name: "oauth-register-request", description: "RFC 7591 registration request checks (off: 403); application_type; refuses bidi or invisible names." },
-  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, normalised ASCII; https, loopback http, private-use (native) by application_type." },
-  { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
-  { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id (static, document, registration) by the client policy." },
-  { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
-  { name: "oauth-client-resolve", description: "Resolves a static client, the registration HMAC or the document; redirect URIs, type, safe name, trust." },
-  { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
-  { name: "oauth-consent-page", description: "Consent page with CSRF token and signed __Host- cookie ticket." },
-  { name: "oauth-consent-verify", description: "Verifies the consent cookie signature, expiry, binding and CSRF token." },
-  { name: "oauth-upstream-authorize", description: "Fresh server state and gateway PKCE; redirect to Entra ID." },
-  { name: "oauth-callback-state", description: "Derives the pending request's cache key from the callback state." },
-  { name: "oauth-callback", description: "Restores the pending request; maps Entra errors; prepares the code redemption." },
-  { name: "oauth-upstream-token", description: "Entra token endpoint call with the managed identity's client assertion." },
-  { name: "oauth-code-issue", description: "One-time authorization code for the MCP client; redirect with code, state, iss." },
-  { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
-  { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
-  { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },
-  { name: "oauth-client-allowed", description: "Token requests only from clients the client policy still lets sign in." },
-  { name: "oauth-token-issue", description: "Mints the access and refresh tokens (stored only as hashes)." },
-  { name: "oauth-revoke", description: "RFC 7009 revocation request." },
-  { name: "oauth-revoke-check", description: "Revokes only when the presented secret matches." },
-  { name: "mcp-token-parse", description: "Reads the gateway bearer token of an MCP request." },
-  { name: "mcp-token-check", description: "Validates the token against its grant: hash, expiry, resource." },
-  { name: "mcp-unauthorized", description: "401 with the RFC 9728 WWW-Authenticate challenge and CORS." },
-  { name: "mcp-upstream-refresh", description: "Prepares the Entra refresh when the user's token is about to expire." },
-  { name: "mcp-upstream-refresh-result", description: "Applies the refreshed Entra tokens to the grant." },
-  { name: "mcp-forward-prepare", description: "Replaces the client's token with the user's Entra token; routes to /mcp." },
-  { name: "mcp-tool-scope", description: "Per-tool scopes: 403 insufficient_scope step-up before the backend; Mcp-Method/Mcp-Name must agree with the body." },
-  { name: "mcp-forbidden", description: "403 insufficient_scope step-up challenge (or 400/413 JSON-RPC error) with CORS, before the backend." },
-  { name: "mcp-cors-response", description: "CORS headers on MCP responses without touching the body." },
-  { name: "mcp-audit-request", description: "The JSON-RPC method and tool an audit event names (reduced to names, never arguments)." },
-  { name: "mcp-audit", description: "One audit event per MCP request (trace mcp-audit): who, which client, server, tool, decision, status, latency; no secrets." },
-  { name: "mcp-backend-error", description: "A backend that is down or silent: 502 or 504 with a JSON-RPC error body and CORS." },
-];
-
-/** One operation of the OAuth API. */
-interface OperationSpec {
-  readonly operationId: string;
-  readonly displayName: string;
-  readonly method: "GET" | "POST" | "OPTIONS";
-  readonly urlTemplate: string;
-  readonly policyFile: string;
-}
+/** The construct id of the fragment `name` (`fragment_<name with '_' for '-'>`): ids are a contract. */
+const fragmentConstructId = (name: string) => `fragment_${name.replace(/-/g, "_")}`;
 
 function requireInteger(name: string, value: number, min: number, max: number, unit: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -224,7 +168,7 @@ export class McpOAuth extends Construct {
     this.namedValues = this.values;
 
     for (const fragment of OAUTH_FRAGMENTS) {
-      gateway.addPolicyFragment(`fragment_${fragment.name.replace(/-/g, "_")}`, {
+      gateway.addPolicyFragment(fragmentConstructId(fragment.name), {
         name: fragment.name,
         file: `fragments/${fragment.name}.xml`,
         description: fragment.description,
@@ -233,26 +177,9 @@ export class McpOAuth extends Construct {
     }
 
     // OAuth API at the gateway root: the authorization server's endpoints, answered by policies.
-    this.oauthApi = gateway.addApi("oauth_api", { name: "oauth", path: "", displayName: "OAuth authorization server for MCP clients" });
-    this.oauthApi.setPolicy("oauth-api.xml");
-    const operations: OperationSpec[] = [
-      { operationId: "as-metadata-get", displayName: "Authorization server metadata", method: "GET", urlTemplate: "/.well-known/oauth-authorization-server", policyFile: "oauth-as-metadata.xml" },
-      { operationId: "as-metadata-options", displayName: "Preflight: authorization server metadata", method: "OPTIONS", urlTemplate: "/.well-known/oauth-authorization-server", policyFile: "oauth-preflight-get.xml" },
-      { operationId: "openid-configuration-get", displayName: "OpenID-style discovery", method: "GET", urlTemplate: "/.well-known/openid-configuration", policyFile: "oauth-as-metadata.xml" },
-      { operationId: "openid-configuration-options", displayName: "Preflight: OpenID-style discovery", method: "OPTIONS", urlTemplate: "/.well-known/openid-configuration", policyFile: "oauth-preflight-get.xml" },
-      { operationId: "register-post", displayName: "Dynamic client registration", method: "POST", urlTemplate: "/register", policyFile: "oauth-register.xml" },
-      { operationId: "register-options", displayName: "Preflight: dynamic client registration", method: "OPTIONS", urlTemplate: "/register", policyFile: "oauth-preflight-post.xml" },
-      { operationId: "authorize-get", displayName: "Authorization endpoint (consent page)", method: "GET", urlTemplate: "/authorize", policyFile: "oauth-authorize.xml" },
-      { operationId: "consent-post", displayName: "Consent form", method: "POST", urlTemplate: "/consent", policyFile: "oauth-consent.xml" },
-      { operationId: "oauth-callback-get", displayName: "Entra ID redirect (callback)", method: "GET", urlTemplate: "/oauth-callback", policyFile: "oauth-callback.xml" },
-      { operationId: "token-post", displayName: "Token endpoint", method: "POST", urlTemplate: "/token", policyFile: "oauth-token.xml" },
-      { operationId: "token-options", displayName: "Preflight: token endpoint", method: "OPTIONS", urlTemplate: "/token", policyFile: "oauth-preflight-post.xml" },
-      { operationId: "revoke-post", displayName: "Token revocation", method: "POST", urlTemplate: "/revoke", policyFile: "oauth-revoke.xml" },
-      { operationId: "revoke-options", displayName: "Preflight: token revocation", method: "OPTIONS", urlTemplate: "/revoke", policyFile: "oauth-preflight-post.xml" },
-    ];
-    for (const op of operations) {
-      this.oauthApi.addOperation(`op_${op.operationId.replace(/-/g, "_")}`, op);
-    }
+    this.oauthApi = gateway.addApi("oauth_api", { name: OAUTH_API.name, path: OAUTH_API.path, displayName: OAUTH_API.displayName });
+    this.oauthApi.setPolicy(OAUTH_API.policyFile);
+    for (const op of OAUTH_OPERATIONS) this.oauthApi.addOperation(operationConstructId(op.operationId), op);
 
     this.node.addValidation({ validate: () => (this.servers.length > 0 ? [] : ["McpOAuth: no MCP server was added; call addServer (or give entra, app and mcpPath)"]) });
 
@@ -313,11 +240,7 @@ export class McpOAuth extends Construct {
     this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
-    this.gateway.setGeneratedFragment("fragment_oauth_servers", {
-      name: "oauth-servers",
-      description: "Selects the MCP server a resource names (generated from the platform's servers).",
-      xml: serversFragment(this.servers),
-    });
+    this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: serversFragment(this.servers) });
     return server;
   }
 

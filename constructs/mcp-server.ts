@@ -7,7 +7,8 @@
  */
 import { Construct } from "constructs";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import type { GatewayApi } from "./gateway-api.js";
+import { operationConstructId, type GatewayApi } from "./gateway-api.js";
+import { MCP_API, ROOT_METADATA_OPERATIONS, SERVER_METADATA_OPERATIONS, serverUrlTemplate, type ApiOperationSpec } from "../vocabulary/oauth-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
 import { resolveToolScopes, type ToolAccess } from "../mcp-app/tool-scopes.js";
@@ -177,22 +178,18 @@ export class McpServer extends Construct {
       serviceUrl: backendOrigin,
       streaming: true,
     });
-    this.api.setPolicy("mcp-api.xml", { namedValueRenames: omit(renames, ["mcp-title"]) });
-    for (const method of ["POST", "GET", "DELETE", "OPTIONS"] as const) {
-      this.api.addOperation(`op_mcp_${method.toLowerCase()}`, { operationId: `mcp-${method.toLowerCase()}`, displayName: `MCP ${method}`, method, urlTemplate: "/" });
-    }
+    this.api.setPolicy(MCP_API.policyFile, { namedValueRenames: omit(renames, ["mcp-title"]) });
+    for (const op of MCP_API.operations) this.api.addOperation(operationConstructId(op.operationId), op);
 
     // Protected resource metadata (RFC 9728): path-suffixed for this server, and at the root for the first.
-    const prmPath = `/.well-known/oauth-protected-resource/${props.path}`;
-    const opId = (base: string) => `${base}${ids.op}`;
-    const cid = (base: string) => `op_${opId(base).replace(/-/g, "_")}`;
-    const prmRenames = pick(renames, ["mcp-path", "mcp-scope", "mcp-title"]);
+    const withRenames = (op: ApiOperationSpec) => (op.serverNamedValues ? { namedValueRenames: pick(renames, op.serverNamedValues) } : {});
     const oauthApi = props.oauth.oauthApi;
-    oauthApi.addOperation(cid("prm-get"), { operationId: opId("prm-get"), displayName: `Protected resource metadata (${props.path})`, method: "GET", urlTemplate: prmPath, policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
-    oauthApi.addOperation(cid("prm-options"), { operationId: opId("prm-options"), displayName: `Preflight: protected resource metadata (${props.path})`, method: "OPTIONS", urlTemplate: prmPath, policyFile: "oauth-preflight-get.xml" });
+    for (const op of SERVER_METADATA_OPERATIONS) {
+      const operationId = `${op.operationId}${ids.op}`;
+      oauthApi.addOperation(operationConstructId(operationId), { ...op, operationId, displayName: `${op.displayName} (${props.path})`, urlTemplate: serverUrlTemplate(op, props.path), ...withRenames(op) });
+    }
     if (props.first) {
-      oauthApi.addOperation("op_prm_root_get", { operationId: "prm-root-get", displayName: "Protected resource metadata (root)", method: "GET", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
-      oauthApi.addOperation("op_prm_root_options", { operationId: "prm-root-options", displayName: "Preflight: protected resource metadata (root)", method: "OPTIONS", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-preflight-get.xml" });
+      for (const op of ROOT_METADATA_OPERATIONS) oauthApi.addOperation(operationConstructId(op.operationId), { ...op, ...withRenames(op) });
     }
   }
 
