@@ -6,7 +6,9 @@
  * - `McpPlatformStack`: the whole topology as one stack (what `main.ts` synthesizes).
  * - `ApimGateway` (+ `GatewayApi`): API Management, new or existing, with named values, fragments,
  *   APIs, policies, logger, diagnostics and an optional custom domain.
- * - `McpOAuth`: the OAuth authorization server policies and the MCP API on a gateway.
+ * - `McpOAuth`: the OAuth authorization server policies on a gateway; `addServer` adds each MCP
+ *   server (`McpServer`: its MCP API, protected-resource metadata and named values).
+ * - `serverNaming`: the construct ids and names of one MCP server's resources.
  * - `EntraAppRegistration`: the Entra application of one MCP server, trusting the gateway's identity.
  * - `McpAppService`: the sample MCP server on a Linux App Service.
  * - `Observability`: Log Analytics and Application Insights.
@@ -25,6 +27,9 @@ export * from "./apim-redis-cache.js";
 export * from "./entra-app-registration.js";
 export * from "./mcp-app-service.js";
 export * from "./mcp-oauth.js";
+export { McpServer, SERVER_NAMED_VALUES, type McpServerOptions, type ServerNamedValue } from "./mcp-server.js";
+export type { ToolAccess } from "../mcp-app/tool-scopes.js";
+export * from "./server-naming.js";
 export * from "./mcp-platform-stack.js";
 export * from "./observability.js";
 export { PolicyChecks, formatViolation, formatViolations, type PolicyChecksOptions } from "./policy-checks.js";

@@ -15,9 +15,9 @@ import { TerraformStack } from "cdktf";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
 import type { ApimGateway } from "./apim-gateway.js";
 import { operationConstructId, type GatewayApi } from "./gateway-api.js";
-import type { EntraAppRegistration } from "./entra-app-registration.js";
-import type { McpAppService } from "./mcp-app-service.js";
-import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";
+import { McpServer, type McpServerOptions } from "./mcp-server.js";
+import { oauthServersFragmentXml } from "./oauth-servers-fragment.js";
+import { serverNaming } from "./server-naming.js";
 import { clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
 import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
@@ -32,22 +32,8 @@ export interface McpOAuthRateLimit {
 export interface McpOAuthProps {
   /** The gateway that serves the OAuth API and every server's MCP API. */
   readonly gateway: ApimGateway;
-  /**
-   * Directory (tenant) id of the servers' Entra applications (Entra's authorize and token URLs).
-   * @default the tenant of `entra`
-   */
-  readonly tenantId?: string;
-  /**
-   * Shortcut for a single server: with `entra`, `app` and `mcpPath` the construct adds the server
-   * `weather` itself, with the construct ids and named values the single-server stack always had.
-   * Otherwise call `addServer` for each server.
-   * @default none
-   */
-  readonly entra?: EntraAppRegistration;
-  /** See `entra`. @default none */
-  readonly app?: McpAppService;
-  /** See `entra`: path of the MCP endpoint at the gateway, without slashes at either end, e.g. `mcp`. @default none */
-  readonly mcpPath?: string;
+  /** Directory (tenant) id of the servers' Entra applications (Entra's authorize and token URLs). */
+  readonly tenantId: string;
   /**
    * Lifetime of the gateway's access tokens, in seconds (5 to 86400).
    * @default 3600
@@ -65,11 +51,6 @@ export interface McpOAuthProps {
    * @default "1"
    */
   readonly keyVersion?: string;
-  /**
-   * Per-client rate limit of the single server's MCP API (see `entra`; `addServer` takes its own).
-   * @default { calls: 120, renewalPeriod: 60 }
-   */
-  readonly rateLimit?: McpOAuthRateLimit;
   /**
    * Entra ID authority host (sovereign clouds use another one).
    * @default "https://login.microsoftonline.com"
@@ -103,12 +84,9 @@ export class McpOAuth extends Construct {
   public readonly oauthApi: GatewayApi;
   /** The named values this construct created, by name (the keys are secret); each server's are added as it is. */
   public readonly namedValues: Readonly<Record<string, ApiManagementNamedValue>>;
-  /** The single server of the `entra`/`app`/`mcpPath` shortcut, if used. */
-  public readonly defaultServer?: McpServer;
-  /** @internal */
-  public readonly gateway: ApimGateway;
   /** Access token lifetime, seconds. */
   public readonly tokenLifetimeSeconds: number;
+  private readonly gateway: ApimGateway;
   private readonly servers: McpServer[] = [];
   private readonly clients: McpClientPolicy;
   private readonly values: Record<string, ApiManagementNamedValue> = {};
@@ -129,18 +107,14 @@ export class McpOAuth extends Construct {
     if (!/^https:\/\/[A-Za-z0-9.-]+$/.test(authority)) {
       throw new Error(`McpOAuth: entraAuthorityHost ${JSON.stringify(authority)} is invalid; expected an https origin without a path, e.g. "https://login.microsoftonline.com"`);
     }
-    const tenantId = props.tenantId ?? props.entra?.tenantId;
-    if (tenantId === undefined) throw new Error("McpOAuth: tenantId is missing; give the Entra tenant of the servers' applications (or the entra shortcut)");
-    const shortcut = [props.entra, props.app, props.mcpPath].filter((x) => x !== undefined).length;
-    if (shortcut !== 0 && shortcut !== 3) {
-      throw new Error("McpOAuth: entra, app and mcpPath go together (the single-server shortcut); give all three, or none and call addServer");
-    }
+    const { tenantId } = props;
+    if (tenantId === undefined) throw new Error("McpOAuth: tenantId is missing; give the Entra tenant of the servers' applications");
     this.gateway = gateway;
     this.tokenLifetimeSeconds = tokenLifetime;
     this.issuer = gateway.gatewayUrl;
     const clients = props.clients ?? {};
     this.clients = clients;
-    this.checkClients(props.mcpPath ?? "");
+    this.checkClients("");
     this.authorizationServerMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-authorization-server`;
 
     // Keys: 256-bit random values made by Terraform; changing keyVersion replaces both.
@@ -181,39 +155,7 @@ export class McpOAuth extends Construct {
     this.oauthApi.setPolicy(OAUTH_API.policyFile);
     for (const op of OAUTH_OPERATIONS) this.oauthApi.addOperation(operationConstructId(op.operationId), op);
 
-    this.node.addValidation({ validate: () => (this.servers.length > 0 ? [] : ["McpOAuth: no MCP server was added; call addServer (or give entra, app and mcpPath)"]) });
-
-    if (props.entra && props.app && props.mcpPath !== undefined) {
-      this.defaultServer = this.addServer("weather", {
-        path: props.mcpPath,
-        title: "Weather",
-        entra: props.entra,
-        backendUrl: props.app.url,
-        rateLimit: props.rateLimit,
-        keepSingleServerIds: true,
-      });
-    }
-  }
-
-  /** The first server's endpoint URL, `<gateway>/<path>` (also its RFC 8707 resource). */
-  public get mcpEndpointUrl(): string {
-    return this.firstServer().endpointUrl;
-  }
-
-  /** The first server's RFC 9728 metadata URL (the one its 401 challenge names). */
-  public get protectedResourceMetadataUrl(): string {
-    return this.firstServer().protectedResourceMetadataUrl;
-  }
-
-  /** The first server's MCP API. */
-  public get mcpApi(): GatewayApi {
-    return this.firstServer().api;
-  }
-
-  private firstServer(): McpServer {
-    const first = this.servers[0];
-    if (!first) throw new Error("McpOAuth: no MCP server was added yet; call addServer first");
-    return first;
+    this.node.addValidation({ validate: () => (this.servers.length > 0 ? [] : ["McpOAuth: no MCP server was added; call addServer"]) });
   }
 
   /** The servers added so far, in order. */
@@ -227,20 +169,29 @@ export class McpOAuth extends Construct {
    * are bound to it (RFC 8707): a token for one server is refused by every other.
    */
   public addServer(name: string, options: McpServerOptions): McpServer {
+    const naming = options.naming ?? serverNaming(name);
+    if (naming.server !== name) throw new Error(`McpOAuth: server ${JSON.stringify(name)} is given the naming of server ${JSON.stringify(naming.server)}; expected serverNaming(${JSON.stringify(name)})`);
     if (this.servers.some((s) => s.name === name)) throw new Error(`McpOAuth: server ${JSON.stringify(name)} is added twice; server names must be unique`);
     for (const other of this.servers) {
       if (other.path === options.path || options.path.startsWith(`${other.path}/`) || other.path.startsWith(`${options.path}/`)) {
         throw new Error(`McpOAuth: server ${JSON.stringify(name)} has path ${JSON.stringify(options.path)}, which collides with server ${JSON.stringify(other.name)} at ${JSON.stringify(other.path)}; paths must be unique and may not nest`);
       }
     }
-    const server = new McpServer(this, `server_${name.replace(/-/g, "_")}`, { ...options, name, oauth: this, first: this.servers.length === 0 });
+    const server = new McpServer(this, naming.serverId, {
+      ...options,
+      naming,
+      gateway: this.gateway,
+      oauthApi: this.oauthApi,
+      addNamedValue: (valueName, value) => this.addNamedValue(valueName, value),
+      first: this.servers.length === 0,
+    });
     this.servers.push(server);
     // The query budget of a static client shrinks with the longest server path.
     this.checkClients(this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path);
     this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
-    this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: serversFragment(this.servers) });
+    this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: oauthServersFragmentXml(this.servers) });
     return server;
   }
 
@@ -250,36 +201,12 @@ export class McpOAuth extends Construct {
     if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.join("\n  ")}`);
   }
 
-  /** @internal Adds a named value once (the servers' share names across calls only when kept). */
-  public addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
+  /** Adds a named value once: a second server with the same names would overwrite the first's. */
+  private addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
     const existing = this.values[name];
     if (existing) throw new Error(`McpOAuth: named value ${JSON.stringify(name)} is defined twice`);
     const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret });
     this.values[name] = nv;
     return nv;
   }
-}
-
-/** The generated fragment `oauth-servers`: which server a resource names, and that server's Entra application. */
-function serversFragment(servers: readonly McpServer[]): string {
-  const only = servers.length === 1 ? servers[0]! : undefined;
-  const normalise = only
-    ? `@{ var r = context.Variables.GetValueOrDefault<string>("server-resource", ""); if (r.EndsWith("/")) { r = r.Substring(0, r.Length - 1); } return r.Length == 0 ? "{{gateway-url}}/{{${only.valueName("mcp-path")}}}" : r; }`
-    : `@{ var r = context.Variables.GetValueOrDefault<string>("server-resource", ""); return r.EndsWith("/") ? r.Substring(0, r.Length - 1) : r; }`;
-  const perServer = ["mcp-path", "mcp-server-name", "mcp-scope", "entra-client-id", "entra-upstream-scope", "mcp-server-scopes"] as const;
-  const namedValues = ["gateway-url", ...servers.flatMap((s) => perServer.map((n) => s.valueName(n)))].map((n) => `{{${n}}}`);
-  return [
-    `<!-- Generated by McpOAuth (constructs/mcp-oauth.ts) from the platform's MCP servers: selects the server the resource names (RFC 8707), for the OAuth endpoints that need its Entra application.`,
-    `Threats: T-resource (a request names exactly one server; an unknown resource selects none).`,
-    `Reads: server-resource (the resource URL; when empty and the gateway has one server, that server), ${namedValues.join(", ")}.`,
-    `Sets: server-resource (without a trailing '/'), server-name, server-scope, server-entra-client-id, server-upstream-scope, server-scopes (every scope of the server, the base scope first), server-scope-names (JSON: scope value to its user consent display name); all but server-resource only for a known server.`,
-    `Answers: nothing. -->`,
-    `<fragment>`,
-    `\t<set-variable name="server-resource" value="${normalise}" />`,
-    `\t<choose>`,
-    ...servers.map((s) => serverFragmentCase(s)),
-    `\t</choose>`,
-    `</fragment>`,
-    ``,
-  ].join("\n");
 }

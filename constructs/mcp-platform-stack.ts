@@ -17,6 +17,7 @@ import { McpAppService } from "./mcp-app-service.js";
 import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
+import { serverNaming } from "./server-naming.js";
 import { DELEGATED_SCOPES, TOOL_SCOPES, type ToolAccess } from "../mcp-app/tool-scopes.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
 
@@ -99,7 +100,6 @@ export class McpPlatformStack extends TerraformStack {
     );
     this.uniqueSuffix = suffix.asString;
     const apimName = `${prefix}-apim-${this.uniqueSuffix}`;
-    const appName = `${prefix}-app-${this.uniqueSuffix}`;
 
     this.observability = new Observability(this, "observability", {
       resourceGroup: this.resourceGroup,
@@ -136,15 +136,13 @@ export class McpPlatformStack extends TerraformStack {
     });
     const platform = props.platform ?? defaultPlatform(config.mcpPath);
     const servers: PlatformServer[] = [];
-    const appNames = new Map<string, string>();
+    const appStems = new Map<string, string>();
     for (const server of platform.servers) {
-      // The default platform's sample server keeps the single-server stack's construct ids, so
-      // upgrading that stack replaces nothing; every other server's ids carry its name.
-      const single = server.name === "weather" && server.backend.kind === "sample";
-      const id = (base: string) => (single ? base : `${base}_${server.name.replace(/-/g, "_")}`);
+      // Construct ids and names: the sample server `weather` keeps the single-server stack's (constructs/server-naming.ts).
+      const naming = serverNaming(server.name, { sample: server.backend.kind === "sample" });
       const title = server.title ?? server.name;
-      const entra = new EntraAppRegistration(this, single ? "entra" : id("entra"), {
-        displayName: single ? `${prefix} MCP server` : `${prefix} ${title}`,
+      const entra = new EntraAppRegistration(this, naming.entraId, {
+        displayName: naming.entraDisplayName(prefix, title),
         tenantId: client.tenantId,
         // gatewayUrl is built from the props, so the registration does not wait for the service (no cycle).
         redirectUris: [`${this.gateway.gatewayUrl}/oauth-callback`],
@@ -156,16 +154,15 @@ export class McpPlatformStack extends TerraformStack {
       });
       let app: McpAppService | undefined;
       if (server.backend.kind !== "url") {
-        const short = server.name.slice(0, Math.max(1, 60 - prefix.length - 15)).replace(/-+$/, "");
-        const webAppName = single ? appName : `${prefix}-${short}-${this.uniqueSuffix}`;
-        const clash = appNames.get(short);
-        if (!single && clash !== undefined) {
-          throw new Error(`McpPlatformStack: servers ${JSON.stringify(clash)} and ${JSON.stringify(server.name)} would share the App Service name ${prefix}-${short}-<suffix>; give one a shorter or different name`);
+        const stem = naming.appServiceStem(prefix);
+        const clash = appStems.get(stem);
+        if (clash !== undefined) {
+          throw new Error(`McpPlatformStack: servers ${JSON.stringify(clash)} and ${JSON.stringify(server.name)} would share the App Service name ${prefix}-${stem}-<suffix>; give one a shorter or different name`);
         }
-        appNames.set(short, server.name);
-        app = new McpAppService(this, single ? "mcp_app" : id("app"), {
+        appStems.set(stem, server.name);
+        app = new McpAppService(this, naming.appId, {
           resourceGroup: this.resourceGroup,
-          name: webAppName,
+          name: `${prefix}-${stem}-${this.uniqueSuffix}`,
           sku: config.appServiceSku,
           packageFile: server.backend.kind === "sample" ? props.mcpPackageFile : server.backend.package,
           runtime: server.backend.kind === "app-service" ? server.backend.runtime : undefined,
@@ -188,7 +185,7 @@ export class McpPlatformStack extends TerraformStack {
         timeoutSeconds: server.timeoutSeconds,
         rateLimit: server.rateLimit,
         tools: server.backend.kind === "sample" ? TOOL_SCOPES : (server.tools ?? []).map((t): ToolAccess => ({ tool: t.name, ...(t.scope !== undefined ? { scope: t.scope } : {}), ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) })),
-        keepSingleServerIds: single,
+        naming,
       });
       servers.push({ config: server, entra, app, mcp });
     }
@@ -201,8 +198,9 @@ export class McpPlatformStack extends TerraformStack {
     this.policyChecks = new PolicyChecks(() => this.gateway.policySet());
     Aspects.of(this).add(this.policyChecks);
 
-    this.mcpEndpointUrl = this.oauth.mcpEndpointUrl;
-    this.protectedResourceMetadataUrl = this.oauth.protectedResourceMetadataUrl;
+    // The stack's outputs name the first server (the root protected-resource metadata's); `servers` names each.
+    this.mcpEndpointUrl = servers[0]!.mcp.endpointUrl;
+    this.protectedResourceMetadataUrl = servers[0]!.mcp.protectedResourceMetadataUrl;
     this.authorizationServerMetadataUrl = this.oauth.authorizationServerMetadataUrl;
 
     new TerraformOutput(this, "mcp_endpoint_url", {
