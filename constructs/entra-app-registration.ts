@@ -26,7 +26,7 @@ import {
   Uuid,
 } from "./providers.js";
 import { isLiteral } from "./literal.js";
-import type { DelegatedScope } from "../mcp-app/tool-scopes.js";
+import type { DelegatedScope } from "../vocabulary/tool-access.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";

@@ -28,7 +28,7 @@ export * from "./entra-app-registration.js";
 export * from "./mcp-app-service.js";
 export * from "./mcp-oauth.js";
 export { McpServer, SERVER_NAMED_VALUES, type McpServerOptions, type ServerNamedValue } from "./mcp-server.js";
-export type { ToolAccess } from "../mcp-app/tool-scopes.js";
+export type { ToolAccess } from "../vocabulary/tool-access.js";
 export * from "./server-naming.js";
 export * from "./mcp-platform-stack.js";
 export * from "./observability.js";

@@ -18,7 +18,8 @@ import { McpOAuth } from "./mcp-oauth.js";
 import { Observability } from "./observability.js";
 import { PolicyChecks } from "./policy-checks.js";
 import { serverNaming } from "./server-naming.js";
-import { DELEGATED_SCOPES, TOOL_SCOPES, type ToolAccess } from "../mcp-app/tool-scopes.js";
+import { DELEGATED_SCOPES, TOOL_SCOPES } from "../mcp-app/tool-scopes.js";
+import type { ToolAccess } from "../vocabulary/tool-access.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
 
 /** One MCP server of the platform, as built. */

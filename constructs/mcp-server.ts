@@ -12,7 +12,7 @@ import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import { MCP_API, ROOT_METADATA_OPERATIONS, SERVER_METADATA_OPERATIONS, serverUrlTemplate, type ApiOperationSpec } from "../vocabulary/oauth-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
-import { resolveToolScopes, type ToolAccess } from "../mcp-app/tool-scopes.js";
+import { resolveToolScopes, type ToolAccess } from "../vocabulary/tool-access.js";
 import type { McpOAuthRateLimit } from "./mcp-oauth.js";
 import { isLiteral } from "./literal.js";
 import type { ServerNaming } from "./server-naming.js";
@@ -208,7 +208,7 @@ export class McpServer extends Construct {
 
 /**
  * The tools of `tools` that need more than the base scope, with every scope a call needs as full scope URIs
- * (`resolveToolScopes` of mcp-app/tool-scopes.ts checks the table against the application's scopes).
+ * (`resolveToolScopes` of vocabulary/tool-access.ts checks the table against the application's scopes).
  * @throws Error naming the server and every problem of the table.
  */
 function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): { tool: string; requiredScopes: string[] }[] {
