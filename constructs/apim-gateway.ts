@@ -20,7 +20,7 @@ import { Construct } from "constructs";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
 import { isValidNamedValueName } from "../apim-policy/named-values.js";
-import { readExistingInstance, SERVICE_NAME, type ExistingApiManagementProps } from "./existing-api-management.js";
+import { readExistingInstance, type ExistingApiManagementProps } from "./existing-api-management.js";
 import { GatewayApi, type GatewayApiOptions } from "./gateway-api.js";
 import { bindCustomDomain, checkCustomDomain, type GatewayCustomDomainProps } from "./gateway-custom-domain.js";
 import { addGatewayTelemetry } from "./gateway-diagnostics.js";
@@ -28,7 +28,8 @@ import { attachPolicyRegistry, FRAGMENT_NAME, shaped, type PolicyRegistry } from
 import { POLICIES_DIR, readPolicyFile } from "./policy-files.js";
 import type { PolicySet } from "./policy-set.js";
 import { shapeFragmentXml } from "./policy-shape.js";
-import { apimSkuProblem, apimSkuTakesProtocolSettings } from "./skus.js";
+import { APIM_SERVICE_NAME } from "../vocabulary/azure-names.js";
+import { apimSkuProblem, apimSkuTakesProtocolSettings } from "../vocabulary/skus.js";
 import {
   ApiManagement,
   ApiManagementCustomDomain,
@@ -189,7 +190,7 @@ export class ApimGateway extends Construct {
       const sku = props.sku ?? "BasicV2_1";
       const skuProblem = apimSkuProblem(sku);
       if (skuProblem) throw new Error(`ApimGateway: sku ${skuProblem}`);
-      if (isLiteral(name!) && !SERVICE_NAME.test(name!)) {
+      if (isLiteral(name!) && !APIM_SERVICE_NAME.test(name!)) {
         throw new Error(`ApimGateway: name ${JSON.stringify(name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
       }
       this.name = name!;

@@ -10,7 +10,8 @@ import type { Construct } from "constructs";
 import type { GatewayCustomDomainProps } from "./gateway-custom-domain.js";
 import { isLiteral } from "./literal.js";
 import { DataAzurermApiManagement, DataAzurermUserAssignedIdentity } from "./providers.js";
-import { CONSUMPTION_REASON } from "./skus.js";
+import { APIM_SERVICE_NAME, MANAGED_IDENTITY_NAME, RESOURCE_GROUP_NAME } from "../vocabulary/azure-names.js";
+import { CONSUMPTION_REASON } from "../vocabulary/skus.js";
 
 /** An API Management instance that exists already (see `ApimGatewayProps.existing`). */
 export interface ExistingApiManagementProps {
@@ -26,11 +27,6 @@ export interface ExistingApiManagementProps {
    */
   readonly identity: { readonly name: string; readonly resourceGroupName: string };
 }
-
-/** An API Management service name: 1-50 letters, digits and single hyphens, starting with a letter. */
-export const SERVICE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/;
-const RESOURCE_GROUP_NAME = /^[-\w.()]{0,89}[-\w()]$/;
-const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
 
 /** What the gateway reads of an existing instance: its service and its identity (data sources). */
 export interface ExistingInstance {
@@ -66,9 +62,9 @@ export function readExistingInstance(gateway: Construct, existing: ExistingApiMa
 function checkExisting(existing: ExistingApiManagementProps, name: string | undefined): void {
   const literal = isLiteral;
   const problems: string[] = [];
-  if (literal(existing.name) && !SERVICE_NAME.test(existing.name)) problems.push(`existing.name ${JSON.stringify(existing.name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
+  if (literal(existing.name) && !APIM_SERVICE_NAME.test(existing.name)) problems.push(`existing.name ${JSON.stringify(existing.name)} breaks API Management naming rules; expected 1-50 letters, digits and single hyphens, starting with a letter`);
   if (literal(existing.resourceGroupName) && !RESOURCE_GROUP_NAME.test(existing.resourceGroupName)) problems.push(`existing.resourceGroupName ${JSON.stringify(existing.resourceGroupName)} is not a resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')'`);
-  if (literal(existing.identity.name) && !IDENTITY_NAME.test(existing.identity.name)) problems.push(`existing.identity.name ${JSON.stringify(existing.identity.name)} is not a user-assigned managed identity name; expected 3-128 letters, digits, '-' or '_'`);
+  if (literal(existing.identity.name) && !MANAGED_IDENTITY_NAME.test(existing.identity.name)) problems.push(`existing.identity.name ${JSON.stringify(existing.identity.name)} is not a user-assigned managed identity name; expected 3-128 letters, digits, '-' or '_'`);
   if (literal(existing.identity.resourceGroupName) && !RESOURCE_GROUP_NAME.test(existing.identity.resourceGroupName)) problems.push(`existing.identity.resourceGroupName ${JSON.stringify(existing.identity.resourceGroupName)} is not a resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')'`);
   if (name !== undefined && name !== existing.name) problems.push(`name ${JSON.stringify(name)} differs from existing.name ${JSON.stringify(existing.name)}; expected the existing instance's name, or no name`);
   if (problems.length > 0) throw new Error(`ApimGateway: ${problems.join("; ")}`);

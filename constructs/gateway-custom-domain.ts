@@ -8,6 +8,7 @@ import { Annotations, Fn } from "cdktf";
 import type { Construct } from "constructs";
 import { isLiteral } from "./literal.js";
 import { ApiManagementCustomDomain, RoleAssignment } from "./providers.js";
+import { DEFAULT_GATEWAY_HOST, DNS_HOST_NAME, KEY_VAULT_ID, KEY_VAULT_SECRET_ID } from "../vocabulary/azure-names.js";
 
 /** A custom domain of the gateway (see `ApimGatewayProps.customDomain`). */
 export interface GatewayCustomDomainProps {
@@ -36,16 +37,11 @@ export interface GatewayCustomDomainProps {
 /** The built-in role that reads a Key Vault secret's value (the certificate's PFX) and metadata. */
 export const KEY_VAULT_SECRET_READER_ROLE = "Key Vault Secrets User";
 
-const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const DEFAULT_GATEWAY_HOST = /\.azure-api\.(net|cn|us)$/;
-const KEY_VAULT_SECRET_ID = /^https:\/\/([a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,23})\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net)\/secrets\/([A-Za-z0-9-]{1,127})(?:\/[0-9a-f]{32})?$/i;
-const KEY_VAULT_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.KeyVault\/vaults\/([A-Za-z0-9-]{3,24})$/i;
-
 /** Validates a custom domain (`existing`: the gateway deploys into an existing instance). */
 export function checkCustomDomain(domain: GatewayCustomDomainProps, existing: boolean): void {
   const literal = isLiteral;
   const { hostName, keyVaultCertificateId, keyVaultId } = domain;
-  if (literal(hostName) && !HOST_NAME.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com`);
+  if (literal(hostName) && !DNS_HOST_NAME.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com`);
   if (literal(hostName) && DEFAULT_GATEWAY_HOST.test(hostName)) throw new Error(`ApimGateway: customDomain.hostName ${JSON.stringify(hostName)} is a default API Management host, not a custom domain`);
   if (keyVaultCertificateId === undefined) {
     if (!existing) throw new Error(`ApimGateway: customDomain ${JSON.stringify(hostName)} has no keyVaultCertificateId; a new instance needs the certificate to bind the domain (only a host already bound to an existing instance goes without)`);
