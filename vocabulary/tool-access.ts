@@ -10,8 +10,10 @@
  * `user_impersonate`) is a deployment setting, not part of a table: an entry without `scope` needs
  * the base scope alone; an entry with `scope` needs the base scope AND that one.
  *
- * Plain data and pure functions: it imports nothing and reads no environment.
+ * Plain data and pure functions: it imports only the name rules beside it and reads no environment.
  */
+import { ENTRA_SCOPE_VALUE } from "./azure-names.js";
+import { TOOL_NAME } from "./mcp-names.js";
 
 /** One tool's access rule: an entry of a tool access table. */
 export interface ToolAccess {
@@ -74,8 +76,6 @@ export function requiredScopesOf(access: ToolAccess, baseScope: string): readonl
   return access.scope === undefined || access.scope === baseScope ? [baseScope] : [baseScope, access.scope];
 }
 
-const SCOPE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
-const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
  * Checks a table against the application's delegated `scopes` and app `roles`: unique tool names (the MCP tool-name characters), scopes from `scopes` with Entra's value rule,
@@ -87,7 +87,7 @@ export function toolScopeProblems(table: readonly ToolAccess[], scopes: readonly
   const scopeValues = new Set(scopes.map((s) => s.value));
   const roleValues = new Set(roles.map((r) => r.value));
   for (const scope of scopes) {
-    if (!SCOPE_VALUE.test(scope.value)) problems.push(`delegated scope ${JSON.stringify(scope.value)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
+    if (!ENTRA_SCOPE_VALUE.test(scope.value)) problems.push(`delegated scope ${JSON.stringify(scope.value)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
   }
   for (const [index, entry] of table.entries()) {
     const where = `tool scope table entry ${index} (${JSON.stringify(entry.tool)})`;
@@ -114,7 +114,7 @@ export function resolveToolScopes(
   scopes: readonly DelegatedScope[],
   roles: readonly AppRole[],
 ): readonly ResolvedToolScope[] {
-  if (!SCOPE_VALUE.test(baseScope)) throw new Error(`base scope ${JSON.stringify(baseScope)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
+  if (!ENTRA_SCOPE_VALUE.test(baseScope)) throw new Error(`base scope ${JSON.stringify(baseScope)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
   const problems = toolScopeProblems(table, scopes, roles);
   if (problems.length > 0) throw new Error(`Invalid tool scope table:\n  - ${problems.join("\n  - ")}`);
   return table.map((entry) => {
