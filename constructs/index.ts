@@ -37,3 +37,4 @@ export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViol
 export { policyRules, type PolicyRule } from "./policy-rules/index.js";
 export { POLICIES_DIR } from "./policy-files.js";
 export * from "../vocabulary/oauth-api.js";
+export * from "../vocabulary/skus.js";

@@ -21,6 +21,7 @@ import { serverNaming } from "./server-naming.js";
 import { clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
 import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
+import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */
@@ -69,10 +70,9 @@ export interface McpOAuthProps {
 /** The construct id of the fragment `name` (`fragment_<name with '_' for '-'>`): ids are a contract. */
 const fragmentConstructId = (name: string) => `fragment_${name.replace(/-/g, "_")}`;
 
-function requireInteger(name: string, value: number, min: number, max: number, unit: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`McpOAuth: ${name} ${JSON.stringify(value)} is invalid; expected a whole number of ${unit} from ${min} to ${max}`);
-  }
+function requireInteger(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): void {
+  const problem = wholeNumberProblem(name, value, range, unit);
+  if (problem) throw new Error(`McpOAuth: ${problem}`);
 }
 
 export class McpOAuth extends Construct {
@@ -94,13 +94,13 @@ export class McpOAuth extends Construct {
   constructor(scope: Construct, id: string, props: McpOAuthProps) {
     super(scope, id);
     const { gateway } = props;
-    const tokenLifetime = props.tokenLifetimeSeconds ?? 3600;
-    const refreshLifetime = props.refreshTokenLifetimeSeconds ?? 604800;
+    const tokenLifetime = props.tokenLifetimeSeconds ?? TOKEN_LIFETIMES.access.default;
+    const refreshLifetime = props.refreshTokenLifetimeSeconds ?? TOKEN_LIFETIMES.refresh.default;
     const keyVersion = props.keyVersion ?? "1";
     const authority = props.entraAuthorityHost ?? "https://login.microsoftonline.com";
 
-    requireInteger("tokenLifetimeSeconds", tokenLifetime, 5, 86400, "seconds");
-    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime + 1, 7776000, "seconds (more than tokenLifetimeSeconds)");
+    requireInteger("tokenLifetimeSeconds", tokenLifetime, TOKEN_LIFETIMES.access, "seconds");
+    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, { min: tokenLifetime + 1, max: TOKEN_LIFETIMES.refresh.max }, "seconds (more than tokenLifetimeSeconds)");
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
       throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
     }

@@ -16,6 +16,8 @@ import { resolveToolScopes, type ToolAccess } from "../vocabulary/tool-access.js
 import type { McpOAuthRateLimit } from "./mcp-oauth.js";
 import { isLiteral } from "./literal.js";
 import type { ServerNaming } from "./server-naming.js";
+import { SERVER_LIMITS, wholeNumberProblem } from "../vocabulary/limits.js";
+import { isApiPath } from "../vocabulary/mcp-names.js";
 
 /** The named values each server's policies read, under the server's own names (`<name>-<server>`). */
 export const SERVER_NAMED_VALUES = [
@@ -96,7 +98,6 @@ export interface McpServerProps extends McpServerOptions {
   /** The first server also answers the root protected-resource metadata URL. */
   readonly first: boolean;
 }
-const PATH = /^[A-Za-z0-9][A-Za-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/;
 
 export class McpServer extends Construct {
   /** The server's name (a DNS label). */
@@ -123,20 +124,15 @@ export class McpServer extends Construct {
 
   constructor(scope: Construct, id: string, props: McpServerProps) {
     super(scope, id);
-    if (!PATH.test(props.path) || props.path.startsWith(".well-known")) {
+    if (!isApiPath(props.path)) {
       throw new Error(`McpServer: path ${JSON.stringify(props.path)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`);
     }
-    const timeout = props.timeoutSeconds ?? 120;
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 240) {
-      throw new Error(`McpServer: timeoutSeconds ${JSON.stringify(timeout)} is invalid; expected a whole number of seconds from 1 to 240`);
-    }
-    const rateLimit = props.rateLimit ?? { calls: 120, renewalPeriod: 60 };
-    if (!Number.isInteger(rateLimit.calls) || rateLimit.calls < 1 || rateLimit.calls > 1000000) {
-      throw new Error(`McpServer: rateLimit.calls ${JSON.stringify(rateLimit.calls)} is invalid; expected a whole number of calls from 1 to 1000000`);
-    }
-    if (!Number.isInteger(rateLimit.renewalPeriod) || rateLimit.renewalPeriod < 1 || rateLimit.renewalPeriod > 300) {
-      throw new Error(`McpServer: rateLimit.renewalPeriod ${JSON.stringify(rateLimit.renewalPeriod)} is invalid; expected a whole number of seconds from 1 to 300`);
-    }
+    const { timeoutSeconds: timeoutRange, rateLimitCalls, rateLimitPeriod } = SERVER_LIMITS;
+    const timeout = props.timeoutSeconds ?? timeoutRange.default;
+    requireInteger("timeoutSeconds", timeout, timeoutRange, "seconds");
+    const rateLimit = props.rateLimit ?? { calls: rateLimitCalls.default, renewalPeriod: rateLimitPeriod.default };
+    requireInteger("rateLimit.calls", rateLimit.calls, rateLimitCalls, "calls");
+    requireInteger("rateLimit.renewalPeriod", rateLimit.renewalPeriod, rateLimitPeriod, "seconds");
     const { backendOrigin, backendPath } = splitBackend(props.backendUrl);
     const { gateway, naming } = props;
     this.name = naming.server;
@@ -224,6 +220,11 @@ function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readon
   return resolved
     .filter((t) => t.requiredScopes.length > 1)
     .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${entra.identifierUri}/${s}`) }));
+}
+
+function requireInteger(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): void {
+  const problem = wholeNumberProblem(name, value, range, unit);
+  if (problem) throw new Error(`McpServer: ${problem}`);
 }
 
 function omit(renames: Record<string, string>, names: readonly string[]): Record<string, string> {

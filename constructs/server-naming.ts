@@ -8,6 +8,7 @@
  * except the sample server `weather`, which keeps the names the single-server stack gave it
  * (`entra`, `mcp_app`, `mcp_api`, `mcp-path`), so that upgrading that stack replaces nothing.
  */
+import { SERVER_NAME } from "../vocabulary/mcp-names.js";
 
 /** The names of one MCP server's resources (from `serverNaming`). */
 export interface ServerNaming {
@@ -46,9 +47,6 @@ export interface ServerNamingOptions {
 
 /** The sample server that keeps the single-server stack's names. */
 export const SINGLE_SERVER_NAME = "weather";
-
-/** A server name: a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter. */
-const SERVER_NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$/;
 
 /** The names of the MCP server `server`'s resources. */
 export function serverNaming(server: string, options: ServerNamingOptions = {}): ServerNaming {

@@ -18,3 +18,12 @@ export const TOKEN_LIFETIMES = {
   access: { min: 5, max: 86400, default: 3600 },
   refresh: { max: 7776000, default: 604800 },
 } as const;
+
+/**
+ * What is wrong with a setting that must be a whole number in `range`, or undefined:
+ * `<name> <value> is invalid; expected a whole number of <unit> from <min> to <max>`.
+ */
+export function wholeNumberProblem(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): string | undefined {
+  if (Number.isInteger(value) && value >= range.min && value <= range.max) return undefined;
+  return `${name} ${JSON.stringify(value)} is invalid; expected a whole number of ${unit} from ${range.min} to ${range.max}`;
+}
