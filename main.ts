@@ -8,7 +8,7 @@ import { AnnotationMetadataEntryType, App, AzurermBackend, LocalBackend, Token, 
 import type { IConstruct } from "constructs";
 import { defaultPlatform, loadPlatformConfig, type PlatformConfig } from "./config/platform.js";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
-import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
+import { McpPlatformStack } from "./stack/mcp-platform-stack.js";
 import { buildMcpApp } from "./mcp-app/build.js";
 
 /** The stack's name: `cdktf deploy mcp`, `cdktf.out/stacks/mcp`. */

@@ -3,7 +3,6 @@
  * construct with its documented `XxxProps` and the options types of its methods. README "Use the
  * constructs in your own CDKTF app" and examples/compose.ts show them composed in another stack.
  *
- * - `McpPlatformStack`: the whole topology as one stack (what `main.ts` synthesizes).
  * - `ApimGateway` (+ `GatewayApi`): API Management, new or existing, with named values, fragments,
  *   APIs, policies, logger, diagnostics and an optional custom domain.
  * - `McpOAuth`: the OAuth authorization server policies on a gateway; `addServer` adds each MCP
@@ -14,6 +13,9 @@
  * - `Observability`: Log Analytics and Application Insights.
  * - `ApimRedisCache`: Azure Managed Redis as the gateway's external cache.
  * - `PolicyChecks`: the aspect that fails synth on a policy that breaks API Management's rules.
+ *
+ * The whole topology as one stack (`McpPlatformStack`, what `main.ts` synthesizes) is not here: it is
+ * the app's own composition (stack/mcp-platform-stack.ts), which reads the app's configuration.
  *
  * Provider resource classes are not re-exported: import them by deep path
  * (`@cdktf/provider-azurerm/lib/<resource>`), never from the package root.
@@ -30,7 +32,6 @@ export * from "./mcp-oauth.js";
 export { McpServer, SERVER_NAMED_VALUES, type McpServerOptions, type ServerNamedValue } from "./mcp-server.js";
 export type { ToolAccess } from "../vocabulary/tool-access.js";
 export * from "./server-naming.js";
-export * from "./mcp-platform-stack.js";
 export * from "./observability.js";
 export { PolicyChecks, formatViolation, formatViolations, type PolicyChecksOptions } from "./policy-checks.js";
 export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViolation } from "./policy-set.js";

@@ -1,26 +1,30 @@
 /**
- * The whole topology in one stack: Entra ID application, API Management gateway (OAuth
- * authorization server for MCP clients and OAuth client of Entra), the MCP server on App Service,
- * and Log Analytics + Application Insights. Globally unique names carry a suffix that Terraform
- * derives from the subscription and resource group (like Bicep's uniqueString), so every synth of
- * the same configuration writes the same JSON.
+ * The app's composition: the whole topology in one stack, built from the configuration (config/)
+ * with the reusable constructs (constructs/) and the sample server's tool table (mcp-app/): per MCP
+ * server an Entra ID application, its MCP API and backend (App Service or URL), one API Management
+ * gateway (OAuth authorization server for MCP clients and OAuth client of Entra), and Log
+ * Analytics + Application Insights. It lives next to main.ts, outside constructs/, because it reads
+ * the app's own folders, which the reusable constructs never import.
+ *
+ * Globally unique names carry a suffix that Terraform derives from the subscription and resource
+ * group (like Bicep's uniqueString), so every synth of the same configuration writes the same JSON.
  */
 import type { Construct } from "constructs";
 import { Annotations, Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { AppConfig } from "../config/config.js";
 import { defaultPlatform, type PlatformConfig, type ServerConfig } from "../config/platform.js";
-import type { McpServer } from "./mcp-server.js";
-import { ApimGateway } from "./apim-gateway.js";
-import { ApimRedisCache } from "./apim-redis-cache.js";
-import { EntraAppRegistration } from "./entra-app-registration.js";
-import { McpAppService } from "./mcp-app-service.js";
-import { McpOAuth } from "./mcp-oauth.js";
-import { Observability } from "./observability.js";
-import { PolicyChecks } from "./policy-checks.js";
-import { serverNaming } from "./server-naming.js";
+import type { McpServer } from "../constructs/mcp-server.js";
+import { ApimGateway } from "../constructs/apim-gateway.js";
+import { ApimRedisCache } from "../constructs/apim-redis-cache.js";
+import { EntraAppRegistration } from "../constructs/entra-app-registration.js";
+import { McpAppService } from "../constructs/mcp-app-service.js";
+import { McpOAuth } from "../constructs/mcp-oauth.js";
+import { Observability } from "../constructs/observability.js";
+import { PolicyChecks } from "../constructs/policy-checks.js";
+import { serverNaming } from "../constructs/server-naming.js";
 import { DELEGATED_SCOPES, TOOL_SCOPES } from "../mcp-app/tool-scopes.js";
 import type { ToolAccess } from "../vocabulary/tool-access.js";
-import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
+import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "../constructs/providers.js";
 
 /** One MCP server of the platform, as built. */
 export interface PlatformServer {

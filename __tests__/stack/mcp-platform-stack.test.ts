@@ -3,7 +3,7 @@ import { Testing, type App } from "cdktf";
 import type { Construct } from "constructs";
 import { loadConfig } from "../../config/config.js";
 import { defaultPlatform } from "../../config/platform.js";
-import { McpPlatformStack } from "../../constructs/mcp-platform-stack.js";
+import { McpPlatformStack } from "../../stack/mcp-platform-stack.js";
 import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
 
 /**
