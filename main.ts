@@ -29,7 +29,7 @@ export async function synthesize(
 ): Promise<SynthResult> {
   // Configuration first: a bad value stops here, before anything is built or written.
   const config = loadConfig(options.env ?? process.env);
-  const platform = config.platformConfigFile ? loadPlatformConfig(resolve(config.platformConfigFile)) : defaultPlatform(config.mcpPath);
+  const platform = config.platformConfigFile ? loadPlatformConfig(resolve(config.platformConfigFile), { baseScope: config.scopeName }) : defaultPlatform(config.mcpPath);
   const bundle = await buildMcpApp({ outDir: options.buildDir, reuseUnchanged: true });
   // cdktf records a stack trace for every token it creates; with source maps on (tsx turns them on)
   // each one is mapped back to TypeScript, which costs more than building the stack. Errors thrown

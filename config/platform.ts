@@ -11,7 +11,6 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { output } from "zod/mini";
-import { clientPolicyProblems, queryBudgetClientBytes } from "../constructs/client-policy.js";
 import { ConfigError } from "./config.js";
 import {
   APIM_SERVICE_NAME,
@@ -28,7 +27,9 @@ import {
 } from "../vocabulary/azure-names.js";
 import { SERVER_LIMITS } from "../vocabulary/limits.js";
 import { MCP_PATH, SERVER_NAME, TOOL_NAME } from "../vocabulary/mcp-names.js";
+import { keyPath, type KeyPathProblem } from "../vocabulary/key-path.js";
 import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
+import { clientPolicyProblems, queryBudgetClientBytes, STATIC_CLIENT_ID } from "../vocabulary/oauth-clients.js";
 import { APP_SERVICE_RUNTIMES } from "../vocabulary/skus.js";
 
 const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
@@ -122,7 +123,7 @@ const server = z.strictObject({
 });
 
 const staticClient = z.strictObject({
-  client_id: text(matches(/^[A-Za-z0-9._~-]{1,64}$/, "a static client_id; expected 1-64 letters, digits, '.', '_', '~' or '-'")),
+  client_id: text(matches(STATIC_CLIENT_ID, "a static client_id; expected 1-64 letters, digits, '.', '_', '~' or '-'")),
   client_name: text((v) => (v.trim().length > 0 && v.length <= 100 && !/[\p{Cc}\p{Cf}]/u.test(v) ? undefined : `${quoted(v)} is not a usable client name; expected 1-100 characters without control or formatting characters`)),
   redirect_uris: z.array(text((v) => (v.length > 0 && v.length <= 2000 && /^[\x21-\x7e]+$/.test(v) && !v.includes("#") ? undefined : `${quoted(v)} is not a usable redirect URI; expected printable ASCII without spaces or '#'`))).check(z.minLength(1), z.maxLength(10)),
   /** `native` (loopback any port, private-use schemes) or `web` (https only). @default "native" */
@@ -213,12 +214,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-const keyPath = (path: readonly PropertyKey[]): string =>
-  path.length === 0 ? "(top level)" : path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
-
 /** Cross-field rules zod's per-field checks cannot see. */
-function relations(config: PlatformConfig, baseDir: string): { path: (string | number)[]; message: string }[] {
-  const out: { path: (string | number)[]; message: string }[] = [];
+function relations(config: PlatformConfig, baseDir: string, baseScope: string): KeyPathProblem[] {
+  const out: KeyPathProblem[] = [];
   const names = new Map<string, number>();
   const paths = new Map<string, number>();
   config.servers.forEach((s, i) => {
@@ -241,9 +239,9 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
         if (s[key] !== undefined) out.push({ path: ["servers", i, key], message: `is set for a sample server, whose scopes and tools are its own table (mcp-app/tool-scopes.ts); leave ${key} out` });
       }
     }
-    const scopes = new Set(["user_impersonate", ...(s.scopes ?? [])]);
+    const scopes = new Set([baseScope, ...(s.scopes ?? [])]);
     (s.tools ?? []).forEach((t, k) => {
-      if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected user_impersonate or one of its scopes ${quoted(s.scopes ?? [])}` });
+      if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected the base scope ${baseScope} (ENTRA_SCOPE_NAME) or one of its scopes ${quoted(s.scopes ?? [])}` });
     });
   });
   const ids = new Map<string, number>();
@@ -253,15 +251,13 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
     else ids.set(c.client_id, i);
   });
   if (config.clients) {
-    // What the gateway's policies would refuse at run time (constructs/client-policy.ts; McpOAuth checks it again).
+    // What the gateway's policies would refuse at run time (vocabulary/oauth-clients.ts; McpOAuth checks it again).
     // The query budget is counted for the longest server path on the gateway's host (its longest default name without one).
     const longestPath = config.servers.map((s) => s.path).reduce((a, b) => (b.length > a.length ? b : a), "");
     const budget = queryBudgetClientBytes(config.gateway?.hostName ? `https://${config.gateway.hostName}` : "${unknown}", longestPath);
     const known = new Set(out.map((p) => keyPath(p.path)));
     for (const problem of clientPolicyProblems(config.clients, budget)) {
-      const m = /^(clients[^ :]*)(?: (.*?))?: (.*)$/s.exec(problem)!;
-      const path = m[1]!.replace(/\[(\d+)\]/g, ".$1").split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-      if (!known.has(keyPath(path))) out.push({ path, message: m[2] ? `${m[2]} ${m[3]}` : m[3]! });
+      if (!known.has(keyPath(problem.path))) out.push(problem);
     }
   }
   const gateway = config.gateway;
@@ -282,11 +278,17 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
   return out;
 }
 
+/** The environment settings the platform file is checked against. */
+export interface PlatformSettings {
+  /** The base scope of every server's Entra application (`ENTRA_SCOPE_NAME`): a tool may name it as its scope. */
+  readonly baseScope: string;
+}
+
 /**
  * Reads and validates a platform configuration file.
  * @throws ConfigError with one problem per bad key: `<file>: <key path>: <what is wrong, naming the value>`.
  */
-export function loadPlatformConfig(file: string): PlatformConfig {
+export function loadPlatformConfig(file: string, settings: PlatformSettings): PlatformConfig {
   const where = `MCP_PLATFORM_CONFIG ${file}`;
   let raw: string;
   try {
@@ -321,7 +323,7 @@ export function loadPlatformConfig(file: string): PlatformConfig {
     );
   }
   const baseDir = dirname(resolve(file));
-  const problems = relations(result.data, baseDir);
+  const problems = relations(result.data, baseDir, settings.baseScope);
   if (problems.length) throw new ConfigError(problems.map((p) => `${where}: ${keyPath(p.path)}: ${p.message}`));
   // Packages are named relative to the file; the stack gets them absolute.
   for (const server of result.data.servers) {

@@ -39,3 +39,5 @@ export { policyRules, type PolicyRule } from "./policy-rules/index.js";
 export { POLICIES_DIR } from "./policy-files.js";
 export * from "../vocabulary/oauth-api.js";
 export * from "../vocabulary/skus.js";
+export type { McpClientPolicy, McpStaticClient } from "../vocabulary/oauth-clients.js";
+export type { KeyPathProblem } from "../vocabulary/key-path.js";

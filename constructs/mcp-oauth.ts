@@ -18,7 +18,9 @@ import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import { McpServer, type McpServerOptions } from "./mcp-server.js";
 import { oauthServersFragmentXml } from "./oauth-servers-fragment.js";
 import { serverNaming } from "./server-naming.js";
-import { clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
+import { clientPolicyFragmentXml } from "./client-policy.js";
+import { clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "../vocabulary/oauth-clients.js";
+import { formatKeyPathProblem } from "../vocabulary/key-path.js";
 import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
 import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
@@ -61,7 +63,8 @@ export interface McpOAuthProps {
    * Which MCP clients may sign in (the `clients` block of the platform configuration file):
    * dynamic registration on or off, the client ID metadata documents allowed, static clients.
    * Checked here (a redirect URI or document URL the policies would refuse fails synth, naming
-   * its key path) and written into the fragment `oauth-client-policy` (constructs/client-policy.ts).
+   * its key path: vocabulary/oauth-clients.ts) and written into the fragment `oauth-client-policy`
+   * (constructs/client-policy.ts).
    * @default registration on, any https client ID metadata document, no static client
    */
   readonly clients?: McpClientPolicy;
@@ -198,7 +201,7 @@ export class McpOAuth extends Construct {
   /** Throws naming each key path and value of a client policy the policies would refuse (query budget for `longestPath`). */
   private checkClients(longestPath: string): void {
     const problems = clientPolicyProblems(this.clients, queryBudgetClientBytes(this.gateway.gatewayUrl, longestPath));
-    if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.join("\n  ")}`);
+    if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.map(formatKeyPathProblem).join("\n  ")}`);
   }
 
   /** Adds a named value once: a second server with the same names would overwrite the first's. */

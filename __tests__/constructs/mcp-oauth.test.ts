@@ -398,7 +398,7 @@ describe("McpOAuth", () => {
           static: [{ client_id: "portal", client_name: "Portal", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }],
         },
       }),
-    ).toThrow(/^McpOAuth: bad client policy:\n {2}clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*": .*\n {2}clients\.static\[0\]\.redirect_uris\[0\] "http:\/\/127\.0\.0\.1\/cb": is not https/);
+    ).toThrow(/^McpOAuth: bad client policy:\n {2}clients\.metadataDocuments\.allow\[0\]: "https:\/\/claude\.ai\*" .*\n {2}clients\.static\[0\]\.redirect_uris\[0\]: "http:\/\/127\.0\.0\.1\/cb" is not https/);
   });
 
   it("fails on an authority host that is not an https origin", () => {

@@ -108,7 +108,7 @@ describe("McpPlatformStack", () => {
   it("fails synth on a client policy the gateway would refuse, naming the key path and value", () => {
     const platform = { ...defaultPlatform("mcp"), clients: { metadataDocuments: { allow: ["https://claude.ai*"] } } };
     expect(() => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() })).toThrow(
-      /clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*"/,
+      /clients\.metadataDocuments\.allow\[0\]: "https:\/\/claude\.ai\*"/,
     );
   });
 
