@@ -19,6 +19,7 @@ import { corsRegister, registerFragment, registerGood, registerHttpRedirect, reg
 import { authorizeConsentPage, authorizeNoPkce, authorizePlainPkce, authorizeTamperedClient, authorizeUnknownRedirect } from "./authorize-checks.js";
 import { corsRevoke, corsToken, revokeMissing, revokeUnknown, tokenBogusCode, tokenBogusRefresh, tokenMalformed, tokenUnknownGrant, tokenWrongType } from "./token-checks.js";
 import { deployChecks } from "./deploy-checks.js";
+import { STATIC_CLIENT_ID } from "../vocabulary/oauth-clients.js";
 
 export interface VerifyOptions {
   /** MCP API path. @default "mcp" */
@@ -78,9 +79,6 @@ export const CHECKS: readonly Check[] = [
   { name: "CORS preflight AS metadata", run: corsAsMetadata },
   ...deployChecks(),
 ];
-
-/** Same rule as clients.static[].client_id of the platform configuration file. */
-const STATIC_CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** Validates a static client: a client_id as the platform configuration allows, an absolute redirect URI without a fragment. */
 export function checkStaticClient(client: StaticClient): StaticClient {

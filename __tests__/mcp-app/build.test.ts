@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unzipSync } from "fflate";
-import { buildMcpApp, type McpAppBundle } from "../../mcp-app/build.js";
+import { BUNDLE_SOURCE_DIRS, buildMcpApp, type McpAppBundle } from "../../mcp-app/build.js";
 import { connectClient } from "../../test-support/mcp-client.js";
 import { startEntraStandIn } from "../../local/entra/stand-in.js";
 
@@ -71,8 +71,10 @@ describe("buildMcpApp", () => {
   it("reuses an unchanged bundle when asked, and rebuilds when its recorded inputs differ", async () => {
     const outDir = path.join(workDir, "reuse");
     const first = await buildMcpApp({ outDir });
+    // Dated an hour back, so a rewrite shows in the modification time whatever the file system's resolution and however fast the machine.
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(first.zipFile, past, past);
     const builtAt = (await stat(first.zipFile)).mtimeMs;
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const reused = await buildMcpApp({ outDir, reuseUnchanged: true });
     expect(reused).toEqual(first);
     expect((await stat(reused.zipFile)).mtimeMs).toBe(builtAt); // not written again: esbuild did not run
@@ -86,6 +88,20 @@ describe("buildMcpApp", () => {
     await rm(path.join(outDir, "inputs.sha256"));
     const withoutRecord = await buildMcpApp({ outDir, reuseUnchanged: true });
     expect(withoutRecord.sha256).toBe(first.sha256);
+  });
+
+  it("counts every repository folder the server imports among the inputs it reuses a bundle by", async () => {
+    const root = path.resolve(import.meta.dirname, "..", "..");
+    const sources = (await readdir(path.join(root, "mcp-app"), { recursive: true })).filter((f) => f.endsWith(".ts")).map((f) => path.join("mcp-app", f));
+    const folders = new Set<string>();
+    for (const file of sources) {
+      const text = await readFile(path.join(root, file), "utf8");
+      for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.[^"']+)["']/gm)) {
+        folders.add(path.relative(root, path.resolve(root, path.dirname(file), specifier!)).split(path.sep)[0]!);
+      }
+    }
+    expect(folders).toContain("vocabulary"); // the scan sees the shared rules the server imports
+    expect([...folders].filter((f) => !BUNDLE_SOURCE_DIRS.includes(f))).toEqual([]);
   });
 
   it("the bundled server starts, answers /healthz and MCP calls, and stops cleanly on SIGTERM", async () => {

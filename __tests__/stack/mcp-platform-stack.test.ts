@@ -3,8 +3,8 @@ import { Testing, type App } from "cdktf";
 import type { Construct } from "constructs";
 import { loadConfig } from "../../config/config.js";
 import { defaultPlatform } from "../../config/platform.js";
-import { McpPlatformStack } from "../../constructs/mcp-platform-stack.js";
-import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
+import { McpPlatformStack } from "../../stack/mcp-platform-stack.js";
+import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
 
 /**
  * What a configuration changes next to the default one: resources and data sources it adds or
@@ -105,11 +105,46 @@ describe("McpPlatformStack", () => {
     expect(defaults.value).toContain('<set-variable name="clients-registration" value="@(true)" />');
   });
 
+  it("defines the app roles a server's tools name in its Entra application, and requires assignment where the server says so", () => {
+    const tickets = {
+      name: "tickets", path: "tickets/mcp", title: "Tickets", backend: { kind: "url" as const, url: "https://tickets.contoso.com/mcp" }, assignmentRequired: true,
+      tools: [{ name: "close_ticket", appRole: "Tickets.Admin" }, { name: "reopen_ticket", appRole: "Tickets.Admin" }, { name: "list_tickets" }],
+    };
+    const platform = { servers: [...defaultPlatform("mcp").servers, tickets] };
+    const stack = new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() });
+    const json = synthJson(stack);
+    const roles = resourcesOf(json, "azuread_application_app_role").map(unhashed);
+    expect(roles).toEqual([
+      expect.objectContaining({
+        application_id: "${azuread_application_registration.entra_tickets_application.id}",
+        value: "Tickets.Admin",
+        description: "May call the tools of the MCP server Tickets that need the app role Tickets.Admin: close_ticket, reopen_ticket.",
+        allowed_member_types: ["User", "Application"],
+      }),
+    ]);
+    expect(stack.servers[1]!.mcp.toolRoles).toEqual([{ tool: "close_ticket", appRole: "Tickets.Admin" }, { tool: "reopen_ticket", appRole: "Tickets.Admin" }]);
+    const principals = unhashed(Object.entries(json.resource.azuread_service_principal!).map(([id, sp]) => [id, sp.app_role_assignment_required ?? "unset"]));
+    expect(principals).toEqual([["entra_service_principal", "unset"], ["entra_tickets_service_principal", true]]);
+  });
+
   it("fails synth on a client policy the gateway would refuse, naming the key path and value", () => {
     const platform = { ...defaultPlatform("mcp"), clients: { metadataDocuments: { allow: ["https://claude.ai*"] } } };
     expect(() => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() })).toThrow(
-      /clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*"/,
+      /clients\.metadataDocuments\.allow\[0\]: "https:\/\/claude\.ai\*"/,
     );
+  });
+
+  it("fails on two servers whose App Service names would be the same, naming both", () => {
+    const sample = defaultPlatform("mcp").servers[0]!;
+    const build = (names: [string, string]) => {
+      const platform = { servers: [{ ...sample, name: names[0] }, { ...sample, name: names[1], path: "second/mcp" }] };
+      return () => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({ ENVIRONMENT_NAME: "a".repeat(24) }), platform, mcpPackageFile: fixturePackage() });
+    };
+    // The sample weather keeps the single-server stack's App Service name, <prefix>-app-<suffix>.
+    expect(build(["weather", "app"])).toThrow(`McpPlatformStack: servers "weather" and "app" would share the App Service name ${"a".repeat(24)}-app-<suffix>; give one a shorter or different name`);
+    // Both names cut to the 21 characters that fit.
+    expect(build(["reports-and-dashboards-eu", "reports-and-dashboards-us"])).toThrow(/servers "reports-and-dashboards-eu" and "reports-and-dashboards-us" would share the App Service name a{24}-reports-and-dashboard-<suffix>/);
+    expect(build(["reports-eu", "reports-us"])).not.toThrow();
   });
 
   it("refers only to resources, data sources and locals it declares", () => {
