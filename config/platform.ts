@@ -123,6 +123,10 @@ const staticClient = z.strictObject({
   redirect_uris: z.array(text((v) => (v.length > 0 && v.length <= 2000 && /^[\x21-\x7e]+$/.test(v) && !v.includes("#") ? undefined : `${quoted(v)} is not a usable redirect URI; expected printable ASCII without spaces or '#'`))).check(z.minLength(1), z.maxLength(10)),
   /** `native` (loopback any port, private-use schemes) or `web` (https only). @default "native" */
   application_type: z.optional(z.enum(["native", "web"])),
+  /** A confidential client: the stack generates its secret (output `static_client_secrets`). @default false */
+  confidential: z.optional(z.boolean()),
+  /** How a confidential client sends its secret. @default "client_secret_basic" */
+  token_endpoint_auth_method: z.optional(z.enum(["client_secret_basic", "client_secret_post"])),
 });
 
 const platform = z.strictObject({

@@ -19,6 +19,7 @@ import type { McpAppService } from "./mcp-app-service.js";
 import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";
 import { CLIENT_POLICY_FRAGMENT, clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
 import { Bytes, RandomProvider } from "./providers.js";
+import { StaticClientSecrets } from "./static-client-secrets.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */
@@ -58,8 +59,10 @@ export interface McpOAuthProps {
    */
   readonly refreshTokenLifetimeSeconds?: number;
   /**
-   * Version of the HMAC keys (client registrations, consent cookie). Change it to rotate both keys:
-   * Terraform replaces them; registered clients then register again and open consent pages expire.
+   * Version of the HMAC keys (client registrations and their secrets, consent cookie) and of the
+   * confidential static clients' secrets. Change it to rotate them all: Terraform replaces them;
+   * registered clients then register again, static clients get their new secret from the output
+   * `static_client_secrets`, and open consent pages expire.
    * @default "1"
    */
   readonly keyVersion?: string;
@@ -103,6 +106,7 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, normalised ASCII; https, loopback http, private-use (native) by application_type." },
   { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
   { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id (static, document, registration) by the client policy." },
+  { name: "oauth-client-registration", description: "What the gateway knows of a client_id: static entry, verified registration (HMAC) or document; its auth method." },
   { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
   { name: "oauth-client-resolve", description: "Resolves a static client, the registration HMAC or the document; redirect URIs, type, safe name, trust." },
   { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
@@ -113,6 +117,8 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-callback", description: "Restores the pending request; maps Entra errors; prepares the code redemption." },
   { name: "oauth-upstream-token", description: "Entra token endpoint call with the managed identity's client assertion." },
   { name: "oauth-code-issue", description: "One-time authorization code for the MCP client; redirect with code, state, iss." },
+  { name: "oauth-client-credentials", description: "Reads a token or revocation request's client and credentials (HTTP Basic, form body or none)." },
+  { name: "oauth-client-authenticate", description: "Confidential clients authenticate by their registered method (constant time); 401 invalid_client; failures rate limited per client." },
   { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
   { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
   { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },
@@ -158,6 +164,11 @@ export class McpOAuth extends Construct {
   public readonly oauthApi: GatewayApi;
   /** The named values this construct created, by name (the keys are secret); each server's are added as it is. */
   public readonly namedValues: Readonly<Record<string, ApiManagementNamedValue>>;
+  /**
+   * The confidential static clients' secrets, client id to a Terraform reference: only for the
+   * sensitive output `static_client_secrets`.
+   */
+  public readonly staticClientSecrets: Readonly<Record<string, string>>;
   /** The single server of the `entra`/`app`/`mcpPath` shortcut, if used. */
   public readonly defaultServer?: McpServer;
   /** @internal */
@@ -230,6 +241,9 @@ export class McpOAuth extends Construct {
         ...(fragment.name === CLIENT_POLICY_FRAGMENT ? { transform: (template: string) => clientPolicyFragmentXml(template, clients) } : {}),
       });
     }
+
+    // Confidential static clients: a generated secret each, and the fragment that reads them.
+    this.staticClientSecrets = new StaticClientSecrets(this, "client_secrets", { oauth: this, clients: clients.static ?? [], keyVersion }).secrets;
 
     // OAuth API at the gateway root: the authorization server's endpoints, answered by policies.
     this.oauthApi = gateway.addApi("oauth_api", { name: "oauth", path: "", displayName: "OAuth authorization server for MCP clients" });

@@ -192,8 +192,8 @@ describe("McpOAuth", () => {
     expect(fragments.every((f) => f.format === "rawxml")).toBe(true);
     const names = fragments.map((f) => f.name as string).sort();
     const files = readdirSync(join(POLICIES, "fragments")).map((f) => f.replace(/\.xml$/, "")).sort();
-    // Every file, plus the table of servers generated from the platform (oauth-servers).
-    expect(names).toEqual([...files, "oauth-servers"].sort());
+    // Every file, plus what is generated from the platform: the table of servers (oauth-servers) and the static clients' secrets (oauth-static-secrets).
+    expect(names).toEqual([...files, "oauth-servers", "oauth-static-secrets"].sort());
     expect(OAUTH_FRAGMENTS.map((f) => f.name).sort()).toEqual(files);
     const policies = [...resourcesOf(json, "azurerm_api_management_api_policy"), ...resourcesOf(json, "azurerm_api_management_api_operation_policy")];
     const included = new Set(policies.flatMap((p) => fragmentReferences(p.xml_content as string)));
