@@ -126,7 +126,7 @@ const staticClient = z.strictObject({
   /** A confidential client: the stack generates its secret (output `static_client_secrets`). @default false */
   confidential: z.optional(z.boolean()),
   /** How a confidential client sends its secret. @default "client_secret_basic" */
-  token_endpoint_auth_method: z.optional(z.enum(["client_secret_basic", "client_secret_post"])),
+  token_endpoint_auth_method: z.optional(z.enum(["client_secret_basic", "client_secret_post"], { error: () => `a confidential static client authenticates with "client_secret_basic" (HTTP Basic, the default) or "client_secret_post" (form body); private_key_jwt and mTLS are not supported` })),
 });
 
 const platform = z.strictObject({

@@ -15,6 +15,7 @@ import {
   queryBudgetClientBytes,
   redirectUriKinds,
   redirectUriProblem,
+  staticClientAuthMethod,
   type McpClientPolicy,
 } from "../../constructs/client-policy.js";
 import { parsePolicyXml } from "../../apim-policy/parse.js";
@@ -181,6 +182,37 @@ describe("clientPolicyProblems", () => {
     const problems = clientPolicyProblems(policy, BUDGET);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join("\n")).toMatch(message);
+  });
+});
+
+describe("confidential static clients", () => {
+  it("fails a token_endpoint_auth_method on a public client, saying to add confidential", () => {
+    expect(clientPolicyProblems({ static: [{ client_id: "p", client_name: "P", redirect_uris: ["https://p.example/cb"], token_endpoint_auth_method: "client_secret_post" }] }, BUDGET)).toEqual([
+      'clients.static[0].token_endpoint_auth_method "client_secret_post": is set on a public client; add "confidential": true (the client then gets a secret), or remove it',
+    ]);
+  });
+
+  it("authenticates with client_secret_basic by default, the configured method otherwise, none when public", () => {
+    const base = { client_id: "c", client_name: "C", redirect_uris: ["https://c.example/cb"] };
+    expect(staticClientAuthMethod(base)).toBe("none");
+    expect(staticClientAuthMethod({ ...base, confidential: false })).toBe("none");
+    expect(staticClientAuthMethod({ ...base, confidential: true })).toBe("client_secret_basic");
+    expect(staticClientAuthMethod({ ...base, confidential: true, token_endpoint_auth_method: "client_secret_post" })).toBe("client_secret_post");
+  });
+
+  it("writes the method of a confidential client into clients-static, and nothing for a public one", async () => {
+    const values = clientPolicyValues({
+      static: [
+        { client_id: "portal", client_name: "Portal", redirect_uris: ["https://portal.example/cb"], application_type: "web", confidential: true },
+        { client_id: "agents", client_name: "Agents", redirect_uris: ["https://agents.example/cb"], confidential: true, token_endpoint_auth_method: "client_secret_post" },
+        { client_id: "cli", client_name: "CLI", redirect_uris: ["http://127.0.0.1/cb"] },
+      ],
+    });
+    expect(JSON.parse((await evaluateWith(host, values["clients-static"]!, {})) as string)).toEqual({
+      portal: { n: "Portal", r: ["https://portal.example/cb"], a: "web", m: "client_secret_basic" },
+      agents: { n: "Agents", r: ["https://agents.example/cb"], a: "native", m: "client_secret_post" },
+      cli: { n: "CLI", r: ["http://127.0.0.1/cb"], a: "native" },
+    });
   });
 });
 
