@@ -6,29 +6,11 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
-import { McpAppService } from "../../constructs/mcp-app-service.js";
-import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
+import { OAUTH_FRAGMENTS } from "../../constructs/mcp-oauth.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
 import { runPolicyRules } from "../../constructs/policy-rules/index.js";
-import { gatewayStack } from "../../test-support/gateway.js";
-import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
-
-const PACKAGE = fixturePackage();
-const POLICIES = join(import.meta.dirname, "..", "..", "policies");
-
-/** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props. */
-function oauthStack(props: Partial<Omit<McpOAuthProps, "gateway" | "entra" | "app">> = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
-  const { stack, resourceGroup, observability, gateway } = gatewayStack({ policiesDir: POLICIES }, stackIn);
-  const entra = new EntraAppRegistration(stack, "entra", {
-    displayName: "test MCP",
-    tenantId: "11111111-2222-3333-4444-555555555555",
-    redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
-    trustedIdentity: gateway.identity,
-  });
-  const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: PACKAGE, entra, observability });
-  const oauth = new McpOAuth(stack, "oauth", { gateway, entra, app, mcpPath: "mcp", ...props });
-  return { stack, gateway, entra, app, oauth };
-}
+import { resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+import { oauthStack, POLICIES_DIR as POLICIES } from "../../test-support/oauth-stack.js";
 
 function namedValues(json: SynthJson): Record<string, { value: unknown; secret: unknown }> {
   return Object.fromEntries(resourcesOf(json, "azurerm_api_management_named_value").map((v) => [v.name as string, { value: v.value, secret: v.secret }]));
