@@ -400,6 +400,11 @@ async function main(): Promise<void> {
   }
   for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
+  const confidential = Object.keys(stack.values.clientSecrets ?? {});
+  if (confidential.length > 0) {
+    // Where the secrets are, never the secrets (in Azure: terraform output -json static_client_secrets).
+    console.log(`Confidential static clients ${confidential.join(", ")}: their secrets are in ${valuesPath} under clientSecrets.`);
+  }
   console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), Streamable HTTP, the MCP endpoint above, Connect. Ctrl-C stops.");
 
   let stopping = false;
