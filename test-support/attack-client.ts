@@ -100,8 +100,8 @@ export interface AuthorizeParams {
   readonly redirectUri?: string;
   /** @default "client-state" */
   readonly state?: string;
-  /** @default the stack's MCP resource */
-  readonly resource?: string;
+  /** null leaves the parameter out (a client that sends none, e.g. Foundry). @default the stack's MCP resource */
+  readonly resource?: string | null;
   /** Extra or replacing query parameters (raw, appended after the others). */
   readonly extra?: Record<string, string>;
 }
@@ -245,7 +245,7 @@ export async function startAttackStack(
         state: p.state ?? "client-state",
         code_challenge: p.challenge,
         code_challenge_method: "S256",
-        resource: p.resource ?? resource,
+        ...(p.resource === null ? {} : { resource: p.resource ?? resource }),
       };
       for (const [k, v] of Object.entries(q)) if (!(p.extra && k in p.extra)) url.searchParams.append(k, v);
       for (const [k, v] of Object.entries(p.extra ?? {})) url.searchParams.append(k, v);

@@ -33,6 +33,8 @@ export interface McpClientProfile {
    * given its secret by the administrator (`signInAs(..., { clientSecret })`). @default a public client
    */
   readonly authMethod?: ClientSecret["method"];
+  /** Whether it sends RFC 8707 `resource` at /authorize and /token. @default true */
+  readonly sendsResource?: boolean;
   /** The origin it calls /register and /token from, for browser-based clients (CORS). */
   readonly origin?: string;
   /** The redirect URI it sends at /authorize; `port` for loopback callbacks. */
@@ -228,11 +230,14 @@ export const FOUNDRY_REDIRECT = "https://global.consent.azure-apim.net/redirect/
  * Foundry Agent Service, an MCP tool with "OAuth identity passthrough", custom OAuth: the
  * administrator enters the static client's id and secret, the authorization URL and the token URL
  * (refresh URL = token URL); Foundry shows the redirect URL to add to the OAuth app afterwards, and
- * sends the secret in the form body (client_secret_post). Each user signs in on first use.
+ * sends the secret in the form body (client_secret_post), without a `resource` parameter (the
+ * gateway then takes its only server). Each user signs in on first use.
  */
 export const FOUNDRY: McpClientProfile = {
   name: "Foundry Agent Service",
   authMethod: "client_secret_post",
+  // Its connection has no field for the resource, and it sends none (microsoft-foundry/new-foundry-portal#63).
+  sendsResource: false,
   redirectUri: () => FOUNDRY_REDIRECT,
 };
 
@@ -334,7 +339,8 @@ export async function signInAs(
   const state = `${client.name.replace(/[^A-Za-z]/g, "")}-${Math.random().toString(36).slice(2)}`;
   const scope = client.scope?.(discovery) ?? discovery.challengeScope;
   const browser = options.browser ?? new Browser();
-  const url = env.authorizeUrl({ clientId, challenge, redirectUri, state, extra: { scope } });
+  const sendsResource = client.sendsResource ?? true;
+  const url = env.authorizeUrl({ clientId, challenge, redirectUri, state, extra: { scope }, ...(sendsResource ? {} : { resource: null }) });
   const { page: consentPage, reply } = await env.consent(browser, url);
   if (reply.status !== 302 || !reply.location) throw new Error(`${client.name}: consent answered ${reply.status}: ${reply.text.slice(0, 300)}`);
   const { final, stopped } = await env.follow(browser, reply.location, redirectUri);
@@ -344,7 +350,7 @@ export async function signInAs(
   if (!code) throw new Error(`${client.name}: no code in ${final.toString()}`);
   const auth = clientAuthentication(clientId, secret);
   const tokenReply = await call("POST", discovery.asMetadata.token_endpoint as string, {
-    body: new URLSearchParams({ grant_type: "authorization_code", code, ...auth.fields, redirect_uri: redirectUri, code_verifier: verifier, resource: env.resource }).toString(),
+    body: new URLSearchParams({ grant_type: "authorization_code", code, ...auth.fields, redirect_uri: redirectUri, code_verifier: verifier, ...(sendsResource ? { resource: env.resource } : {}) }).toString(),
     headers: { "Content-Type": "application/x-www-form-urlencoded", ...cors, ...auth.headers },
   });
   if (tokenReply.status !== 200) throw new Error(`${client.name}: token answered ${tokenReply.status}: ${tokenReply.text}`);

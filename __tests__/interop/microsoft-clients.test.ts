@@ -146,7 +146,8 @@ describe("Copilot Studio", () => {
 });
 
 describe("Foundry Agent Service (custom OAuth, identity passthrough)", () => {
-  it("signs in with the static confidential client and the redirect URL Foundry shows, calls a tool, refreshes and revokes", async () => {
+  it("signs in with the static confidential client and the redirect URL Foundry shows, without a resource parameter, calls a tool, refreshes and revokes", async () => {
+    expect(FOUNDRY.sendsResource).toBe(false);
     const run = await signInAs(env, FOUNDRY, { clientId: "foundry-weather", clientSecret: staticSecret("foundry-weather") });
     expect(run.consentPage.text).toContain("Foundry agents");
     await expectWorking(run, FOUNDRY_REDIRECT);
