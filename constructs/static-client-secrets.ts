@@ -12,16 +12,20 @@
  * revocation request names (the secret itself never lands in a context variable).
  */
 import { Construct } from "constructs";
-import { staticClientAuthMethod, csharpString, type McpStaticClient } from "./client-policy.js";
-import type { McpOAuth } from "./mcp-oauth.js";
+import { csharpString } from "./client-policy.js";
+import type { ApimGateway } from "./apim-gateway.js";
 import { Password } from "./providers.js";
+import { staticClientAuthMethod, type McpStaticClient } from "../vocabulary/oauth-clients.js";
+import { STATIC_SECRETS_FRAGMENT } from "../vocabulary/oauth-api.js";
 
 /** The fragment id of the generated fragment that reads the static clients' secrets. */
-export const CLIENT_SECRETS_FRAGMENT = "oauth-static-secrets";
+export const CLIENT_SECRETS_FRAGMENT = STATIC_SECRETS_FRAGMENT.name;
 
 export interface StaticClientSecretsProps {
-  /** The authorization server the clients sign in to: its gateway gets the named values and the generated fragment. */
-  readonly oauth: McpOAuth;
+  /** The gateway of the authorization server the clients sign in to: it gets the generated fragment. */
+  readonly gateway: ApimGateway;
+  /** Adds a secret named value of the authorization server (McpOAuth's, so that its policies depend on it). */
+  readonly addNamedValue: (name: string, value: string) => unknown;
   /** The platform's static clients; only the confidential ones get a secret. */
   readonly clients: readonly McpStaticClient[];
   /** The key version (OAUTH_KEY_VERSION): a new one renews every secret. */
@@ -60,17 +64,13 @@ export class StaticClientSecrets extends Construct {
         special: false,
         keepers: { version: props.keyVersion, purpose: "static-client-secret", client_id: client.client_id },
       });
-      props.oauth.addNamedValue(name, password.result, true);
+      props.addNamedValue(name, password.result);
       secrets[client.client_id] = password.result;
       namedValues[client.client_id] = name;
     }
     this.secrets = secrets;
     this.namedValues = namedValues;
-    props.oauth.gateway.setGeneratedFragment("fragment_oauth_static_secrets", {
-      name: CLIENT_SECRETS_FRAGMENT,
-      description: "SHA-256 of the secret of the confidential static client a request names (generated from the platform's static clients).",
-      xml: clientSecretsFragment(namedValues),
-    });
+    props.gateway.setGeneratedFragment("fragment_oauth_static_secrets", { ...STATIC_SECRETS_FRAGMENT, xml: clientSecretsFragment(namedValues) });
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Token } from "cdktf";
 import { describe, expect, it } from "vitest";
-import type { McpStaticClient } from "../../constructs/client-policy.js";
+import type { McpStaticClient } from "../../vocabulary/oauth-clients.js";
 import { runPolicyRules } from "../../constructs/policy-rules/index.js";
 import { CLIENT_SECRETS_FRAGMENT, clientSecretNamedValue, clientSecretsFragment } from "../../constructs/static-client-secrets.js";
 import { oauthStack } from "../../test-support/oauth-stack.js";
