@@ -17,6 +17,7 @@
  * service's attributes, so constructs that use it (the Entra redirect URI) do not wait for the service.
  */
 import { Construct } from "constructs";
+import { Tokenization } from "cdktf";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
 import { isValidNamedValueName } from "../apim-policy/named-values.js";
@@ -109,6 +110,13 @@ export interface NamedValueOptions {
    * @default false
    */
   readonly secret?: boolean;
+  /**
+   * The most characters the value can have once Terraform resolves it, checked against API
+   * Management's 4,096 by the policy checks (rule size-limits). Give it for a value with Terraform
+   * references whose length the construct knows (a client id is a 36-character GUID).
+   * @default the value's length; each Terraform reference in it counted as 256 characters
+   */
+  readonly maxLength?: number;
 }
 
 export interface PolicyFragmentOptions {
@@ -247,7 +255,7 @@ export class ApimGateway extends Construct {
       apiManagementName: this.service.name,
       resourceGroupName: this.service.resourceGroupName,
     });
-    this.registry.namedValues.set(options.name, { resource, secret });
+    this.registry.namedValues.set(options.name, { resource, secret, maxLength: options.maxLength ?? longestValue(options.value) });
     return resource;
   }
 
@@ -329,6 +337,17 @@ export class ApimGateway extends Construct {
   public policySet(): PolicySet {
     return this.registry.policySet();
   }
+}
+
+/** What a Terraform reference in a named value counts as when its construct gives no `maxLength`: longer than any name, id or URL the stack puts there. */
+const REFERENCE_LENGTH = 256;
+
+/** The most characters `value` can resolve to, each Terraform reference counted as REFERENCE_LENGTH. */
+function longestValue(value: string): number {
+  if (isLiteral(value)) return value.length;
+  const fragments = Tokenization.reverseString(value);
+  const literal = fragments.literals.reduce((sum, l) => sum + String(l).length, 0);
+  return literal + (fragments.length - fragments.literals.length) * REFERENCE_LENGTH;
 }
 
 /** Protocol and cipher settings of the classic tiers: everything below TLS 1.2 and every weak cipher off. */
