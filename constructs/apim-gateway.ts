@@ -174,6 +174,7 @@ export class ApimGateway extends Construct {
   public readonly isExisting: boolean;
 
   private readonly registry: PolicyRegistry;
+  private refs?: { readonly apiManagementName: string; readonly resourceGroupName: string; readonly apiManagementId: string };
   private readonly apis = new Map<string, GatewayApi>();
 
   constructor(scope: Construct, id: string, props: ApimGatewayProps) {
@@ -252,8 +253,7 @@ export class ApimGateway extends Construct {
       displayName: options.name,
       value: options.value,
       secret,
-      apiManagementName: this.service.name,
-      resourceGroupName: this.service.resourceGroupName,
+      ...this.serviceRefs(),
     });
     this.registry.namedValues.set(options.name, { resource, secret, maxLength: options.maxLength ?? longestValue(options.value) });
     return resource;
@@ -301,7 +301,7 @@ export class ApimGateway extends Construct {
 
   /** The fragment resource of `name` (raw XML, as shaped). */
   private newFragment(id: string, name: string, xml: string, description: string | undefined): ApiManagementPolicyFragment {
-    return new ApiManagementPolicyFragment(this, id, { name, apiManagementId: this.service.id, format: "rawxml", value: xml, description });
+    return new ApiManagementPolicyFragment(this, id, { name, apiManagementId: this.serviceRefs().apiManagementId, format: "rawxml", value: xml, description });
   }
 
   /** Adds an API; its operations and policy are added on the returned object. */
@@ -331,6 +331,16 @@ export class ApimGateway extends Construct {
     const policy = new ApiManagementPolicy(this, "global_policy", { apiManagementId: this.service.id, xmlContent: xml });
     this.registry.registerPolicy(policy, { scope: "global", name: "global", file: path, xml });
     return policy;
+  }
+
+  /**
+   * The service's name, resource group and id as Terraform references, read once: each read of a
+   * resource attribute makes a new token, and cdktf records a stack trace for every token (with
+   * hundreds of named values, operations and fragments, that was a good part of synth).
+   */
+  public serviceRefs(): { readonly apiManagementName: string; readonly resourceGroupName: string; readonly apiManagementId: string } {
+    this.refs ??= { apiManagementName: this.service.name, resourceGroupName: this.service.resourceGroupName, apiManagementId: this.service.id };
+    return this.refs;
   }
 
   /** Every policy document and named value of this gateway, for the static checks. */
