@@ -217,9 +217,10 @@ export class ApimGateway extends Construct {
         publisherName: publisherName!,
         skuName: sku,
         identity: { type: "UserAssigned", identityIds: [identity.id] },
-        // Classic tiers: HTTP/2 on, TLS below 1.2, SSL 3.0, 3DES and the CBC ciphers off (the provider
-        // defaults, stated so that a default change cannot weaken the gateway). The v2 tiers take none
-        // of these settings (TLS 1.2+ only) and would show a diff on every plan or fail the apply.
+        // Classic tiers: HTTP/2 on, TLS below 1.2, SSL 3.0, 3DES, the CBC ciphers and the two RSA GCM
+        // ciphers (no forward secrecy) off (the provider defaults, stated so that a default change cannot
+        // weaken the gateway). No block on the v2 tiers (TLS 1.2+ only); azurerm 4.55.0 still sends its
+        // security custom properties (all false) for every non-Consumption SKU, which v2 accepts.
         ...(apimSkuTakesProtocolSettings(sku) ? { protocols: { http2Enabled: true }, security: SECURE_PROTOCOLS } : {}),
       });
     }
