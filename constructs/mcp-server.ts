@@ -36,6 +36,7 @@ export const SERVER_NAMED_VALUES = [
   "mcp-backend-timeout",
   "mcp-server-scopes",
   "mcp-tool-scopes",
+  "mcp-tool-roles",
 ] as const;
 export type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
 
@@ -72,11 +73,12 @@ export interface McpServerOptions {
    */
   readonly rateLimit?: McpOAuthRateLimit;
   /**
-   * Which tool needs which delegated scope (and app role): the table the gateway's policy
-   * (`mcp-tool-scope`) refuses calls by, before the backend, with a `403 insufficient_scope`
-   * step-up challenge. Each `scope` must be the application's `scopeName` or one of its
-   * `additionalScopes`; an app role is checked by the server only (the gateway's token does not
-   * carry roles). A tool not listed needs the base scope alone.
+   * Which tool needs which delegated scope (and app role): the tables the gateway's policies
+   * refuse calls by, before the backend: a missing scope with a `403 insufficient_scope` step-up
+   * challenge (`mcp-tool-scope`), a missing app role with a 403 naming it (`mcp-tool-role`, from
+   * the `roles` of the user's Entra token for the application). Each `scope` must be the
+   * application's `scopeName` or one of its `additionalScopes`, each `appRole` one of its
+   * `appRoles`. A tool not listed needs the base scope alone.
    * @default none: every tool needs the base scope alone
    */
   readonly tools?: readonly ToolAccess[];
@@ -118,6 +120,8 @@ export class McpServer extends Construct {
   public readonly scopes: readonly string[];
   /** Per tool that needs more than the base scope: every scope a call needs (full scope URIs, the base scope first). */
   public readonly toolScopes: readonly { readonly tool: string; readonly requiredScopes: readonly string[] }[];
+  /** Per tool that needs an app role: its value (the gateway refuses a call by a user without it). */
+  public readonly toolRoles: readonly { readonly tool: string; readonly appRole: string }[];
   /** The user consent display name of each of its scopes, by full scope URI (shown on the gateway's consent page). */
   public readonly scopeDisplayNames: Readonly<Record<string, string>>;
   /** Its named values, by their generic name (`mcp-path`, ...). */
@@ -148,6 +152,7 @@ export class McpServer extends Construct {
     this.toolScopes = resolvedTools
       .filter((t) => t.requiredScopes.length > 1)
       .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${props.entra.identifierUri}/${s}`) }));
+    this.toolRoles = (props.tools ?? []).flatMap((t) => (t.appRole === undefined ? [] : [{ tool: t.tool, appRole: t.appRole }]));
     this.scopeDisplayNames = Object.fromEntries([
       [props.entra.fullScope, BASE_SCOPE_TEXTS.userConsentDisplayName],
       ...props.entra.additionalScopeTexts.map((t): [string, string] => [`${props.entra.identifierUri}/${t.value}`, t.userConsentDisplayName]),
@@ -171,6 +176,8 @@ export class McpServer extends Construct {
       "mcp-server-scopes": this.scopes.join(" "),
       // tool=scope ... by scope value (vocabulary/tool-access.ts); "none" for an empty table.
       "mcp-tool-scopes": toolScopeTableText(resolvedTools),
+      // tool=role ... (the same quote-free form); "none" when no tool needs an app role.
+      "mcp-tool-roles": this.toolRoles.map((t) => `${t.tool}=${t.appRole}`).join(" ") || "none",
     };
     const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
     for (const name of SERVER_NAMED_VALUES) {
@@ -222,7 +229,7 @@ export class McpServer extends Construct {
  * @throws Error naming the server and every problem of the table.
  */
 function resolveTools(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): readonly ResolvedToolScope[] {
-  const roles = [...new Set(tools.flatMap((t) => (t.appRole === undefined ? [] : [t.appRole])))].map((value) => ({ value, displayName: value, description: value }));
+  const roles = entra.appRoles;
   // The base scope written as a tool's scope means the base scope alone.
   const table = tools.map((t) => (t.scope === entra.scopeName ? { tool: t.tool, ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) } : t));
   try {
@@ -235,6 +242,7 @@ function resolveTools(server: string, entra: EntraAppRegistration, tools: readon
 /** What to shorten when one of a server's named values would not fit API Management's 4,096 characters. */
 const SHORTEN: Partial<Record<ServerNamedValue, string>> = {
   "mcp-tool-scopes": "list fewer tools that need a scope, or shorten their names or their scopes' names",
+  "mcp-tool-roles": "list fewer tools that need an app role, or shorten their names or their roles' names",
   "mcp-oauth-server": "give it fewer scopes, or shorter scope names or consent display names",
   "mcp-server-scopes": "give it fewer scopes, or shorter scope names",
   "entra-upstream-scope": "give it fewer scopes, or shorter scope names",

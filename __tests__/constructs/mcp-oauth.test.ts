@@ -71,6 +71,7 @@ describe("McpOAuth", () => {
       "mcp-server-name",
       "mcp-server-scopes",
       "mcp-title",
+      "mcp-tool-roles",
       "mcp-tool-scopes",
       "oauth-access-token-ttl",
       "oauth-hmac-key",
@@ -156,7 +157,7 @@ describe("McpOAuth", () => {
     expect(synthJson(oauthStack().stack).provider?.random).toHaveLength(1);
   });
 
-  it("generates each server's tool scope table and scopes from its tools, and the consent page's scope names", () => {
+  it("generates each server's tool scope and tool role tables and scopes from its tools, and the consent page's scope names", () => {
     const { stack, gateway, oauth } = oauthStack();
     const tickets = new EntraAppRegistration(stack, "entra_tickets", {
       displayName: "tickets",
@@ -164,6 +165,7 @@ describe("McpOAuth", () => {
       redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
       trustedIdentity: gateway.identity,
       additionalScopes: ["tickets.write", { value: "tickets.read", adminConsentDisplayName: "Read tickets", adminConsentDescription: "Reads tickets.", userConsentDisplayName: "Read your tickets", userConsentDescription: "Reads your tickets." }],
+      appRoles: [{ value: "Tickets.Admin", displayName: "Tickets administrator", description: "Closes tickets." }],
     });
     const server = oauth.addServer("tickets", {
       path: "tickets/mcp",
@@ -178,6 +180,10 @@ describe("McpOAuth", () => {
     // By scope value: the policy finds each one's full URI among the server's scopes, so 20 tools fit one named value.
     expect(value("mcp-tool-scopes-tickets")).toBe("read_ticket=tickets.read close_ticket=tickets.write");
     expect(value("mcp-server-scopes-tickets")).toBe(`${app}/user_impersonate ${app}/tickets.write ${app}/tickets.read`);
+    expect(server.toolRoles).toEqual([{ tool: "close_ticket", appRole: "Tickets.Admin" }]);
+    expect(value("mcp-tool-roles-tickets")).toBe("close_ticket=Tickets.Admin");
+    // The default server's tools need no role: its table is "none" (a named value is never empty).
+    expect(value("mcp-tool-roles")).toBe("none");
     // The OAuth endpoints' record of the server: name, base scope, client id, upstream scopes, scopes, and the consent page's names (percent-encoded JSON).
     const names = { user_impersonate: "Use the MCP server as you", "tickets.write": "MCP server permission tickets.write", "tickets.read": "Read your tickets" };
     const clientId = "${azuread_application_registration.entra_tickets_application.client_id}";
@@ -197,6 +203,14 @@ describe("McpOAuth", () => {
     const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity, additionalScopes: ["tickets.read"] });
     expect(() => oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp", tools: [{ tool: "close_ticket", scope: "tickets.write" }] })).toThrow(
       `McpServer "tickets": tools: Invalid tool scope table:\n  - tool scope table entry 0 ("close_ticket"): scope "tickets.write" is not a delegated scope of the application: expected one of tickets.read`,
+    );
+  });
+
+  it("fails a tool whose app role the server's application does not define, naming the server, the tool and the roles", () => {
+    const { stack, gateway, oauth } = oauthStack();
+    const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity, appRoles: [{ value: "Tickets.Reader", displayName: "Reader", description: "Reads." }] });
+    expect(() => oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp", tools: [{ tool: "close_ticket", appRole: "Tickets.Admin" }] })).toThrow(
+      `McpServer "tickets": tools: Invalid tool scope table:\n  - tool scope table entry 0 ("close_ticket"): app role "Tickets.Admin" is not an app role of the application: expected one of Tickets.Reader`,
     );
   });
 
