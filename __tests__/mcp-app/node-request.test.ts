@@ -69,12 +69,15 @@ describe("readMcpRequest", () => {
     const signals: AbortSignal[] = [];
     let release!: () => void;
     const gone = new Promise<void>((resolve) => (release = resolve));
+    let listening!: () => void;
+    const waiting = new Promise<void>((resolve) => (listening = resolve));
     await withServer(
       async (incoming, outgoing) => {
         const { request } = await readMcpRequest(webRequest(incoming), { incoming, outgoing }, 1024);
         signals.push(request.signal);
         if (incoming.url === "/finished") return void outgoing.end("done");
         request.signal.addEventListener("abort", () => release());
+        listening();
       },
       async (port) => {
         const finished = await fetch(`http://127.0.0.1:${port}/finished`, { method: "POST", body: "{}" });
@@ -82,7 +85,8 @@ describe("readMcpRequest", () => {
         const pending = httpRequest({ host: "127.0.0.1", port, path: "/pending", method: "POST" });
         pending.on("error", () => undefined);
         pending.end("{}");
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // The client leaves once the server holds the request (however long that takes), not after a guessed delay.
+        await waiting;
         pending.destroy();
         await gone;
       },
