@@ -34,7 +34,8 @@ import {
 } from "./providers.js";
 import { isLiteral } from "./literal.js";
 import { nameBasedUuid } from "./name-uuid.js";
-import type { AppRole, DelegatedScope } from "../mcp-app/tool-scopes.js";
+import type { AppRole, DelegatedScope } from "../vocabulary/tool-access.js";
+import { ENTRA_SCOPE_VALUE } from "../vocabulary/azure-names.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -55,9 +56,6 @@ export const BASE_SCOPE_TEXTS: Omit<DelegatedScope, "value"> = Object.freeze({
 
 /** Who an app role may be assigned to: users and groups, and applications (workload identities of agents). */
 export const APP_ROLE_MEMBER_TYPES: readonly string[] = ["User", "Application"];
-
-/** An app role value as this product writes it into its policies' tables: 1-40 letters, digits, '_', '-' or '.'. */
-const APP_ROLE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
 
 /** Id of the stack-wide Microsoft Graph service principal data source (one per stack, shared by every application). */
 const GRAPH_DATA_ID = "microsoft_graph_service_principal";
@@ -156,13 +154,13 @@ export class EntraAppRegistration extends Construct {
   constructor(scope: Construct, id: string, props: EntraAppRegistrationProps) {
     super(scope, id);
     const scopeName = props.scopeName ?? "user_impersonate";
-    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(scopeName)) {
+    if (!ENTRA_SCOPE_VALUE.test(scopeName)) {
       throw new Error(`EntraAppRegistration: scopeName ${JSON.stringify(scopeName)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
     }
     const additionalScopeTexts = (props.additionalScopes ?? []).map((s) => (typeof s === "string" ? defaultScopeTexts(s) : s));
     const additionalScopes = additionalScopeTexts.map((s) => s.value);
     for (const extra of additionalScopes) {
-      if (!/^[A-Za-z0-9_.-]{1,40}$/.test(extra) || extra === scopeName) {
+      if (!ENTRA_SCOPE_VALUE.test(extra) || extra === scopeName) {
         throw new Error(`EntraAppRegistration: additional scope ${JSON.stringify(extra)} is invalid; expected 1-40 letters, digits, '_', '-' or '.', other than scopeName`);
       }
     }
@@ -171,7 +169,7 @@ export class EntraAppRegistration extends Construct {
     }
     const roleSeed = props.appRoleIdSeed ?? this.node.path;
     const appRoles = (props.appRoles ?? []).map((role) => {
-      if (!APP_ROLE_VALUE.test(role.value)) {
+      if (!ENTRA_SCOPE_VALUE.test(role.value)) {
         throw new Error(`EntraAppRegistration: app role value ${JSON.stringify(role.value)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
       }
       if (role.displayName.trim().length === 0 || role.displayName.length > 100 || role.description.trim().length === 0) {
