@@ -427,7 +427,7 @@ async function main(): Promise<void> {
   }
   for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
-  console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), Streamable HTTP, the MCP endpoint above, Connect. Ctrl-C stops.");
+  console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), streamable-http, the MCP endpoint above, turn on the server card's toggle. Ctrl-C stops.");
 
   let stopping = false;
   const stop = () => {
