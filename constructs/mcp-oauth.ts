@@ -16,12 +16,12 @@ import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-ma
 import type { ApimGateway } from "./apim-gateway.js";
 import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import { McpServer, type McpServerOptions } from "./mcp-server.js";
-import { oauthServersFragmentXml } from "./oauth-servers-fragment.js";
+import { oauthScopesFragmentXml, oauthServersFragmentXml } from "./oauth-servers-fragment.js";
 import { serverNaming } from "./server-naming.js";
 import { clientPolicyFragmentXml } from "./client-policy.js";
 import { clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "../vocabulary/oauth-clients.js";
 import { formatKeyPathProblem } from "../vocabulary/key-path.js";
-import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
+import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SCOPES_FRAGMENT, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
 import { StaticClientSecrets } from "./static-client-secrets.js";
 import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
@@ -145,8 +145,7 @@ export class McpOAuth extends Construct {
       ["apim-identity-client-id", gateway.identity.clientId, false],
       ["oauth-access-token-ttl", String(tokenLifetime), false],
       ["oauth-refresh-token-ttl", String(refreshLifetime), false],
-      // Both follow the servers added (addServer updates them).
-      ["mcp-scopes", "none", false],
+      // Follows the servers added (addServer updates it).
       ["mcp-path-longest", "none", false],
     ];
     for (const [name, value, secret] of values) this.addNamedValue(name, value, secret);
@@ -201,16 +200,16 @@ export class McpOAuth extends Construct {
       naming,
       gateway: this.gateway,
       oauthApi: this.oauthApi,
-      addNamedValue: (valueName, value) => this.addNamedValue(valueName, value),
+      addNamedValue: (valueName, value, maxLength) => this.addNamedValue(valueName, value, false, maxLength),
       first: this.servers.length === 0,
     });
     this.servers.push(server);
     // The query budget of a static client shrinks with the longest server path.
     this.checkClients(this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path);
-    this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
     this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: oauthServersFragmentXml(this.servers) });
+    this.gateway.setGeneratedFragment(fragmentConstructId(SCOPES_FRAGMENT.name), { ...SCOPES_FRAGMENT, xml: oauthScopesFragmentXml(this.servers) });
     return server;
   }
 
@@ -221,10 +220,10 @@ export class McpOAuth extends Construct {
   }
 
   /** Adds a named value once: a second server with the same names would overwrite the first's. */
-  private addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
+  private addNamedValue(name: string, value: string, secret = false, maxLength?: number): ApiManagementNamedValue {
     const existing = this.values[name];
     if (existing) throw new Error(`McpOAuth: named value ${JSON.stringify(name)} is defined twice`);
-    const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret });
+    const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret, ...(maxLength !== undefined ? { maxLength } : {}) });
     this.values[name] = nv;
     return nv;
   }

@@ -156,16 +156,16 @@ export const CURSOR_PRIVATE_USE_NATIVE: McpClientProfile = {
 
 /** MCP Inspector 2.x: a browser app on localhost:6274 that registers (DCR) and calls /register and /token cross-origin. */
 export const MCP_INSPECTOR: McpClientProfile = {
-  name: "MCP Inspector 2.x",
-  origin: "http://localhost:6274",
+  name: "MCP Inspector 2.x", // 2.12 opens at 127.0.0.1 and its callback follows that origin
+  origin: "http://127.0.0.1:6274",
   registration: () => ({
-    redirect_uris: ["http://localhost:6274/oauth/callback/debug", "http://localhost:6274/oauth/callback"],
+    redirect_uris: ["http://127.0.0.1:6274/oauth/callback/debug", "http://127.0.0.1:6274/oauth/callback"],
     token_endpoint_auth_method: "none",
     ...STANDARD_GRANTS,
     client_name: "MCP Inspector",
     client_uri: "https://github.com/modelcontextprotocol/inspector",
   }),
-  redirectUri: () => "http://localhost:6274/oauth/callback",
+  redirectUri: () => "http://127.0.0.1:6274/oauth/callback",
 };
 
 /** Microsoft 365 Copilot's redirect URI for OAuth plugins (Microsoft Learn, "Configure OAuth 2.0 authentication"). */

@@ -101,6 +101,16 @@ export const STATIC_SECRETS_FRAGMENT: FragmentSpec = {
   description: "SHA-256 of the secret of the confidential static client a request names (generated from the platform's static clients).",
 };
 
+/**
+ * The fragment generated at synth from the platform's MCP servers for the authorization server
+ * metadata: every server's scopes (no file in `policies/fragments/`; one named value per server, so
+ * the list is not bound by one named value's 4,096 characters).
+ */
+export const SCOPES_FRAGMENT: FragmentSpec = {
+  name: "oauth-scopes",
+  description: "The scopes of every MCP server, for the authorization server metadata (generated from the platform's servers).",
+};
+
 /** The fragment generated at synth from the client policy (its file holds the defaults). */
 export const CLIENT_POLICY_FRAGMENT = "oauth-client-policy";
 

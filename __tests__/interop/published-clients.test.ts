@@ -157,7 +157,7 @@ describe("MCP Inspector 2.x", () => {
     expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
     const run = await signInAs(env, MCP_INSPECTOR);
     expect(run.identifiedBy).toBe("registration");
-    expect(run.callback.origin).toBe("http://localhost:6274");
+    expect(run.callback.origin).toBe("http://127.0.0.1:6274");
     expect(run.tokenReply.headers.get("access-control-allow-origin")).toBe("*");
     expectWorking(run);
   });

@@ -45,7 +45,7 @@ export { namedValuesDefined, namedValuesUsed } from "./rules/named-values.js";
 export { noSecretTrace } from "./rules/no-secret-trace.js";
 export { rawxmlExpressionEntities } from "./rules/rawxml-entities.js";
 export { regexAnchors } from "./rules/regex-anchors.js";
-export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
+export { sizeLimits, sizeLimitsRule, NAMED_VALUE_LIMIT_CHARACTERS, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./rules/size-limits.js";
 export { fragmentStructure, policyStructure } from "./rules/structure.js";
 export { noTerraformInterpolation } from "./rules/terraform-interpolation.js";
 export { uniqueDocumentNames } from "./rules/unique-names.js";
