@@ -106,7 +106,7 @@ async function runCheck(check: Check, ctx: CheckContext, timeoutMs: number): Pro
   try {
     return { name: check.name, ok: true, detail: clip(await check.run(ctx), 300) };
   } catch (e) {
-    return { name: check.name, ok: false, detail: clip(e instanceof CheckFailed ? e.message : describeError(e, timeoutMs), 400) };
+    return { name: check.name, ok: false, detail: clip(e instanceof CheckFailed ? e.message : describeError(e, timeoutMs), 600) };
   }
 }
 

@@ -39,9 +39,20 @@ export function metadataProblems(meta: Record<string, unknown>, gatewayUrl: stri
   includes("response_types_supported", ["code"]);
   includes("grant_types_supported", ["authorization_code", "refresh_token"]);
   eq("code_challenge_methods_supported", ["S256"]);
-  eq("token_endpoint_auth_methods_supported", ["none"]);
   eq("client_id_metadata_document_supported", true);
   eq("authorization_response_iss_parameter_supported", true);
+  // Public clients (none) and confidential ones (client_secret_basic, client_secret_post); a gateway
+  // with registration lists all three (a registration may ask for any); revocation takes the same.
+  const methods = ["none", "client_secret_basic", "client_secret_post"];
+  if (meta.registration_endpoint !== undefined) eq("token_endpoint_auth_methods_supported", methods);
+  else {
+    const listed = meta.token_endpoint_auth_methods_supported;
+    if (!Array.isArray(listed) || listed.length === 0 || listed.some((m) => !methods.includes(m as string)) || JSON.stringify(methods.filter((m) => listed.includes(m))) !== JSON.stringify(listed)) {
+      problems.push(`token_endpoint_auth_methods_supported: expected some of ${show(methods)}, in that order, got ${show(listed)}`);
+    }
+  }
+  const tokenMethodsWrong = problems.some((p) => p.startsWith("token_endpoint_auth_methods_supported"));
+  if (!tokenMethodsWrong) eq("revocation_endpoint_auth_methods_supported", meta.token_endpoint_auth_methods_supported);
   return problems;
 }
 
@@ -51,7 +62,7 @@ export async function asMetadata(ctx: CheckContext): Promise<string> {
   if (!meta) fail(`expected RFC 8414 metadata at ${url} (or the OpenID fallback), got none (4xx)`);
   const problems = metadataProblems(meta as Record<string, unknown>, ctx.target.gatewayUrl);
   if (problems.length) fail(problems.join("; "));
-  return "issuer, endpoints, S256 only, auth method none, CIMD, iss parameter";
+  return "issuer, endpoints, S256 only, auth methods none and client secrets, CIMD, iss parameter";
 }
 
 export async function openidConfiguration(ctx: CheckContext): Promise<string> {

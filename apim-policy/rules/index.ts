@@ -47,7 +47,7 @@ export { noSecretTraceRule } from "./no-secret-trace.js";
 export { rawxmlExpressionEntities } from "./rawxml-entities.js";
 export { recordFieldListsRule } from "./record-field-lists.js";
 export { regexAnchors } from "./regex-anchors.js";
-export { sizeLimits, sizeLimitsRule, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./size-limits.js";
+export { sizeLimits, sizeLimitsRule, NAMED_VALUE_LIMIT_CHARACTERS, POLICY_DOCUMENT_LIMIT_BYTES, POLICY_FRAGMENT_LIMIT_BYTES } from "./size-limits.js";
 export { fragmentStructure, policyStructure } from "./structure.js";
 export { noTerraformInterpolation } from "./terraform-interpolation.js";
 export { uniqueDocumentNames } from "./unique-names.js";
