@@ -7,18 +7,38 @@ import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMeta
 import { request } from "./http.js";
 import { answered, because, expectedResourceMetadataUrl, expectStatus, fail, preflight, sameIssuer, show, type CheckContext } from "./check.js";
 
-async function protectedResourceMetadata(ctx: CheckContext, url: string): Promise<string> {
-  const meta = await discoverOAuthProtectedResourceMetadata(ctx.target.mcpUrl, { resourceMetadataUrl: url }, ctx.fetch).catch((e: unknown) => fail(because(`GET ${url}`, e)));
+function fetchResourceMetadata(ctx: CheckContext, url: string) {
+  return discoverOAuthProtectedResourceMetadata(ctx.target.mcpUrl, { resourceMetadataUrl: url }, ctx.fetch).catch((e: unknown) => fail(because(`GET ${url}`, e)));
+}
+
+/** Fails unless `meta` names `resource` and this gateway as its only authorization server. */
+function expectResourceMetadata(ctx: CheckContext, meta: Awaited<ReturnType<typeof fetchResourceMetadata>>, resource: string): string {
   const problems: string[] = [];
-  if (meta.resource !== ctx.target.mcpUrl) problems.push(`resource: expected ${show(ctx.target.mcpUrl)}, got ${show(meta.resource)}`);
+  if (meta.resource !== resource) problems.push(`resource: expected ${show(resource)}, got ${show(meta.resource)}`);
   const servers = meta.authorization_servers ?? [];
   if (servers.length !== 1 || !sameIssuer(servers[0]!, ctx.target.gatewayUrl)) problems.push(`authorization_servers: expected ${show([ctx.target.gatewayUrl])}, got ${show(meta.authorization_servers)}`);
   if (problems.length) fail(problems.join("; "));
   return `resource ${meta.resource}, authorization_servers ${show(servers)}`;
 }
 
-export const prmPath = (ctx: CheckContext) => protectedResourceMetadata(ctx, expectedResourceMetadataUrl(ctx.target));
-export const prmRoot = (ctx: CheckContext) => protectedResourceMetadata(ctx, `${ctx.target.gatewayUrl}/.well-known/oauth-protected-resource`);
+export const prmPath = async (ctx: CheckContext) => expectResourceMetadata(ctx, await fetchResourceMetadata(ctx, expectedResourceMetadataUrl(ctx.target)), ctx.target.mcpUrl);
+
+/**
+ * The root document (RFC 9728 §3.1 without a path suffix) can describe one resource only: the gateway
+ * serves it for its first MCP server. It is checked in full when it describes the server under check;
+ * when it describes another MCP endpoint of this gateway (a platform of several servers, checked at a
+ * server that is not the first), the check does not apply to this server and says which one it
+ * describes; a root document naming a resource off this gateway, or another authorization server,
+ * still fails.
+ */
+export async function prmRoot(ctx: CheckContext): Promise<string> {
+  const meta = await fetchResourceMetadata(ctx, `${ctx.target.gatewayUrl}/.well-known/oauth-protected-resource`);
+  const resource = typeof meta.resource === "string" ? meta.resource : "";
+  const another = resource !== ctx.target.mcpUrl && resource.startsWith(`${ctx.target.gatewayUrl}/`);
+  const detail = expectResourceMetadata(ctx, meta, another ? resource : ctx.target.mcpUrl);
+  if (!another) return detail;
+  return `not applicable to ${ctx.target.mcpUrl}: the root document describes one server, ${resource} (this gateway's first), and names this gateway as its authorization server`;
+}
 
 /** Every problem of an authorization server metadata document for this gateway. */
 export function metadataProblems(meta: Record<string, unknown>, gatewayUrl: string): string[] {
