@@ -101,6 +101,10 @@ describe("endpointPipeline: the effective pipeline of an endpoint", () => {
     expect(shownFragments(output, "inbound")).toEqual([
       "oauth-client-policy",
       "oauth-form-parse",
+      "oauth-client-credentials",
+      "oauth-client-registration",
+      "oauth-static-secrets",
+      "oauth-client-authenticate",
       "oauth-token-request",
       "oauth-token-code-grant",
       "oauth-token-refresh-grant",
