@@ -24,7 +24,7 @@ import { formatKeyPathProblem } from "../vocabulary/key-path.js";
 import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SCOPES_FRAGMENT, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
 import { StaticClientSecrets } from "./static-client-secrets.js";
-import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
+import { KEY_VERSION, KEY_VERSION_RULE, TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */
@@ -53,7 +53,7 @@ export interface McpOAuthProps {
    * Version of the HMAC keys (client registrations and their secrets, consent cookie) and of the
    * confidential static clients' secrets. Change it to rotate them all: Terraform replaces them; registered clients then register again (their client secrets end with
    * the key), confidential static clients get a new secret (output `static_client_secrets`), and
-   * open consent pages expire.
+   * open consent pages expire. 1-32 letters, digits, '.', '_' or '-' (vocabulary/limits.ts).
    * @default "1"
    */
   readonly keyVersion?: string;
@@ -112,8 +112,8 @@ export class McpOAuth extends Construct {
 
     requireInteger("tokenLifetimeSeconds", tokenLifetime, TOKEN_LIFETIMES.access, "seconds");
     requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, { min: tokenLifetime + 1, max: TOKEN_LIFETIMES.refresh.max }, "seconds (more than tokenLifetimeSeconds)");
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
-      throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
+    if (!KEY_VERSION.test(keyVersion)) {
+      throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected ${KEY_VERSION_RULE}`);
     }
     if (!/^https:\/\/[A-Za-z0-9.-]+$/.test(authority)) {
       throw new Error(`McpOAuth: entraAuthorityHost ${JSON.stringify(authority)} is invalid; expected an https origin without a path, e.g. "https://login.microsoftonline.com"`);

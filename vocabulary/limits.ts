@@ -3,6 +3,14 @@
  * configuration and again by the constructs for their props. Plain data: it imports nothing.
  */
 
+/**
+ * The gateway's key version (OAUTH_KEY_VERSION, McpOAuth's keyVersion): changing it makes Terraform
+ * generate new HMAC and cookie keys and new confidential static client secrets.
+ */
+export const KEY_VERSION = /^[A-Za-z0-9._-]{1,32}$/;
+/** What a key version must be, for error messages. */
+export const KEY_VERSION_RULE = "1-32 letters, digits, '.', '_' or '-'";
+
 /** The ranges of a server's settings (whole numbers, inclusive). */
 export const SERVER_LIMITS = {
   /** Seconds the gateway waits for the backend to start answering (API Management's forward-request timeout). */
