@@ -39,7 +39,7 @@ export function postModernCall(endpoint: string, token: string, message: ToolCal
 }
 
 /** The JSON-RPC answer of a JSON or SSE reply. */
-export function rpcOf(reply: Reply): { result?: { content?: { text?: string }[]; isError?: boolean }; error?: { code: number; message: string; data?: Record<string, unknown> } } {
+export function rpcOf(reply: Reply): { id?: unknown; result?: { content?: { text?: string }[]; isError?: boolean }; error?: { code: number; message: string; data?: Record<string, unknown> } } {
   const data = reply.headers.get("content-type")?.startsWith("text/event-stream") ? reply.text.split("\n").find((l) => l.startsWith("data: "))!.slice(6) : reply.text;
   return JSON.parse(data) as ReturnType<typeof rpcOf>;
 }

@@ -196,8 +196,9 @@ describe("servers[].tools[].scope", () => {
 
 describe("servers[].tools[].appRole", () => {
   /** Expects the gateway's refusal of a call for lack of `role` (for `tool`), which names them and challenges nothing. */
-  function expectMissingRole(reply: Reply, tool: string, role: string): void {
+  function expectMissingRole(reply: Reply, tool: string, role: string, id: number | null = 1): void {
     expect(reply.status).toBe(403);
+    expect(rpcOf(reply).id).toBe(id); // the request's id; null for a batch, refused as a whole
     expect(reply.headers.get("www-authenticate")).toBeNull();
     expect(reply.headers.get("access-control-allow-origin")).toBe("*");
     const error = rpcOf(reply).error!;
@@ -212,7 +213,7 @@ describe("servers[].tools[].appRole", () => {
     const audits = env.auditEvents.length;
     expectMissingRole(await post2025(server.tickets.endpoint, bobs.token, toolCall("close_ticket", { id: 7 })), "close_ticket", "Tickets.Admin");
     expectMissingRole(await postModernCall(server.tickets.endpoint, bobs.token, toolCall("close_ticket", { id: 7 })), "close_ticket", "Tickets.Admin");
-    expectMissingRole(await post2025(server.tickets.endpoint, bobs.token, [LIST, toolCall("list_tickets", {}, 2), toolCall("close_ticket", { id: 7 }, 3)]), "close_ticket", "Tickets.Admin");
+    expectMissingRole(await post2025(server.tickets.endpoint, bobs.token, [LIST, toolCall("list_tickets", {}, 2), toolCall("close_ticket", { id: 7 }, 3)]), "close_ticket", "Tickets.Admin", null);
     expect(tickets.authorizations.length).toBe(before);
     expect(env.auditEvents.slice(audits)).toEqual([0, 1, 2].map(() => expect.objectContaining({ user: bob.oid, server: "tickets", decision: "denied", status: 403, tool: expect.stringContaining("close_ticket") })));
     // Bob's other tools still work: the role gates only its tool.
@@ -241,7 +242,7 @@ describe("servers[].tools[].appRole", () => {
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? post2025(server.tickets.endpoint, bobs.token, toolCall("close_ticket", { id: i }, i)) : postModernCall(server.tickets.endpoint, bobs.token, toolCall("close_ticket", { id: i }, i)))),
     );
-    for (const reply of replies) expectMissingRole(reply, "close_ticket", "Tickets.Admin");
+    replies.forEach((reply, i) => expectMissingRole(reply, "close_ticket", "Tickets.Admin", i)); // each answer carries its own request's id
     // Roles claimed by the client, in headers App Service would trust or in the request's _meta, are not the user's roles.
     const claimed = { ...toolCall("close_ticket", { id: 1 }), params: { ...toolCall("close_ticket", { id: 1 }).params, _meta: { roles: ["Tickets.Admin"] } } };
     const forged = { "X-MS-CLIENT-PRINCIPAL-ROLES": "Tickets.Admin", "X-MS-CLIENT-PRINCIPAL": Buffer.from(JSON.stringify({ claims: [{ typ: "roles", val: "Tickets.Admin" }] })).toString("base64") };

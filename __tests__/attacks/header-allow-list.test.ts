@@ -107,7 +107,7 @@ describe("the headers a backend receives", () => {
     // One more cannot be dropped, so the request is not forwarded.
     const refused = await rawPost(flow.tokens.access_token, body, junk(65));
     expect(refused.status).toBe(431);
-    expect(json(refused)).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600, message: expect.stringContaining("65 headers") } });
+    expect(json(refused)).toMatchObject({ jsonrpc: "2.0", id: 1, error: { code: -32600, message: expect.stringContaining("65 headers") } });
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");
     expect(env.backendRequests.length).toBe(before + 1);
     expect(env.auditEvents.at(-1)).toMatchObject({ decision: "denied", status: 431 });

@@ -42,7 +42,7 @@ describe("a tool whose scope the token lacks", () => {
     expect(reply.headers.get("www-authenticate")).toBe(challenge());
     expect(reply.headers.get("access-control-allow-origin")).toBe("*");
     expect(reply.headers.get("access-control-expose-headers")).toContain("WWW-Authenticate");
-    expect(json(reply)).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32001 } });
+    expect(json(reply)).toMatchObject({ jsonrpc: "2.0", id: forecastCall.id, error: { code: -32001 } });
     expect(env.backendRequests.length).toBe(before);
     expect(env.auditEvents.slice(audits)).toEqual([expect.objectContaining({ method: "tools/call", tool: "get_forecast", decision: "denied", status: 403 })]);
     // A tool that needs the base scope alone is forwarded, with an Entra token that carries only that scope.
@@ -144,22 +144,52 @@ describe("a tool whose scope the token lacks", () => {
 });
 
 /** Bodies that are neither one JSON-RPC message object nor a flat array of 1 to 50 of them (T-unclassifiable-body). */
-const UNCLASSIFIABLE: [string, string, string][] = [
-  ["a batch nested in a batch", JSON.stringify([[forecastCall]]), "an array holding an array (a batch nested in a batch) at index 0"],
-  ["a batch holding a batch beside a message", JSON.stringify([weatherCall, [forecastCall]]), "an array holding an array (a batch nested in a batch) at index 1"],
-  ["an array of non-objects", JSON.stringify([1, "tools/call", null]), "an array holding a JSON integer at index 0"],
-  ["an empty array", "[]", "an empty array"],
-  ["a JSON string", JSON.stringify("tools/call"), "a JSON string"],
-  ["a JSON number", "42", "a JSON integer"],
-  ["a JSON null", "null", "a JSON null"],
-  ["an object that is no message", JSON.stringify({ jsonrpc: "2.0", id: 1, params: { name: "get_forecast" } }), "an object that is neither a request (method) nor a response (result or error)"],
-  ["a message whose method is not a string", JSON.stringify({ jsonrpc: "2.0", id: 1, method: ["tools/call"], params: forecastCall.params }), "a method that is not a string"],
-  ["a tools/call whose name is not a string", JSON.stringify({ ...forecastCall, params: { name: ["get_forecast"], arguments: {} } }), "a tools/call whose params.name is not a string"],
-  ["a batch of 51 messages", JSON.stringify(Array.from({ length: 51 }, (_, i) => ({ ...weatherCall, id: i }))), "a batch of 51 messages (at most 50)"],
+const UNCLASSIFIABLE: [string, string, string, string | number | null][] = [
+  ["a batch nested in a batch", JSON.stringify([[forecastCall]]), "an array holding an array (a batch nested in a batch) at index 0", null],
+  ["a batch holding a batch beside a message", JSON.stringify([weatherCall, [forecastCall]]), "an array holding an array (a batch nested in a batch) at index 1", null],
+  ["an array of non-objects", JSON.stringify([1, "tools/call", null]), "an array holding a JSON integer at index 0", null],
+  ["an empty array", "[]", "an empty array", null],
+  ["a JSON string", JSON.stringify("tools/call"), "a JSON string", null],
+  ["a JSON number", "42", "a JSON integer", null],
+  ["a JSON null", "null", "a JSON null", null],
+  ["an object that is no message", JSON.stringify({ jsonrpc: "2.0", id: 1, params: { name: "get_forecast" } }), "an object that is neither a request (method) nor a response (result or error)", null],
+  ["a message whose method is not a string", JSON.stringify({ jsonrpc: "2.0", id: 1, method: ["tools/call"], params: forecastCall.params }), "a method that is not a string", null],
+  ["a tools/call whose name is not a string", JSON.stringify({ ...forecastCall, params: { name: ["get_forecast"], arguments: {} } }), "a tools/call whose params.name is not a string", forecastCall.id],
+  ["a batch of 51 messages", JSON.stringify(Array.from({ length: 51 }, (_, i) => ({ ...weatherCall, id: i }))), "a batch of 51 messages (at most 50)", null],
 ];
 
+describe("the gateway's own refusal of a call", () => {
+  // JSON-RPC 2.0 §5: a response carries the id of the request it answers; null only when the id could not be read.
+  const refusedId = async (token: string, id: unknown, era: "2025" | "2026-07-28") => {
+    const message = { ...forecastCall, id } as typeof forecastCall;
+    const reply = era === "2025" ? await post2025(token, message) : await postModernCall(token, message);
+    expect(reply.status).toBe(403);
+    return (json(reply) as { id: unknown }).id;
+  };
+
+  it.each(["2025", "2026-07-28"] as const)("echoes the request's id exactly, whatever characters a string id holds (%s era)", async (era) => {
+    const { tokens } = await env.signIn();
+    const hostile = 'a"b\\c\n\u0000\u001b[31m</script>\u202e\u{1f600}';
+    for (const id of [7, 0, -3, 2 ** 53 - 1, "call-1", "", hostile, "x".repeat(4096)]) expect(await refusedId(tokens.access_token, id, era)).toEqual(id);
+  });
+
+  it("answers null where JSON-RPC says so or the id cannot be echoed exactly: a notification, a batch, an id over 4,096 characters, a string JSON.NET reads as a date", async () => {
+    const { tokens } = await env.signIn();
+    const notification = { jsonrpc: "2.0", method: "tools/call", params: forecastCall.params };
+    const noId = await post2025(tokens.access_token, notification);
+    expect(noId.status).toBe(403);
+    expect((json(noId) as { id: unknown }).id).toBeNull();
+    const batch = await post2025(tokens.access_token, [weatherCall, forecastCall]);
+    expect(batch.status).toBe(403);
+    expect((json(batch) as { id: unknown }).id).toBeNull();
+    expect(await refusedId(tokens.access_token, "x".repeat(4097), "2025")).toBeNull();
+    expect(await refusedId(tokens.access_token, "2026-12-07T00:00:00Z", "2025")).toBeNull();
+  });
+});
+
 describe("a body the gateway cannot classify", () => {
-  it.each(UNCLASSIFIABLE)("refuses %s with 400 and a JSON-RPC error before the backend, in both eras", async (_what, body, says) => {
+  // The id is echoed when the body is one request whose id could be read (JSON-RPC 2.0: null otherwise).
+  it.each(UNCLASSIFIABLE)("refuses %s with 400 and a JSON-RPC error before the backend, in both eras", async (_what, body, says, id) => {
     const flow = await env.signIn();
     const before = env.backendRequests.length;
     const audits = env.auditEvents.length;
@@ -171,8 +201,9 @@ describe("a body the gateway cannot classify", () => {
     for (const reply of [legacy, modern]) {
       expect(reply.status).toBe(400);
       expect(reply.headers.get("access-control-allow-origin")).toBe("*");
-      const answer = json(reply) as { jsonrpc: string; id: null; error: { code: number; message: string } };
-      expect(answer).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
+      const answer = json(reply) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
+      expect(answer).toMatchObject({ jsonrpc: "2.0", error: { code: -32600 } });
+      expect(answer.id).toBe(id);
       expect(answer.error.message).toContain(`this body is ${says}.`);
     }
     expect(env.backendRequests.length).toBe(before);

@@ -73,11 +73,12 @@ async function signedIn(server: LocalStackServer): Promise<string> {
   return flow.tokens.access_token;
 }
 
-function expectJsonRpcFailure(reply: Reply, status: number, server: string): void {
+function expectJsonRpcFailure(reply: Reply, status: number, server: string, id: unknown = 1): void {
   expect(reply.status).toBe(status);
   expect(reply.headers.get("access-control-allow-origin")).toBe("*");
-  const body = json(reply) as { jsonrpc: string; error: { code: number; message: string } };
+  const body = json(reply) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
   expect(body.jsonrpc).toBe("2.0");
+  expect(body.id).toEqual(id); // the request's id (env.mcp's default body has id 1)
   expect(body.error.code).toBe(-32603);
   expect(body.error.message).toContain(server);
 }
@@ -147,7 +148,7 @@ describe("one gateway, two MCP servers (sample + your own url backend)", () => {
     tickets.mode = "silent";
     try {
       const started = Date.now();
-      expectJsonRpcFailure(await env.mcp(ticketsToken, undefined, ticketsServer.endpoint), 504, "tickets");
+      expectJsonRpcFailure(await env.mcp(ticketsToken, { jsonrpc: "2.0", id: "slow-1", method: "tools/list", params: {} }, ticketsServer.endpoint), 504, "tickets", "slow-1");
       expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
       expect((await env.mcp(weatherToken, undefined, weather.endpoint)).status).toBe(200);
     } finally {
