@@ -140,6 +140,8 @@ export class EntraAppRegistration extends Construct {
   public readonly fullScope: string;
   /** Entra's v2 issuer for this tenant. */
   public readonly issuer: string;
+  /** Entra's key set for this tenant's v2 tokens (the issuer's OpenID configuration names it). */
+  public readonly jwksUri: string;
   /** Display name of the application (as in the Entra admin center). */
   public readonly displayName: string;
   /** Whether Terraform grants admin consent (see `adminConsent`). */
@@ -206,6 +208,7 @@ export class EntraAppRegistration extends Construct {
     this.identifierUri = `api://${this.clientId}`;
     this.fullScope = `${this.identifierUri}/${scopeName}`;
     this.issuer = `https://login.microsoftonline.com/${props.tenantId}/v2.0`;
+    this.jwksUri = `https://login.microsoftonline.com/${props.tenantId}/discovery/v2.0/keys`;
 
     this.displayName = props.displayName;
     this.adminConsent = props.adminConsent ?? false;

@@ -33,6 +33,7 @@ import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues
 import { generateLocalValues, localEntraApps, localIdentities, localServers, type LocalIdentities, type LocalServer } from "./gateway/local-values.js";
 import { applyUrlRewrites } from "./gateway/config.js";
 import { recordSynthInputs, synthInputsFingerprint, synthNeeded } from "./synth-inputs.js";
+import { formatTokenCheckEnvironment, tokenCheckEnvironment } from "./token-check-env.js";
 import { startGateway, type RunningGateway } from "./gateway/server.js";
 import type { ExpressionEvaluator } from "./gateway/expressions.js";
 import type { ValueCache } from "./gateway/runtime-services.js";
@@ -422,7 +423,7 @@ async function main(): Promise<void> {
         : `${server.backendOrigin} rewritten to ${server.localBackend}`;
     console.log(`Server ${server.name}: ${server.endpoint} -> ${backend}`);
     if (server.kind !== "sample" && !server.unavailable) {
-      console.log(`  its token check here: issuer ${stack.entra.issuer}, audience = azp = ${server.entraClientId}, keys ${stack.entra.jwksUri}`);
+      console.log(`  its token check here (README's checks read these): ${formatTokenCheckEnvironment(tokenCheckEnvironment(stack.entra, server))}`);
     }
   }
   for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);

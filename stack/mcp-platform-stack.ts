@@ -251,12 +251,13 @@ export class McpPlatformStack extends TerraformStack {
             audience: s.entra.clientId,
             identifier_uri: s.entra.identifierUri,
             issuer: s.entra.issuer,
+            jwks_uri: s.entra.jwksUri,
             required_scope: s.entra.scopeName,
             backend: s.config.backend.kind,
           },
         ]),
       ),
-      description: "Per MCP server: the URL clients connect to, its protected-resource metadata, and what a backend's token check must expect (Entra issuer, audience = client id = azp, required_scope in scp), and the backend's kind (sample, url, app-service).",
+      description: "Per MCP server: the URL clients connect to, its protected-resource metadata, and what a backend's token check must expect (Entra issuer, its key set jwks_uri, audience = client id = azp, required_scope in scp), and the backend's kind (sample, url, app-service).",
     });
   }
 }

@@ -8,24 +8,16 @@
  * a test can show that it only ever sees the user's Entra token for ITS application.
  *
  *   const tickets = await startTicketsServer();            // listens at once; tokens refused until expect()
- *   tickets.expect({ issuer, jwksUri, clientId });          // once the Entra application is known
+ *   tickets.expect(tokenCheckEnvironment(stack.entra, server)); // once the Entra application is known: what npm run local prints
  *   tickets.mode = "silent";                                // accepts requests and never answers
  */
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
+import type { TokenCheckEnvironment } from "../local/token-check-env.js";
 import * as z from "zod";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
-
-export interface TokenExpectation {
-  readonly issuer: string;
-  readonly jwksUri: string;
-  /** The server's Entra application (client) id: the audience and the `azp` of its tokens. */
-  readonly clientId: string;
-  /** @default "user_impersonate" */
-  readonly requiredScope?: string;
-}
 
 export interface TicketsServer {
   /** `http://127.0.0.1:<port>` (its MCP endpoint is `<url>/mcp`). */
@@ -38,23 +30,24 @@ export interface TicketsServer {
   readonly protocolVersions: readonly (string | undefined)[];
   /** `normal`, or `silent`: takes requests and never answers (a hung backend). */
   mode: "normal" | "silent";
-  expect(expectation: TokenExpectation): void;
+  /** What to check, under the names README's checks read (ENTRA_ISSUER, ENTRA_JWKS_URI, ENTRA_CLIENT_ID, REQUIRED_SCOPE). */
+  expect(environment: TokenCheckEnvironment): void;
   close(): Promise<void>;
 }
 
 /** The token check of README "Protect your own MCP server", with jose. Returns the claims or why it refuses. */
 export async function checkEntraToken(
   authorization: string | undefined,
-  expected: TokenExpectation,
+  expected: TokenCheckEnvironment,
   jwks: ReturnType<typeof createRemoteJWKSet>,
 ): Promise<{ claims: JWTPayload } | { status: 401 | 403; error: string }> {
   const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? "")?.[1];
   if (!token) return { status: 401, error: "no bearer token" };
   try {
-    const { payload } = await jwtVerify(token, jwks, { issuer: expected.issuer, audience: expected.clientId, algorithms: ["RS256"] });
-    if (payload.azp !== expected.clientId) return { status: 401, error: `azp ${String(payload.azp)} is not this server's application` };
+    const { payload } = await jwtVerify(token, jwks, { issuer: expected.ENTRA_ISSUER, audience: expected.ENTRA_CLIENT_ID, algorithms: ["RS256"] });
+    if (payload.azp !== expected.ENTRA_CLIENT_ID) return { status: 401, error: `azp ${String(payload.azp)} is not this server's application` };
     const scopes = typeof payload.scp === "string" ? payload.scp.split(" ") : [];
-    if (!scopes.includes(expected.requiredScope ?? "user_impersonate")) return { status: 403, error: "the base scope is missing from scp" };
+    if (!scopes.includes(expected.REQUIRED_SCOPE)) return { status: 403, error: "the base scope is missing from scp" };
     return { claims: payload };
   } catch (e) {
     return { status: 401, error: (e as Error).message };
@@ -66,7 +59,7 @@ export async function startTicketsServer(options: { port?: number } = {}): Promi
   const authorizations: (string | undefined)[] = [];
   const accepted: JWTPayload[] = [];
   const protocolVersions: (string | undefined)[] = [];
-  let expectation: TokenExpectation | undefined;
+  let expectation: TokenCheckEnvironment | undefined;
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
   const handler = createMcpHandler(
@@ -98,7 +91,7 @@ export async function startTicketsServer(options: { port?: number } = {}): Promi
     accepted.push(checked.claims);
     protocolVersions.push(c.req.header("mcp-protocol-version"));
     const token = authorization!.slice("Bearer ".length);
-    return handler.fetch(c.req.raw, { authInfo: { token, clientId: expectation.clientId, scopes: String(checked.claims.scp).split(" "), extra: { name: checked.claims.name } } });
+    return handler.fetch(c.req.raw, { authInfo: { token, clientId: expectation.ENTRA_CLIENT_ID, scopes: String(checked.claims.scp).split(" "), extra: { name: checked.claims.name } } });
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -119,7 +112,7 @@ export async function startTicketsServer(options: { port?: number } = {}): Promi
     },
     expect(e) {
       expectation = e;
-      jwks = createRemoteJWKSet(new URL(e.jwksUri));
+      jwks = createRemoteJWKSet(new URL(e.ENTRA_JWKS_URI));
     },
     close: () =>
       new Promise<void>((resolve) => {

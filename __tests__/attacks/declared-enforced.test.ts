@@ -11,6 +11,7 @@
  * by the rate limit only.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tokenCheckEnvironment } from "../../local/token-check-env.js";
 import { decodeJwt } from "jose";
 import { ATTACK_REDIRECT, Browser, CIMD_ORIGIN, call, clientAuthentication, json, pkce, startAttackStack, type ClientSecret, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
 import { post2025, postModernCall, rpcOf, toolCall } from "../../test-support/mcp-posts.js";
@@ -91,7 +92,7 @@ beforeAll(async () => {
   // Entra tokens of 120 s: under the gateway's 5-minute margin, so every MCP call renews the user's Entra token upstream (roles follow Entra).
   env = await startAttackStack({ platform: PLATFORM, urlRewrites: { [TICKETS_ORIGIN]: tickets.url, [REPORTS_ORIGIN]: reports.url }, entraUsers: [ada, bob, carol, dave, eve], entraAccessTokenLifetimeSeconds: 120 });
   for (const name of ["weather", "tickets", "reports"] as const) server[name] = env.stack.servers.find((s) => s.name === name)!;
-  tickets.expect({ issuer: env.stack.entra.issuer, jwksUri: env.stack.entra.jwksUri, clientId: server.tickets.entraClientId });
+  tickets.expect(tokenCheckEnvironment(env.stack.entra, server.tickets)); // what npm run local prints for it, under the names README's checks read
 }, 180_000);
 afterAll(async () => {
   await env?.close();

@@ -104,14 +104,17 @@ describe("local values for npm run local", () => {
       },
       azuread_application_redirect_uris: { r: { application_id: "${azuread_application_registration.tickets.id}", redirect_uris: ["https://${azurerm_api_management.gw.name}.azure-api.net/oauth-callback"] } },
       azurerm_api_management_api_policy: {
-        tickets: { api_name: "${azurerm_api_management_api.tickets.name}", xml_content: '<policies><inbound><set-variable name="server-name" value="{{mcp-server-name-tickets}}" /><set-variable name="server-entra-client-id" value="{{entra-client-id-tickets}}" /></inbound></policies>' },
+        tickets: { api_name: "${azurerm_api_management_api.tickets.name}", xml_content: '<policies><inbound><set-variable name="server-name" value="{{mcp-server-name-tickets}}" /><set-variable name="server-entra-client-id" value="{{entra-client-id-tickets}}" /><set-variable name="server-scope" value="{{mcp-scope-tickets}}" /></inbound></policies>' },
       },
     });
     Object.assign(t.resource.azurerm_api_management_api, { tickets: { name: "mcp-tickets", path: "tickets/mcp", service_url: "https://tickets.contoso.com" } });
     Object.assign(t.resource.azurerm_api_management_named_value, {
       sn: { name: "mcp-server-name-tickets", value: "tickets" },
       cid: { name: "entra-client-id-tickets", value: "${azuread_application_registration.tickets.client_id}" },
+      scope: { name: "mcp-scope-tickets", value: "api://${azuread_application_registration.tickets.client_id}/tickets.access" },
     });
+    // As synthesized, the servers output names each server's required scope (its backend kind is left out here).
+    t.output = { servers: { value: { mcp: { required_scope: "user_impersonate" } } } };
     const values = generateLocalValues(t, endpoints);
     const servers = localServers(t, values);
     const ticketsId = values.references?.["azuread_application_registration.tickets.client_id"];
@@ -120,9 +123,12 @@ describe("local values for npm run local", () => {
       ["tickets", "tickets/mcp", "url", "https://tickets.contoso.com"],
     ]);
     expect(servers[1]!.entraClientId).toBe(ticketsId);
+    // The scope its backend requires: from the servers output, else (tickets here) from the policy's base scope.
+    expect(servers.map((s) => s.requiredScope)).toEqual(["user_impersonate", "tickets.access"]);
     expect(servers[0]!.appSettings?.ENTRA_CLIENT_ID).toBe(values.references?.["azuread_application_registration.app.client_id"]);
-    t.output = { servers: { value: { mcp: { backend: "app-service" } } } };
+    t.output = { servers: { value: { mcp: { backend: "app-service", required_scope: "user_impersonate" }, tickets: { backend: "url", required_scope: "tickets.read" } } } };
     expect(localServers(t, values)[0]!.kind).toBe("app-service");
+    expect(localServers(t, values)[1]!.requiredScope).toBe("tickets.read");
     const apps = localEntraApps(t, values);
     expect(apps.find((a) => a.clientId === ticketsId)).toMatchObject({ scopeName: "user_impersonate", extraScopeNames: ["tickets.write"], redirectUris: [expect.stringMatching(/^https:\/\/apim-[0-9a-f]{6}\.azure-api\.net\/oauth-callback$/)] });
   });

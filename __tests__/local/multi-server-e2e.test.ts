@@ -6,6 +6,7 @@
  * expressions, the Entra stand-in with one application per server, real MCP SDK clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tokenCheckEnvironment } from "../../local/token-check-env.js";
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@modelcontextprotocol/client";
 import { decodeJwt } from "jose";
 import { call, json, startAttackStack, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
@@ -35,7 +36,7 @@ beforeAll(async () => {
   env = await startAttackStack({ platform: PLATFORM, urlRewrites: { [TICKETS_ORIGIN]: tickets.url } });
   weather = env.stack.servers.find((s) => s.name === "weather")!;
   ticketsServer = env.stack.servers.find((s) => s.name === "tickets")!;
-  tickets.expect({ issuer: env.stack.entra.issuer, jwksUri: env.stack.entra.jwksUri, clientId: ticketsServer.entraClientId });
+  tickets.expect(tokenCheckEnvironment(env.stack.entra, ticketsServer)); // what npm run local prints for it, under the names README's checks read
 }, 180_000);
 afterAll(async () => {
   await env?.close();

@@ -36,6 +36,8 @@ export interface LocalServer {
   readonly backendOrigin: string;
   /** The Entra application's client id (the audience of the tokens its backend gets). */
   readonly entraClientId: string;
+  /** The scope every token its backend gets carries in `scp` (the `servers` output's required_scope). */
+  readonly requiredScope: string;
   /** The settings a local sample MCP server needs, from its web app's app_settings (sample only). */
   readonly appSettings?: { readonly ENTRA_TENANT_ID: string; readonly ENTRA_CLIENT_ID: string; readonly MCP_REQUIRED_SCOPE: string };
 }
@@ -239,7 +241,7 @@ export function localServers(tf: Json, values: LocalValues): LocalServer[] {
   const namedValues = new Map(resources(tf, "azurerm_api_management_named_value").map(([, r]) => [String(r.name), r.value]));
   const policies = new Map(resources(tf, "azurerm_api_management_api_policy").map(([, r]) => [String(r.api_name), String(r.xml_content ?? "")]));
   const apiKeyOf = (apiName: unknown) => /^\$\{azurerm_api_management_api\.([^.]+)\.name\}$/.exec(String(apiName))?.[1];
-  const output = (((tf.output ?? {}) as Record<string, { value?: unknown }>).servers?.value ?? {}) as Record<string, { backend?: unknown }>;
+  const output = (((tf.output ?? {}) as Record<string, { value?: unknown }>).servers?.value ?? {}) as Record<string, { backend?: unknown; required_scope?: unknown }>;
   const servers: LocalServer[] = [];
   for (const [id, api] of resources(tf, "azurerm_api_management_api")) {
     if (api.service_url === undefined) continue;
@@ -266,7 +268,10 @@ export function localServers(tf: Json, values: LocalValues): LocalServer[] {
       appSettings = { ENTRA_TENANT_ID: need("ENTRA_TENANT_ID"), ENTRA_CLIENT_ID: need("ENTRA_CLIENT_ID"), MCP_REQUIRED_SCOPE: typeof settings.MCP_REQUIRED_SCOPE === "string" ? settings.MCP_REQUIRED_SCOPE : "user_impersonate" };
     }
     const entraClientId = valueOf("server-entra-client-id") ?? appSettings?.ENTRA_CLIENT_ID ?? "";
-    servers.push({ name, apiName, path: String(resolve(api.path ?? "")).replace(/^\/+|\/+$/g, ""), kind, backendOrigin, entraClientId, appSettings });
+    // The servers output's required_scope; else the scope value of the server's base scope (api://<app>/<value>).
+    const scope = output[name]?.required_scope ?? appSettings?.MCP_REQUIRED_SCOPE ?? valueOf("server-scope")?.split("/").pop();
+    if (typeof scope !== "string" || scope === "") throw new ConfigError(`neither the servers output nor the MCP API policy names the required scope of MCP server "${name}"; synthesize again (npm run synth)`);
+    servers.push({ name, apiName, path: String(resolve(api.path ?? "")).replace(/^\/+|\/+$/g, ""), kind, backendOrigin, entraClientId, requiredScope: scope, appSettings });
   }
   return servers;
 }
