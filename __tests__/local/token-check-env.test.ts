@@ -29,7 +29,7 @@ describe("the environment of a backend's token check", () => {
   });
 
   it("finds every variable's field in the servers output of each server, with the scope ENTRA_SCOPE_NAME sets", () => {
-    const output = (synthJson(platformStack({ ENTRA_SCOPE_NAME: "mcp.access" }).stack) as { output: { servers: { value: Record<string, Record<string, unknown>> } } }).output.servers.value;
+    const output = (synthJson(platformStack({ ENTRA_SCOPE_NAME: "mcp.access" }).stack) as unknown as { output: { servers: { value: Record<string, Record<string, unknown>> } } }).output.servers.value;
     expect(Object.keys(output).length).toBeGreaterThan(0);
     for (const server of Object.values(output)) {
       for (const field of Object.values(TOKEN_CHECK_VARIABLES)) expect(server[field], field).toEqual(expect.any(String));
