@@ -97,6 +97,29 @@ describe("readMcpBody", () => {
     expect(signals.map((s) => s.aborted)).toEqual([false, true]);
   });
 
+  it("fails the read, instead of waiting forever, when the client goes away in the middle of the body", async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let settled!: (outcome: string) => void;
+    const outcome = new Promise<string>((resolve) => (settled = resolve));
+    await withServer(
+      async (request, env) => {
+        entered();
+        settled(await readMcpBody(request, env, 1024).then(() => "read", () => "failed"));
+        return new Response(null, { status: 400 });
+      },
+      async (port) => {
+        const partial = httpRequest({ host: "127.0.0.1", port, path: "/mcp", method: "POST", headers: { "content-length": "100" } });
+        partial.on("error", () => undefined);
+        partial.write("{\"jsonrpc\":");
+        await inHandler;
+        partial.destroy();
+        await outcome;
+      },
+    );
+    expect(await outcome).toBe("failed");
+  });
+
   it("outside Node (no bindings) reads the web Request with the SDK's bounded reader", async () => {
     const request = new Request("http://127.0.0.1/mcp", { method: "POST", body: "{\"a\":1}" });
     expect(await readMcpBody(request, undefined, 1024)).toEqual({ tooLarge: false, text: '{"a":1}' });
