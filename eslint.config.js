@@ -17,17 +17,45 @@ const providerPatterns = [
 ];
 
 /**
- * The policy language (apim-policy/) is shared by the static checks (constructs/) and the local
- * gateway (local/); neither of those imports the other, and apim-policy/ imports neither.
+ * The repository's folders that hold TypeScript. A boundary refuses every one of them that a folder
+ * may not import (__tests__/layout.test.ts checks that each folder is listed here).
  */
-const boundary = (files, folders, why) => ({
-  files,
+const FOLDERS = ["__tests__", "apim-policy", "bench", "config", "constructs", "examples", "local", "mcp-app", "stack", "test-support", "verify", "vocabulary"];
+
+/**
+ * What a folder may import of the repository besides itself, and why (`(root)`: main.ts and the
+ * other files at the top, which eslint cannot tell from a sibling file by the import's text; the
+ * layout test checks them); every other folder of FOLDERS is refused. Imports go one way: the neutral bases (vocabulary/: names and rules;
+ * apim-policy/: the policy language) import nothing; the configuration, the sample server and the
+ * post-deploy checks only the vocabulary; the reusable constructs only the two bases, never the
+ * app's configuration or sample server; the app's composition (stack/) reads them all.
+ * __tests__/layout.test.ts checks the same table on every import, dynamic ones included, and that
+ * no folder cycle exists.
+ */
+export const FOLDER_IMPORTS = {
+  vocabulary: { allow: [], why: "vocabulary/ (names and rules) is the neutral base: it imports nothing of the repository" },
+  "apim-policy": { allow: [], why: "apim-policy/ (the policy language, shared by the static checks and the local gateway) imports nothing of the repository" },
+  config: { allow: ["vocabulary"], why: "config/ reads settings with the rules of vocabulary/ only" },
+  "mcp-app": { allow: ["vocabulary"], why: "mcp-app/ (the sample server) imports only vocabulary/" },
+  verify: { allow: ["vocabulary"], why: "verify/ (post-deploy checks) imports only vocabulary/" },
+  constructs: { allow: ["apim-policy", "vocabulary"], why: "constructs/ are reusable: they import only apim-policy/ and vocabulary/, never the app (config/, mcp-app/, stack/) or the local gateway" },
+  examples: { allow: ["constructs"], why: "examples/ compose the constructs as your own app would: they import only constructs/ (its index)" },
+  stack: { allow: ["config", "constructs", "mcp-app", "vocabulary"], why: "stack/ composes the app from config/, constructs/ and mcp-app/; it does not import the local gateway or the checks" },
+  local: { allow: ["(root)", ...FOLDERS.filter((f) => !["local", "constructs", "__tests__", "test-support", "bench"].includes(f))], why: "local/ must not import the constructs (see apim-policy/ for what they share) nor the tests" },
+};
+
+/** The rule for the files of `folder`: provider packages by deep path, and no refused folder. */
+const boundary = (folder, { allow, why }) => ({
+  files: [`${folder}/**/*.ts`],
   rules: {
     "no-restricted-imports": [
       "error",
       {
         paths: providerPaths,
-        patterns: [...providerPatterns, ...folders.map((folder) => ({ regex: `^(\\.\\./)+${folder}/`, message: `${why} (see apim-policy/ for what they share).` }))],
+        patterns: [
+          ...providerPatterns,
+          ...FOLDERS.filter((f) => f !== folder && !allow.includes(f)).map((f) => ({ regex: `^(\\.\\./)+${f}/`, message: `${why}.` })),
+        ],
       },
     ],
   },
@@ -47,7 +75,5 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  boundary(["constructs/**/*.ts"], ["local"], "constructs/ must not import the local gateway"),
-  boundary(["local/**/*.ts"], ["constructs"], "local/ must not import the constructs"),
-  boundary(["apim-policy/**/*.ts"], ["constructs", "local"], "apim-policy/ is the shared base and imports neither constructs/ nor local/"),
+  ...Object.entries(FOLDER_IMPORTS).map(([folder, rule]) => boundary(folder, rule)),
 );

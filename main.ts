@@ -8,7 +8,7 @@ import { AnnotationMetadataEntryType, App, AzurermBackend, LocalBackend, Token, 
 import type { IConstruct } from "constructs";
 import { defaultPlatform, loadPlatformConfig, type PlatformConfig } from "./config/platform.js";
 import { ConfigError, loadConfig, PLACEHOLDER_PUBLISHER_EMAIL, type AppConfig } from "./config/config.js";
-import { McpPlatformStack } from "./constructs/mcp-platform-stack.js";
+import { McpPlatformStack } from "./stack/mcp-platform-stack.js";
 import { buildMcpApp } from "./mcp-app/build.js";
 
 /** The stack's name: `cdktf deploy mcp`, `cdktf.out/stacks/mcp`. */
@@ -29,7 +29,7 @@ export async function synthesize(
 ): Promise<SynthResult> {
   // Configuration first: a bad value stops here, before anything is built or written.
   const config = loadConfig(options.env ?? process.env);
-  const platform = config.platformConfigFile ? loadPlatformConfig(resolve(config.platformConfigFile)) : defaultPlatform(config.mcpPath);
+  const platform = config.platformConfigFile ? loadPlatformConfig(resolve(config.platformConfigFile), { baseScope: config.scopeName }) : defaultPlatform(config.mcpPath);
   const bundle = await buildMcpApp({ outDir: options.buildDir, reuseUnchanged: true });
   // cdktf records a stack trace for every token it creates; with source maps on (tsx turns them on)
   // each one is mapped back to TypeScript, which costs more than building the stack. Errors thrown

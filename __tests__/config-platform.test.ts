@@ -9,17 +9,17 @@ const dir = mkdtempSync(join(tmpdir(), "platform-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-/** Writes `content` (JSON unless a string) to a new file and loads it. */
-function load(content: unknown): ReturnType<typeof loadPlatformConfig> {
+/** Writes `content` (JSON unless a string) to a new file and loads it (base scope `user_impersonate`, the default of ENTRA_SCOPE_NAME). */
+function load(content: unknown, baseScope = "user_impersonate"): ReturnType<typeof loadPlatformConfig> {
   const file = join(dir, `p${++n}.json`);
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
-  return loadPlatformConfig(file);
+  return loadPlatformConfig(file, { baseScope });
 }
 
 /** The problems of a bad file, without the file name. */
-function problems(content: unknown): string[] {
+function problems(content: unknown, baseScope?: string): string[] {
   try {
-    load(content);
+    load(content, baseScope);
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     return (e as ConfigError).problems.map((p) => p.replace(/^MCP_PLATFORM_CONFIG \S+: /, ""));
@@ -109,7 +109,18 @@ describe("platform configuration file", () => {
     expect(problems(content).join("\n")).toContain(expected);
   });
 
+  it("takes the base scope from ENTRA_SCOPE_NAME: a tool may name it, and user_impersonate only when it is the base scope", () => {
+    const tickets = { name: "tickets", path: "tickets/mcp", backend: { kind: "url", url: "https://tickets.contoso.com/mcp" }, scopes: ["tickets.read"] };
+    const withTool = (scope: string) => ({ servers: [{ ...tickets, tools: [{ name: "list_tickets", scope }] }] });
+    expect(load(withTool("mcp.access"), "mcp.access").servers[0]!.tools).toEqual([{ name: "list_tickets", scope: "mcp.access" }]);
+    expect(load(withTool("user_impersonate")).servers[0]!.tools).toEqual([{ name: "list_tickets", scope: "user_impersonate" }]);
+    expect(problems(withTool("user_impersonate"), "mcp.access")).toEqual([
+      `servers[0].tools[0].scope: "user_impersonate" is not a scope of this server; expected the base scope mcp.access (ENTRA_SCOPE_NAME) or one of its scopes ["tickets.read"]`,
+    ]);
+    expect(problems(withTool("mcp.access"))[0]).toMatch(/"mcp\.access" is not a scope of this server; expected the base scope user_impersonate/);
+  });
+
   it("fails a missing file, naming it", () => {
-    expect(() => loadPlatformConfig(join(dir, "missing.json"))).toThrow(/MCP_PLATFORM_CONFIG .*missing\.json: cannot be read \(ENOENT\)/);
+    expect(() => loadPlatformConfig(join(dir, "missing.json"), { baseScope: "user_impersonate" })).toThrow(/MCP_PLATFORM_CONFIG .*missing\.json: cannot be read \(ENOENT\)/);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../config/config.js";
+import { gatewayEndpoints } from "../vocabulary/oauth-api.js";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -128,6 +129,14 @@ describe("loadConfig", () => {
     expect(problems({ MCP_PATH: "MCP" })[0]).toMatch(/^MCP_PATH: "MCP" is not a usable API path/);
     expect(problems({ MCP_PATH: "authorize" })[0]).toMatch(/^MCP_PATH: "authorize" would shadow the gateway's OAuth endpoint \/authorize/);
     expect(problems({ MCP_PATH: ".well-known/x" })[0]).toMatch(/is not a usable API path|would shadow/);
+  });
+
+  // The OAuth API table decides: a path of the table's next endpoint is refused without a list to edit here.
+  it.each(gatewayEndpoints().filter((e) => e.api === "oauth" && /^\/[a-z]/.test(e.path)).map((e) => [e.method, e.path]))("fails for an MCP path under the OAuth endpoint %s %s", (_method, path) => {
+    const first = path.split("/")[1]!;
+    expect(problems({ MCP_PATH: `${first}/mcp` })[0]).toBe(
+      `MCP_PATH: "${first}/mcp" would shadow the gateway's OAuth endpoint /${first}; choose another path (reserved: .well-known, register, authorize, consent, oauth-callback, token, revoke)`,
+    );
   });
 
   it("fails for a bad publisher name, resource group, scope or key version", () => {

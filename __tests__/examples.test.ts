@@ -92,7 +92,7 @@ describe("examples/", () => {
   });
 
   it.each(EXAMPLES)("%s loads with loadPlatformConfig", (file) => {
-    const config = loadPlatformConfig(join(examplesDir, file));
+    const config = loadPlatformConfig(join(examplesDir, file), { baseScope: "user_impersonate" });
     expect(config.servers.length).toBeGreaterThan(0);
   });
 
@@ -101,7 +101,7 @@ describe("examples/", () => {
     const outdir = join(mkdtempSync(join(tmpdir(), "examples-out-")), "cdktf.out");
     const { stackDir } = await synthesize({ env: { MCP_PLATFORM_CONFIG: path }, outdir, buildDir });
     const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as SynthJson;
-    expectConfiguration(json, loadPlatformConfig(path));
+    expectConfiguration(json, loadPlatformConfig(path, { baseScope: "user_impersonate" }));
   });
 });
 

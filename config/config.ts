@@ -5,20 +5,11 @@
  */
 import { createRequire } from "node:module";
 import type { input, output } from "zod/mini";
-import { apimSkuProblem, appServiceSkuProblem } from "../constructs/skus.js";
-
-/** Azure public-cloud regions (programmatic names) where this topology can be placed. */
-export const AZURE_LOCATIONS = [
-  "australiacentral", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral", "brazilsouth",
-  "brazilsoutheast", "canadacentral", "canadaeast", "centralindia", "centralus", "chilecentral", "denmarkeast",
-  "eastasia", "eastus", "eastus2", "francecentral", "francesouth", "germanynorth", "germanywestcentral",
-  "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest", "jioindiacentral", "jioindiawest",
-  "koreacentral", "koreasouth", "malaysiawest", "mexicocentral", "newzealandnorth", "northcentralus",
-  "northeurope", "norwayeast", "norwaywest", "polandcentral", "qatarcentral", "southafricanorth",
-  "southafricawest", "southcentralus", "southeastasia", "southindia", "spaincentral", "swedencentral",
-  "swedensouth", "switzerlandnorth", "switzerlandwest", "uaecentral", "uaenorth", "uksouth", "ukwest",
-  "westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",
-] as const;
+import { AZURE_LOCATIONS, ENTRA_SCOPE_VALUE, RESOURCE_GROUP_NAME } from "../vocabulary/azure-names.js";
+import { TOKEN_LIFETIMES } from "../vocabulary/limits.js";
+import { MCP_PATH } from "../vocabulary/mcp-names.js";
+import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
+import { apimSkuProblem, appServiceSkuProblem } from "../vocabulary/skus.js";
 
 /**
  * Prefix for every resource name. Kept short so that `<prefix>-apim-<13-char suffix>` stays
@@ -26,12 +17,7 @@ export const AZURE_LOCATIONS = [
  */
 const ENVIRONMENT_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/;
 
-/** Paths the OAuth API owns at the gateway root; the MCP API may not shadow them. */
-export const RESERVED_GATEWAY_PATHS = [".well-known", "authorize", "consent", "oauth-callback", "token", "register", "revoke"];
-const MCP_PATH_PATTERN = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
-
 const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-const RESOURCE_GROUP_PATTERN = /^[-\w.()]{0,89}[-\w()]$/;
 
 /** Where API Management keeps the OAuth state (codes, grants, pending sign-ins): `APIM_CACHE`. */
 export const APIM_CACHE_KINDS = ["builtin", "redis"] as const;
@@ -71,8 +57,7 @@ const seconds = (min: number, max: number, what: string) =>
   );
 
 /** Gateway token lifetimes (McpOAuth accepts the same ranges). */
-export const ACCESS_TOKEN_LIFETIME = { min: 5, max: 86400, default: 3600 } as const;
-export const REFRESH_TOKEN_LIFETIME = { max: 7776000, default: 604800 } as const;
+const { access: ACCESS_TOKEN_LIFETIME, refresh: REFRESH_TOKEN_LIFETIME } = TOKEN_LIFETIMES;
 
 const accessLifetimeProblem = seconds(ACCESS_TOKEN_LIFETIME.min, ACCESS_TOKEN_LIFETIME.max, "access token lifetime");
 const refreshLifetimeProblem = seconds(ACCESS_TOKEN_LIFETIME.min + 1, REFRESH_TOKEN_LIFETIME.max, "refresh token lifetime");
@@ -96,7 +81,7 @@ const variables = z.object({
   RESOURCE_GROUP_NAME: z.optional(
     variable(
       must(
-        (v) => RESOURCE_GROUP_PATTERN.test(v),
+        (v) => RESOURCE_GROUP_NAME.test(v),
         (q) => `${q} is not a valid resource group name; expected 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'`,
       ),
     ),
@@ -118,7 +103,7 @@ const variables = z.object({
   ),
   APP_SERVICE_SKU: withDefault("B1", appServiceSkuProblem),
   MCP_PATH: withDefault("mcp", (v) => {
-    if (!MCP_PATH_PATTERN.test(v)) {
+    if (!MCP_PATH.test(v)) {
       return `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or weather/mcp)`;
     }
     const first = v.split("/")[0];
@@ -130,7 +115,7 @@ const variables = z.object({
   ENTRA_SCOPE_NAME: withDefault(
     "user_impersonate",
     must(
-      (v) => /^[A-Za-z0-9_.-]{1,40}$/.test(v),
+      (v) => ENTRA_SCOPE_VALUE.test(v),
       (q) => `${q} is not a usable delegated scope name; expected 1-40 letters, digits, '_', '-' or '.'`,
     ),
   ),

@@ -11,27 +11,29 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { output } from "zod/mini";
-import { clientPolicyProblems, queryBudgetClientBytes } from "../constructs/client-policy.js";
-import { ConfigError, RESERVED_GATEWAY_PATHS } from "./config.js";
+import { ConfigError } from "./config.js";
+import {
+  APIM_SERVICE_NAME,
+  BLOB_CONTAINER_NAME,
+  DEFAULT_GATEWAY_HOST,
+  DNS_HOST_NAME,
+  ENTRA_SCOPE_VALUE,
+  KEY_VAULT_ID,
+  KEY_VAULT_SECRET_ID,
+  MANAGED_IDENTITY_NAME,
+  RESOURCE_GROUP_NAME,
+  STORAGE_ACCOUNT_NAME,
+  SUBSCRIPTION_ID,
+} from "../vocabulary/azure-names.js";
+import { SERVER_LIMITS } from "../vocabulary/limits.js";
+import { MCP_PATH, SERVER_NAME, TOOL_NAME } from "../vocabulary/mcp-names.js";
+import { keyPath, type KeyPathProblem } from "../vocabulary/key-path.js";
+import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
+import { clientPolicyProblems, queryBudgetClientBytes, STATIC_CLIENT_ID } from "../vocabulary/oauth-clients.js";
+import { APP_SERVICE_RUNTIMES } from "../vocabulary/skus.js";
 
 const { z } = createRequire(import.meta.url)("zod/mini") as typeof import("zod/mini");
 
-/** A server name: a DNS label (it names Azure resources and Entra applications). */
-const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$/;
-/** An API path at the gateway: lowercase segments without leading or trailing '/'. */
-const PATH = /^[a-z0-9](?:[a-z0-9_-]|\/(?=[a-z0-9])){0,79}$/;
-const SCOPE = /^[A-Za-z0-9_.-]{1,40}$/;
-const TOOL = /^[A-Za-z0-9_.-]{1,64}$/;
-const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/;
-const APIM_NAME = /^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,49}$/;
-const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
-/** The default gateway hosts of API Management (public and sovereign clouds). */
-const APIM_DEFAULT_HOST = /\.azure-api\.(net|cn|us)$/;
-const KEY_VAULT_HOST = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,23}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)$/i;
-const KEY_VAULT_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.KeyVault\/vaults\/[A-Za-z0-9-]{3,24}$/i;
-/** App Service Linux runtimes for prebuilt packages (`<stack>:<version>`, as in linuxFxVersion). */
-export const APP_SERVICE_RUNTIMES = ["node:22-lts", "node:20-lts", "python:3.13", "python:3.12", "python:3.11"] as const;
 
 const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -70,11 +72,11 @@ const int = (min: number, max: number, unit: string) =>
 
 const tool = z.strictObject({
   /** The tool's name as the MCP server lists it. */
-  name: text(matches(TOOL, "a tool name (1-64 letters, digits, '_', '-', '.')")),
+  name: text(matches(TOOL_NAME, "a tool name (1-128 letters, digits, '_', '-', '.')")),
   /** A delegated scope (of this server's `scopes`, or the base scope) the tool needs. @default the base scope */
-  scope: z.optional(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')"))),
+  scope: z.optional(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')"))),
   /** An Entra app role the caller must hold (checked by the server). @default none */
-  appRole: z.optional(text(matches(SCOPE, "an app role value (1-40 letters, digits, '_', '-', '.')"))),
+  appRole: z.optional(text(matches(ENTRA_SCOPE_VALUE, "an app role value (1-40 letters, digits, '_', '-', '.')"))),
 });
 
 const backend = z.discriminatedUnion("kind", [
@@ -95,9 +97,9 @@ const backend = z.discriminatedUnion("kind", [
 ]);
 
 const server = z.strictObject({
-  name: text(matches(NAME, "a server name; expected a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter")),
+  name: text(matches(SERVER_NAME, "a server name; expected a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter")),
   path: text((v) => {
-    if (!PATH.test(v)) return `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or tickets/mcp)`;
+    if (!MCP_PATH.test(v)) return `${quoted(v)} is not a usable API path; expected 1-80 lowercase letters, digits, '-', '_' and inner '/', without leading or trailing '/' (for example mcp or tickets/mcp)`;
     const first = v.split("/")[0]!;
     if (RESERVED_GATEWAY_PATHS.includes(first)) return `${quoted(v)} would shadow the gateway's OAuth endpoint /${first} (reserved: ${RESERVED_GATEWAY_PATHS.join(", ")})`;
     return undefined;
@@ -108,17 +110,20 @@ const server = z.strictObject({
   /** `entra-user`: the backend receives the user's Entra token for this server's own application; `none`: nothing is forwarded. @default "entra-user" */
   backendAuth: z.optional(z.enum(["entra-user", "none"])),
   /** Seconds the gateway waits for the backend to start answering. @default 120 */
-  timeoutSeconds: z.optional(int(1, 240, "seconds")),
+  timeoutSeconds: z.optional(int(SERVER_LIMITS.timeoutSeconds.min, SERVER_LIMITS.timeoutSeconds.max, "seconds")),
   /** Delegated scopes the server's Entra application exposes besides the base scope. @default none */
-  scopes: z.optional(z.array(text(matches(SCOPE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
+  scopes: z.optional(z.array(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
   /** Tools that need more than the base scope, or an app role. @default none */
   tools: z.optional(z.array(tool)),
   /** Calls per client per period. @default { calls: 120, renewalPeriod: 60 } */
-  rateLimit: z.optional(z.strictObject({ calls: int(1, 1000000, "calls"), renewalPeriod: int(1, 300, "seconds") })),
+  rateLimit: z.optional(z.strictObject({
+    calls: int(SERVER_LIMITS.rateLimitCalls.min, SERVER_LIMITS.rateLimitCalls.max, "calls"),
+    renewalPeriod: int(SERVER_LIMITS.rateLimitPeriod.min, SERVER_LIMITS.rateLimitPeriod.max, "seconds"),
+  })),
 });
 
 const staticClient = z.strictObject({
-  client_id: text(matches(/^[A-Za-z0-9._~-]{1,64}$/, "a static client_id; expected 1-64 letters, digits, '.', '_', '~' or '-'")),
+  client_id: text(matches(STATIC_CLIENT_ID, "a static client_id; expected 1-64 letters, digits, '.', '_', '~' or '-'")),
   client_name: text((v) => (v.trim().length > 0 && v.length <= 100 && !/[\p{Cc}\p{Cf}]/u.test(v) ? undefined : `${quoted(v)} is not a usable client name; expected 1-100 characters without control or formatting characters`)),
   redirect_uris: z.array(text((v) => (v.length > 0 && v.length <= 2000 && /^[\x21-\x7e]+$/.test(v) && !v.includes("#") ? undefined : `${quoted(v)} is not a usable redirect URI; expected printable ASCII without spaces or '#'`))).check(z.minLength(1), z.maxLength(10)),
   /** `native` (loopback any port, private-use schemes) or `web` (https only). @default "native" */
@@ -134,8 +139,8 @@ const platform = z.strictObject({
      * removes only those. Requirements: README "Into an existing API Management".
      */
     existing: z.optional(z.strictObject({
-      name: text(matches(APIM_NAME, "an API Management service name (1-50 letters, digits and single hyphens, starting with a letter)")),
-      resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
+      name: text(matches(APIM_SERVICE_NAME, "an API Management service name (1-50 letters, digits and single hyphens, starting with a letter)")),
+      resourceGroupName: text(matches(RESOURCE_GROUP_NAME, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
       /**
        * The user-assigned managed identity already assigned to the instance: the gateway presents it
        * to Entra ID (each server's application trusts it through a federated credential, no secret)
@@ -143,8 +148,8 @@ const platform = z.strictObject({
        * instance's identities belong to its owner.
        */
       identity: z.strictObject({
-        name: text(matches(IDENTITY_NAME, "a user-assigned managed identity name (3-128 letters, digits, '-' or '_', starting with a letter or digit)")),
-        resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
+        name: text(matches(MANAGED_IDENTITY_NAME, "a user-assigned managed identity name (3-128 letters, digits, '-' or '_', starting with a letter or digit)")),
+        resourceGroupName: text(matches(RESOURCE_GROUP_NAME, "a resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')')")),
       }),
     })),
   })),
@@ -154,8 +159,8 @@ const platform = z.strictObject({
      * use `https://<hostName>`. DNS (a CNAME to `<apim>.azure-api.net`) is yours.
      */
     hostName: z.optional(text((v) => {
-      if (!HOST.test(v)) return `${quoted(v)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com (no scheme, port or path)`;
-      if (APIM_DEFAULT_HOST.test(v)) return `${quoted(v)} is a default API Management host, not a custom domain; leave gateway.hostName out to use the default host`;
+      if (!DNS_HOST_NAME.test(v)) return `${quoted(v)} is not a DNS host name; expected a lowercase host name such as mcp.contoso.com (no scheme, port or path)`;
+      if (DEFAULT_GATEWAY_HOST.test(v)) return `${quoted(v)} is a default API Management host, not a custom domain; leave gateway.hostName out to use the default host`;
       return undefined;
     })),
     /**
@@ -163,8 +168,8 @@ const platform = z.strictObject({
      * without a version API Management follows renewals. API Management reads it with the gateway's
      * user-assigned identity. Left out with `apim.existing`: the host is already bound to the instance.
      */
-    keyVaultCertificateId: z.optional(httpsUrl("a Key Vault secret id such as https://contoso-kv.vault.azure.net/secrets/mcp-cert", (url, raw) =>
-      KEY_VAULT_HOST.test(url.hostname) && /^\/secrets\/[A-Za-z0-9-]{1,127}(\/[0-9a-f]{32})?$/.test(url.pathname) && !url.search ? undefined : `${quoted(raw)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`)),
+    keyVaultCertificateId: z.optional(httpsUrl("a Key Vault secret id such as https://contoso-kv.vault.azure.net/secrets/mcp-cert", (_url, raw) =>
+      KEY_VAULT_SECRET_ID.test(raw) ? undefined : `${quoted(raw)} is not a Key Vault secret id; expected https://<vault>.vault.azure.net/secrets/<name>`)),
     /**
      * Resource id of that Key Vault (Azure RBAC permission model). When set, the stack lets the
      * gateway's identity read the certificate (role Key Vault Secrets User on that one secret; the
@@ -185,12 +190,12 @@ const platform = z.strictObject({
     z.strictObject({ backend: z.literal("local") }),
     z.strictObject({
       backend: z.literal("azurerm"),
-      resourceGroupName: text(matches(RESOURCE_GROUP, "a resource group name")),
-      storageAccountName: text(matches(/^[a-z0-9]{3,24}$/, "a storage account name (3-24 lowercase letters and digits)")),
-      containerName: text(matches(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a blob container name (3-63 lowercase letters, digits and single hyphens)")),
+      resourceGroupName: text(matches(RESOURCE_GROUP_NAME, "a resource group name")),
+      storageAccountName: text(matches(STORAGE_ACCOUNT_NAME, "a storage account name (3-24 lowercase letters and digits)")),
+      containerName: text(matches(BLOB_CONTAINER_NAME, "a blob container name (3-63 lowercase letters, digits and single hyphens)")),
       key: text(matches(/^[A-Za-z0-9._/-]{1,256}$/, "a state blob name such as mcp.tfstate")),
       /** @default the subscription of the deployment */
-      subscriptionId: z.optional(text(matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a subscription id (GUID)"))),
+      subscriptionId: z.optional(text(matches(SUBSCRIPTION_ID, "a subscription id (GUID)"))),
     }),
   ])),
 });
@@ -209,12 +214,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-const keyPath = (path: readonly PropertyKey[]): string =>
-  path.length === 0 ? "(top level)" : path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
-
 /** Cross-field rules zod's per-field checks cannot see. */
-function relations(config: PlatformConfig, baseDir: string): { path: (string | number)[]; message: string }[] {
-  const out: { path: (string | number)[]; message: string }[] = [];
+function relations(config: PlatformConfig, baseDir: string, baseScope: string): KeyPathProblem[] {
+  const out: KeyPathProblem[] = [];
   const names = new Map<string, number>();
   const paths = new Map<string, number>();
   config.servers.forEach((s, i) => {
@@ -237,9 +239,9 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
         if (s[key] !== undefined) out.push({ path: ["servers", i, key], message: `is set for a sample server, whose scopes and tools are its own table (mcp-app/tool-scopes.ts); leave ${key} out` });
       }
     }
-    const scopes = new Set(["user_impersonate", ...(s.scopes ?? [])]);
+    const scopes = new Set([baseScope, ...(s.scopes ?? [])]);
     (s.tools ?? []).forEach((t, k) => {
-      if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected user_impersonate or one of its scopes ${quoted(s.scopes ?? [])}` });
+      if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected the base scope ${baseScope} (ENTRA_SCOPE_NAME) or one of its scopes ${quoted(s.scopes ?? [])}` });
     });
   });
   const ids = new Map<string, number>();
@@ -249,15 +251,13 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
     else ids.set(c.client_id, i);
   });
   if (config.clients) {
-    // What the gateway's policies would refuse at run time (constructs/client-policy.ts; McpOAuth checks it again).
+    // What the gateway's policies would refuse at run time (vocabulary/oauth-clients.ts; McpOAuth checks it again).
     // The query budget is counted for the longest server path on the gateway's host (its longest default name without one).
     const longestPath = config.servers.map((s) => s.path).reduce((a, b) => (b.length > a.length ? b : a), "");
     const budget = queryBudgetClientBytes(config.gateway?.hostName ? `https://${config.gateway.hostName}` : "${unknown}", longestPath);
     const known = new Set(out.map((p) => keyPath(p.path)));
     for (const problem of clientPolicyProblems(config.clients, budget)) {
-      const m = /^(clients[^ :]*)(?: (.*?))?: (.*)$/s.exec(problem)!;
-      const path = m[1]!.replace(/\[(\d+)\]/g, ".$1").split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-      if (!known.has(keyPath(path))) out.push({ path, message: m[2] ? `${m[2]} ${m[3]}` : m[3]! });
+      if (!known.has(keyPath(problem.path))) out.push(problem);
     }
   }
   const gateway = config.gateway;
@@ -271,18 +271,24 @@ function relations(config: PlatformConfig, baseDir: string): { path: (string | n
     out.push({ path: ["gateway", "keyVaultId"], message: "is set without gateway.keyVaultCertificateId; expected the Key Vault holding that certificate, or neither" });
   }
   if (gateway?.keyVaultId && gateway.keyVaultCertificateId) {
-    const vault = gateway.keyVaultId.split("/").pop()!.toLowerCase();
-    const host = new URL(gateway.keyVaultCertificateId).hostname.split(".")[0]!.toLowerCase();
+    const vault = KEY_VAULT_ID.exec(gateway.keyVaultId)![1]!.toLowerCase();
+    const host = KEY_VAULT_SECRET_ID.exec(gateway.keyVaultCertificateId)![1]!.toLowerCase();
     if (vault !== host) out.push({ path: ["gateway", "keyVaultId"], message: `${quoted(gateway.keyVaultId)} names the vault ${quoted(vault)}, but gateway.keyVaultCertificateId is in ${quoted(host)}; expected the vault holding the certificate` });
   }
   return out;
+}
+
+/** The environment settings the platform file is checked against. */
+export interface PlatformSettings {
+  /** The base scope of every server's Entra application (`ENTRA_SCOPE_NAME`): a tool may name it as its scope. */
+  readonly baseScope: string;
 }
 
 /**
  * Reads and validates a platform configuration file.
  * @throws ConfigError with one problem per bad key: `<file>: <key path>: <what is wrong, naming the value>`.
  */
-export function loadPlatformConfig(file: string): PlatformConfig {
+export function loadPlatformConfig(file: string, settings: PlatformSettings): PlatformConfig {
   const where = `MCP_PLATFORM_CONFIG ${file}`;
   let raw: string;
   try {
@@ -317,7 +323,7 @@ export function loadPlatformConfig(file: string): PlatformConfig {
     );
   }
   const baseDir = dirname(resolve(file));
-  const problems = relations(result.data, baseDir);
+  const problems = relations(result.data, baseDir, settings.baseScope);
   if (problems.length) throw new ConfigError(problems.map((p) => `${where}: ${keyPath(p.path)}: ${p.message}`));
   // Packages are named relative to the file; the stack gets them absolute.
   for (const server of result.data.servers) {

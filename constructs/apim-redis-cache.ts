@@ -17,9 +17,8 @@ import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { ApimGateway } from "./apim-gateway.js";
 import { ApiManagementRedisCache, ManagedRedis } from "./providers.js";
 import { isLiteral } from "./literal.js";
-
-/** Azure Managed Redis SKUs this construct accepts (`Balanced_B0` is the smallest). */
-export const MANAGED_REDIS_SKU_PATTERN = /^(Balanced_B(0|1|3|5|10|20|50|100|150|250|350|500|700|1000)|MemoryOptimized_M(10|20|50|100|150|250|350|500|700|1000|1500|2000)|ComputeOptimized_X(3|5|10|20|50|100|150|250|350|500|700))$/;
+import { MANAGED_REDIS_NAME } from "../vocabulary/azure-names.js";
+import { MANAGED_REDIS_SKU_PATTERN } from "../vocabulary/skus.js";
 
 export interface ApimRedisCacheProps {
   /** Resource group of the Redis instance; it takes its location (keep it in the gateway's region). */
@@ -55,7 +54,7 @@ export class ApimRedisCache extends Construct {
     if (!MANAGED_REDIS_SKU_PATTERN.test(skuName)) {
       throw new Error(`ApimRedisCache: skuName ${JSON.stringify(skuName)} is not an Azure Managed Redis SKU this construct supports; expected e.g. Balanced_B0, Balanced_B1, MemoryOptimized_M10 or ComputeOptimized_X3`);
     }
-    if (isLiteral(props.name) && !/^[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,59}$/.test(props.name)) {
+    if (isLiteral(props.name) && !MANAGED_REDIS_NAME.test(props.name)) {
       throw new Error(`ApimRedisCache: name ${JSON.stringify(props.name)} breaks Azure Managed Redis naming rules; expected 1-60 letters, digits and single hyphens, starting with a letter`);
     }
 

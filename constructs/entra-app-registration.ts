@@ -26,7 +26,8 @@ import {
   Uuid,
 } from "./providers.js";
 import { isLiteral } from "./literal.js";
-import type { DelegatedScope } from "../mcp-app/tool-scopes.js";
+import type { DelegatedScope } from "../vocabulary/tool-access.js";
+import { ENTRA_SCOPE_VALUE } from "../vocabulary/azure-names.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -120,13 +121,13 @@ export class EntraAppRegistration extends Construct {
   constructor(scope: Construct, id: string, props: EntraAppRegistrationProps) {
     super(scope, id);
     const scopeName = props.scopeName ?? "user_impersonate";
-    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(scopeName)) {
+    if (!ENTRA_SCOPE_VALUE.test(scopeName)) {
       throw new Error(`EntraAppRegistration: scopeName ${JSON.stringify(scopeName)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
     }
     const additionalScopeTexts = (props.additionalScopes ?? []).map((s) => (typeof s === "string" ? defaultScopeTexts(s) : s));
     const additionalScopes = additionalScopeTexts.map((s) => s.value);
     for (const extra of additionalScopes) {
-      if (!/^[A-Za-z0-9_.-]{1,40}$/.test(extra) || extra === scopeName) {
+      if (!ENTRA_SCOPE_VALUE.test(extra) || extra === scopeName) {
         throw new Error(`EntraAppRegistration: additional scope ${JSON.stringify(extra)} is invalid; expected 1-40 letters, digits, '_', '-' or '.', other than scopeName`);
       }
     }

@@ -10,7 +10,8 @@ import { AssetType, TerraformAsset } from "cdktf";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import type { Observability } from "./observability.js";
-import { appServiceSkuProblem } from "./skus.js";
+import { APP_SERVICE_NAME } from "../vocabulary/azure-names.js";
+import { APP_SERVICE_RUNTIMES, appServiceSkuProblem } from "../vocabulary/skus.js";
 import { LinuxWebApp, ServicePlan } from "./providers.js";
 import { isLiteral } from "./literal.js";
 
@@ -77,15 +78,15 @@ export class McpAppService extends Construct {
     if (!existsSync(props.packageFile) || !statSync(props.packageFile).isFile() || !props.packageFile.endsWith(".zip")) {
       throw new Error(`McpAppService: packageFile ${JSON.stringify(props.packageFile)} is not an existing .zip file; build it with \`npm run build:mcp\``);
     }
-    if (isLiteral(props.name) && !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,59}$/.test(props.name)) {
+    if (isLiteral(props.name) && !APP_SERVICE_NAME.test(props.name)) {
       throw new Error(`McpAppService: name ${JSON.stringify(props.name)} breaks App Service naming rules; expected 2-60 lowercase letters, digits and single hyphens`);
     }
     const runtime = props.runtime ?? "node:22-lts";
-    const stack = /^(node):(2[02]-lts)$|^(python):(3\.1[1-3])$/.exec(runtime);
-    if (!stack) {
-      throw new Error(`McpAppService: runtime ${JSON.stringify(runtime)} is not supported; expected node:22-lts, node:20-lts, python:3.13, python:3.12 or python:3.11`);
+    if (!(APP_SERVICE_RUNTIMES as readonly string[]).includes(runtime)) {
+      throw new Error(`McpAppService: runtime ${JSON.stringify(runtime)} is not supported; expected ${APP_SERVICE_RUNTIMES.slice(0, -1).join(", ")} or ${APP_SERVICE_RUNTIMES.at(-1)}`);
     }
-    const isNode = stack[1] === "node";
+    const [runtimeStack, runtimeVersion] = runtime.split(":") as [string, string];
+    const isNode = runtimeStack === "node";
     const reserved = Object.keys(props.appSettings ?? {}).filter((key) => key in this.baseSettings(props));
     if (reserved.length > 0) {
       throw new Error(`McpAppService: appSettings ${reserved.join(", ")} would override settings the construct manages; remove them`);
@@ -114,7 +115,7 @@ export class McpAppService extends Construct {
       webdeployPublishBasicAuthenticationEnabled: true,
       zipDeployFile: asset.path,
       siteConfig: {
-        applicationStack: isNode ? { nodeVersion: stack[2]! } : { pythonVersion: stack[4]! },
+        applicationStack: isNode ? { nodeVersion: runtimeVersion } : { pythonVersion: runtimeVersion },
         appCommandLine: props.startupCommand ?? (isNode ? "node server.mjs" : undefined),
         alwaysOn: true,
         ftpsState: "Disabled",

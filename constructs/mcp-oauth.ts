@@ -13,12 +13,17 @@
 import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import type { ApimGateway, GatewayApi } from "./apim-gateway.js";
-import type { EntraAppRegistration } from "./entra-app-registration.js";
-import type { McpAppService } from "./mcp-app-service.js";
-import { McpServer, serverFragmentCase, type McpServerOptions } from "./mcp-server.js";
-import { CLIENT_POLICY_FRAGMENT, clientPolicyFragmentXml, clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "./client-policy.js";
+import type { ApimGateway } from "./apim-gateway.js";
+import { operationConstructId, type GatewayApi } from "./gateway-api.js";
+import { McpServer, type McpServerOptions } from "./mcp-server.js";
+import { oauthServersFragmentXml } from "./oauth-servers-fragment.js";
+import { serverNaming } from "./server-naming.js";
+import { clientPolicyFragmentXml } from "./client-policy.js";
+import { clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "../vocabulary/oauth-clients.js";
+import { formatKeyPathProblem } from "../vocabulary/key-path.js";
+import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
+import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */
@@ -30,22 +35,8 @@ export interface McpOAuthRateLimit {
 export interface McpOAuthProps {
   /** The gateway that serves the OAuth API and every server's MCP API. */
   readonly gateway: ApimGateway;
-  /**
-   * Directory (tenant) id of the servers' Entra applications (Entra's authorize and token URLs).
-   * @default the tenant of `entra`
-   */
-  readonly tenantId?: string;
-  /**
-   * Shortcut for a single server: with `entra`, `app` and `mcpPath` the construct adds the server
-   * `weather` itself, with the construct ids and named values the single-server stack always had.
-   * Otherwise call `addServer` for each server.
-   * @default none
-   */
-  readonly entra?: EntraAppRegistration;
-  /** See `entra`. @default none */
-  readonly app?: McpAppService;
-  /** See `entra`: path of the MCP endpoint at the gateway, without slashes at either end, e.g. `mcp`. @default none */
-  readonly mcpPath?: string;
+  /** Directory (tenant) id of the servers' Entra applications (Entra's authorize and token URLs). */
+  readonly tenantId: string;
   /**
    * Lifetime of the gateway's access tokens, in seconds (5 to 86400).
    * @default 3600
@@ -64,11 +55,6 @@ export interface McpOAuthProps {
    */
   readonly keyVersion?: string;
   /**
-   * Per-client rate limit of the single server's MCP API (see `entra`; `addServer` takes its own).
-   * @default { calls: 120, renewalPeriod: 60 }
-   */
-  readonly rateLimit?: McpOAuthRateLimit;
-  /**
    * Entra ID authority host (sovereign clouds use another one).
    * @default "https://login.microsoftonline.com"
    */
@@ -77,76 +63,19 @@ export interface McpOAuthProps {
    * Which MCP clients may sign in (the `clients` block of the platform configuration file):
    * dynamic registration on or off, the client ID metadata documents allowed, static clients.
    * Checked here (a redirect URI or document URL the policies would refuse fails synth, naming
-   * its key path) and written into the fragment `oauth-client-policy` (constructs/client-policy.ts).
+   * its key path: vocabulary/oauth-clients.ts) and written into the fragment `oauth-client-policy`
+   * (constructs/client-policy.ts).
    * @default registration on, any https client ID metadata document, no static client
    */
   readonly clients?: McpClientPolicy;
 }
 
-/** A fragment of `policies/fragments/`: its id (as in include-fragment) and what it does. */
-interface FragmentSpec {
-  readonly name: string;
-  readonly description: string;
-}
+/** The construct id of the fragment `name` (`fragment_<name with '_' for '-'>`): ids are a contract. */
+const fragmentConstructId = (name: string) => `fragment_${name.replace(/-/g, "_")}`;
 
-/** Every fragment the policies include, in the order of the flow. */
-export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
-  { name: "oauth-respond", description: "Renders the OAuth API's response: RFC 6749 errors (redirect, page or JSON) or the prepared success." },
-  { name: "oauth-cors-preflight", description: "Answers CORS preflights with the methods of the endpoint." },
-  { name: CLIENT_POLICY_FRAGMENT, description: "The client policy: registration on or off, allowed metadata documents, static clients." },
-  { name: "oauth-on-error", description: "OAuth API safety net: a clean 400, never a 500." },
-  { name: "oauth-form-parse", description: "Parses an x-www-form-urlencoded body; wrong type, size or repeats are invalid_request." },
-  { name: "oauth-metadata-prm", description: "RFC 9728 protected resource metadata of the MCP endpoint." },
-  { name: "oauth-metadata-as", description: "RFC 8414 authorization server metadata (only implemented features and what the client policy allows)." },
-  { name: "oauth-query-budget", description: "Shares the 2,048-byte /authorize query between state, scope, client_id and redirect_uri." },
-  { name: "oauth-register-request", description: "RFC 7591 registration request checks (off: 403); application_type; refuses bidi or invisible names." },
-  { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, normalised ASCII; https, loopback http, private-use (native) by application_type." },
-  { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
-  { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id (static, document, registration) by the client policy." },
-  { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
-  { name: "oauth-client-resolve", description: "Resolves a static client, the registration HMAC or the document; redirect URIs, type, safe name, trust." },
-  { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
-  { name: "oauth-consent-page", description: "Consent page with CSRF token and signed __Host- cookie ticket." },
-  { name: "oauth-consent-verify", description: "Verifies the consent cookie signature, expiry, binding and CSRF token." },
-  { name: "oauth-upstream-authorize", description: "Fresh server state and gateway PKCE; redirect to Entra ID." },
-  { name: "oauth-callback-state", description: "Derives the pending request's cache key from the callback state." },
-  { name: "oauth-callback", description: "Restores the pending request; maps Entra errors; prepares the code redemption." },
-  { name: "oauth-upstream-token", description: "Entra token endpoint call with the managed identity's client assertion." },
-  { name: "oauth-code-issue", description: "One-time authorization code for the MCP client; redirect with code, state, iss." },
-  { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
-  { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
-  { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },
-  { name: "oauth-client-allowed", description: "Token requests only from clients the client policy still lets sign in." },
-  { name: "oauth-token-issue", description: "Mints the access and refresh tokens (stored only as hashes)." },
-  { name: "oauth-revoke", description: "RFC 7009 revocation request." },
-  { name: "oauth-revoke-check", description: "Revokes only when the presented secret matches." },
-  { name: "mcp-token-parse", description: "Reads the gateway bearer token of an MCP request." },
-  { name: "mcp-token-check", description: "Validates the token against its grant: hash, expiry, resource." },
-  { name: "mcp-unauthorized", description: "401 with the RFC 9728 WWW-Authenticate challenge and CORS." },
-  { name: "mcp-upstream-refresh", description: "Prepares the Entra refresh when the user's token is about to expire." },
-  { name: "mcp-upstream-refresh-result", description: "Applies the refreshed Entra tokens to the grant." },
-  { name: "mcp-forward-prepare", description: "Replaces the client's token with the user's Entra token; routes to /mcp." },
-  { name: "mcp-tool-scope", description: "Per-tool scopes: 403 insufficient_scope step-up before the backend; Mcp-Method/Mcp-Name must agree with the body." },
-  { name: "mcp-forbidden", description: "403 insufficient_scope step-up challenge (or 400/413 JSON-RPC error) with CORS, before the backend." },
-  { name: "mcp-cors-response", description: "CORS headers on MCP responses without touching the body." },
-  { name: "mcp-audit-request", description: "The JSON-RPC method and tool an audit event names (reduced to names, never arguments)." },
-  { name: "mcp-audit", description: "One audit event per MCP request (trace mcp-audit): who, which client, server, tool, decision, status, latency; no secrets." },
-  { name: "mcp-backend-error", description: "A backend that is down or silent: 502 or 504 with a JSON-RPC error body and CORS." },
-];
-
-/** One operation of the OAuth API. */
-interface OperationSpec {
-  readonly operationId: string;
-  readonly displayName: string;
-  readonly method: "GET" | "POST" | "OPTIONS";
-  readonly urlTemplate: string;
-  readonly policyFile: string;
-}
-
-function requireInteger(name: string, value: number, min: number, max: number, unit: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`McpOAuth: ${name} ${JSON.stringify(value)} is invalid; expected a whole number of ${unit} from ${min} to ${max}`);
-  }
+function requireInteger(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): void {
+  const problem = wholeNumberProblem(name, value, range, unit);
+  if (problem) throw new Error(`McpOAuth: ${problem}`);
 }
 
 export class McpOAuth extends Construct {
@@ -158,12 +87,9 @@ export class McpOAuth extends Construct {
   public readonly oauthApi: GatewayApi;
   /** The named values this construct created, by name (the keys are secret); each server's are added as it is. */
   public readonly namedValues: Readonly<Record<string, ApiManagementNamedValue>>;
-  /** The single server of the `entra`/`app`/`mcpPath` shortcut, if used. */
-  public readonly defaultServer?: McpServer;
-  /** @internal */
-  public readonly gateway: ApimGateway;
   /** Access token lifetime, seconds. */
   public readonly tokenLifetimeSeconds: number;
+  private readonly gateway: ApimGateway;
   private readonly servers: McpServer[] = [];
   private readonly clients: McpClientPolicy;
   private readonly values: Record<string, ApiManagementNamedValue> = {};
@@ -171,31 +97,27 @@ export class McpOAuth extends Construct {
   constructor(scope: Construct, id: string, props: McpOAuthProps) {
     super(scope, id);
     const { gateway } = props;
-    const tokenLifetime = props.tokenLifetimeSeconds ?? 3600;
-    const refreshLifetime = props.refreshTokenLifetimeSeconds ?? 604800;
+    const tokenLifetime = props.tokenLifetimeSeconds ?? TOKEN_LIFETIMES.access.default;
+    const refreshLifetime = props.refreshTokenLifetimeSeconds ?? TOKEN_LIFETIMES.refresh.default;
     const keyVersion = props.keyVersion ?? "1";
     const authority = props.entraAuthorityHost ?? "https://login.microsoftonline.com";
 
-    requireInteger("tokenLifetimeSeconds", tokenLifetime, 5, 86400, "seconds");
-    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, tokenLifetime + 1, 7776000, "seconds (more than tokenLifetimeSeconds)");
+    requireInteger("tokenLifetimeSeconds", tokenLifetime, TOKEN_LIFETIMES.access, "seconds");
+    requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, { min: tokenLifetime + 1, max: TOKEN_LIFETIMES.refresh.max }, "seconds (more than tokenLifetimeSeconds)");
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
       throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
     }
     if (!/^https:\/\/[A-Za-z0-9.-]+$/.test(authority)) {
       throw new Error(`McpOAuth: entraAuthorityHost ${JSON.stringify(authority)} is invalid; expected an https origin without a path, e.g. "https://login.microsoftonline.com"`);
     }
-    const tenantId = props.tenantId ?? props.entra?.tenantId;
-    if (tenantId === undefined) throw new Error("McpOAuth: tenantId is missing; give the Entra tenant of the servers' applications (or the entra shortcut)");
-    const shortcut = [props.entra, props.app, props.mcpPath].filter((x) => x !== undefined).length;
-    if (shortcut !== 0 && shortcut !== 3) {
-      throw new Error("McpOAuth: entra, app and mcpPath go together (the single-server shortcut); give all three, or none and call addServer");
-    }
+    const { tenantId } = props;
+    if (tenantId === undefined) throw new Error("McpOAuth: tenantId is missing; give the Entra tenant of the servers' applications");
     this.gateway = gateway;
     this.tokenLifetimeSeconds = tokenLifetime;
     this.issuer = gateway.gatewayUrl;
     const clients = props.clients ?? {};
     this.clients = clients;
-    this.checkClients(props.mcpPath ?? "");
+    this.checkClients("");
     this.authorizationServerMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-authorization-server`;
 
     // Keys: 256-bit random values made by Terraform; changing keyVersion replaces both.
@@ -223,7 +145,7 @@ export class McpOAuth extends Construct {
     this.namedValues = this.values;
 
     for (const fragment of OAUTH_FRAGMENTS) {
-      gateway.addPolicyFragment(`fragment_${fragment.name.replace(/-/g, "_")}`, {
+      gateway.addPolicyFragment(fragmentConstructId(fragment.name), {
         name: fragment.name,
         file: `fragments/${fragment.name}.xml`,
         description: fragment.description,
@@ -232,60 +154,11 @@ export class McpOAuth extends Construct {
     }
 
     // OAuth API at the gateway root: the authorization server's endpoints, answered by policies.
-    this.oauthApi = gateway.addApi("oauth_api", { name: "oauth", path: "", displayName: "OAuth authorization server for MCP clients" });
-    this.oauthApi.setPolicy("oauth-api.xml");
-    const operations: OperationSpec[] = [
-      { operationId: "as-metadata-get", displayName: "Authorization server metadata", method: "GET", urlTemplate: "/.well-known/oauth-authorization-server", policyFile: "oauth-as-metadata.xml" },
-      { operationId: "as-metadata-options", displayName: "Preflight: authorization server metadata", method: "OPTIONS", urlTemplate: "/.well-known/oauth-authorization-server", policyFile: "oauth-preflight-get.xml" },
-      { operationId: "openid-configuration-get", displayName: "OpenID-style discovery", method: "GET", urlTemplate: "/.well-known/openid-configuration", policyFile: "oauth-as-metadata.xml" },
-      { operationId: "openid-configuration-options", displayName: "Preflight: OpenID-style discovery", method: "OPTIONS", urlTemplate: "/.well-known/openid-configuration", policyFile: "oauth-preflight-get.xml" },
-      { operationId: "register-post", displayName: "Dynamic client registration", method: "POST", urlTemplate: "/register", policyFile: "oauth-register.xml" },
-      { operationId: "register-options", displayName: "Preflight: dynamic client registration", method: "OPTIONS", urlTemplate: "/register", policyFile: "oauth-preflight-post.xml" },
-      { operationId: "authorize-get", displayName: "Authorization endpoint (consent page)", method: "GET", urlTemplate: "/authorize", policyFile: "oauth-authorize.xml" },
-      { operationId: "consent-post", displayName: "Consent form", method: "POST", urlTemplate: "/consent", policyFile: "oauth-consent.xml" },
-      { operationId: "oauth-callback-get", displayName: "Entra ID redirect (callback)", method: "GET", urlTemplate: "/oauth-callback", policyFile: "oauth-callback.xml" },
-      { operationId: "token-post", displayName: "Token endpoint", method: "POST", urlTemplate: "/token", policyFile: "oauth-token.xml" },
-      { operationId: "token-options", displayName: "Preflight: token endpoint", method: "OPTIONS", urlTemplate: "/token", policyFile: "oauth-preflight-post.xml" },
-      { operationId: "revoke-post", displayName: "Token revocation", method: "POST", urlTemplate: "/revoke", policyFile: "oauth-revoke.xml" },
-      { operationId: "revoke-options", displayName: "Preflight: token revocation", method: "OPTIONS", urlTemplate: "/revoke", policyFile: "oauth-preflight-post.xml" },
-    ];
-    for (const op of operations) {
-      this.oauthApi.addOperation(`op_${op.operationId.replace(/-/g, "_")}`, op);
-    }
+    this.oauthApi = gateway.addApi("oauth_api", { name: OAUTH_API.name, path: OAUTH_API.path, displayName: OAUTH_API.displayName });
+    this.oauthApi.setPolicy(OAUTH_API.policyFile);
+    for (const op of OAUTH_OPERATIONS) this.oauthApi.addOperation(operationConstructId(op.operationId), op);
 
-    this.node.addValidation({ validate: () => (this.servers.length > 0 ? [] : ["McpOAuth: no MCP server was added; call addServer (or give entra, app and mcpPath)"]) });
-
-    if (props.entra && props.app && props.mcpPath !== undefined) {
-      this.defaultServer = this.addServer("weather", {
-        path: props.mcpPath,
-        title: "Weather",
-        entra: props.entra,
-        backendUrl: props.app.url,
-        rateLimit: props.rateLimit,
-        keepSingleServerIds: true,
-      });
-    }
-  }
-
-  /** The first server's endpoint URL, `<gateway>/<path>` (also its RFC 8707 resource). */
-  public get mcpEndpointUrl(): string {
-    return this.firstServer().endpointUrl;
-  }
-
-  /** The first server's RFC 9728 metadata URL (the one its 401 challenge names). */
-  public get protectedResourceMetadataUrl(): string {
-    return this.firstServer().protectedResourceMetadataUrl;
-  }
-
-  /** The first server's MCP API. */
-  public get mcpApi(): GatewayApi {
-    return this.firstServer().api;
-  }
-
-  private firstServer(): McpServer {
-    const first = this.servers[0];
-    if (!first) throw new Error("McpOAuth: no MCP server was added yet; call addServer first");
-    return first;
+    this.node.addValidation({ validate: () => (this.servers.length > 0 ? [] : ["McpOAuth: no MCP server was added; call addServer"]) });
   }
 
   /** The servers added so far, in order. */
@@ -299,63 +172,44 @@ export class McpOAuth extends Construct {
    * are bound to it (RFC 8707): a token for one server is refused by every other.
    */
   public addServer(name: string, options: McpServerOptions): McpServer {
+    const naming = options.naming ?? serverNaming(name);
+    if (naming.server !== name) throw new Error(`McpOAuth: server ${JSON.stringify(name)} is given the naming of server ${JSON.stringify(naming.server)}; expected serverNaming(${JSON.stringify(name)})`);
     if (this.servers.some((s) => s.name === name)) throw new Error(`McpOAuth: server ${JSON.stringify(name)} is added twice; server names must be unique`);
     for (const other of this.servers) {
       if (other.path === options.path || options.path.startsWith(`${other.path}/`) || other.path.startsWith(`${options.path}/`)) {
         throw new Error(`McpOAuth: server ${JSON.stringify(name)} has path ${JSON.stringify(options.path)}, which collides with server ${JSON.stringify(other.name)} at ${JSON.stringify(other.path)}; paths must be unique and may not nest`);
       }
     }
-    const server = new McpServer(this, `server_${name.replace(/-/g, "_")}`, { ...options, name, oauth: this, first: this.servers.length === 0 });
+    const server = new McpServer(this, naming.serverId, {
+      ...options,
+      naming,
+      gateway: this.gateway,
+      oauthApi: this.oauthApi,
+      addNamedValue: (valueName, value) => this.addNamedValue(valueName, value),
+      first: this.servers.length === 0,
+    });
     this.servers.push(server);
     // The query budget of a static client shrinks with the longest server path.
     this.checkClients(this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path);
     this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
-    this.gateway.setGeneratedFragment("fragment_oauth_servers", {
-      name: "oauth-servers",
-      description: "Selects the MCP server a resource names (generated from the platform's servers).",
-      xml: serversFragment(this.servers),
-    });
+    this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: oauthServersFragmentXml(this.servers) });
     return server;
   }
 
   /** Throws naming each key path and value of a client policy the policies would refuse (query budget for `longestPath`). */
   private checkClients(longestPath: string): void {
     const problems = clientPolicyProblems(this.clients, queryBudgetClientBytes(this.gateway.gatewayUrl, longestPath));
-    if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.join("\n  ")}`);
+    if (problems.length > 0) throw new Error(`McpOAuth: bad client policy:\n  ${problems.map(formatKeyPathProblem).join("\n  ")}`);
   }
 
-  /** @internal Adds a named value once (the servers' share names across calls only when kept). */
-  public addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
+  /** Adds a named value once: a second server with the same names would overwrite the first's. */
+  private addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
     const existing = this.values[name];
     if (existing) throw new Error(`McpOAuth: named value ${JSON.stringify(name)} is defined twice`);
     const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret });
     this.values[name] = nv;
     return nv;
   }
-}
-
-/** The generated fragment `oauth-servers`: which server a resource names, and that server's Entra application. */
-function serversFragment(servers: readonly McpServer[]): string {
-  const only = servers.length === 1 ? servers[0]! : undefined;
-  const normalise = only
-    ? `@{ var r = context.Variables.GetValueOrDefault<string>("server-resource", ""); if (r.EndsWith("/")) { r = r.Substring(0, r.Length - 1); } return r.Length == 0 ? "{{gateway-url}}/{{${only.valueName("mcp-path")}}}" : r; }`
-    : `@{ var r = context.Variables.GetValueOrDefault<string>("server-resource", ""); return r.EndsWith("/") ? r.Substring(0, r.Length - 1) : r; }`;
-  const perServer = ["mcp-path", "mcp-server-name", "mcp-scope", "entra-client-id", "entra-upstream-scope", "mcp-server-scopes"] as const;
-  const namedValues = ["gateway-url", ...servers.flatMap((s) => perServer.map((n) => s.valueName(n)))].map((n) => `{{${n}}}`);
-  return [
-    `<!-- Generated by McpOAuth (constructs/mcp-oauth.ts) from the platform's MCP servers: selects the server the resource names (RFC 8707), for the OAuth endpoints that need its Entra application.`,
-    `Threats: T-resource (a request names exactly one server; an unknown resource selects none).`,
-    `Reads: server-resource (the resource URL; when empty and the gateway has one server, that server), ${namedValues.join(", ")}.`,
-    `Sets: server-resource (without a trailing '/'), server-name, server-scope, server-entra-client-id, server-upstream-scope, server-scopes (every scope of the server, the base scope first), server-scope-names (JSON: scope value to its user consent display name); all but server-resource only for a known server.`,
-    `Answers: nothing. -->`,
-    `<fragment>`,
-    `\t<set-variable name="server-resource" value="${normalise}" />`,
-    `\t<choose>`,
-    ...servers.map((s) => serverFragmentCase(s)),
-    `\t</choose>`,
-    `</fragment>`,
-    ``,
-  ].join("\n");
 }

@@ -7,12 +7,17 @@
  */
 import { Construct } from "constructs";
 import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import type { GatewayApi } from "./apim-gateway.js";
+import type { ApimGateway } from "./apim-gateway.js";
+import { operationConstructId, type GatewayApi } from "./gateway-api.js";
+import { MCP_API, ROOT_METADATA_OPERATIONS, SERVER_METADATA_OPERATIONS, serverUrlTemplate, type ApiOperationSpec } from "../vocabulary/oauth-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
-import { resolveToolScopes, type ToolAccess } from "../mcp-app/tool-scopes.js";
-import type { McpOAuth, McpOAuthRateLimit } from "./mcp-oauth.js";
+import { resolveToolScopes, type ToolAccess } from "../vocabulary/tool-access.js";
+import type { McpOAuthRateLimit } from "./mcp-oauth.js";
 import { isLiteral } from "./literal.js";
+import type { ServerNaming } from "./server-naming.js";
+import { SERVER_LIMITS, wholeNumberProblem } from "../vocabulary/limits.js";
+import { isApiPath } from "../vocabulary/mcp-names.js";
 
 /** The named values each server's policies read, under the server's own names (`<name>-<server>`). */
 export const SERVER_NAMED_VALUES = [
@@ -30,7 +35,7 @@ export const SERVER_NAMED_VALUES = [
   "mcp-server-scopes",
   "mcp-tool-scopes",
 ] as const;
-type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
+export type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
 
 export interface McpServerOptions {
   /** Path of the MCP endpoint at the gateway, without slashes at either end, e.g. `tickets/mcp`. */
@@ -74,22 +79,25 @@ export interface McpServerOptions {
    */
   readonly tools?: readonly ToolAccess[];
   /**
-   * Keep the construct ids and named value names the single-server stack used (`mcp_api`,
-   * `mcp-path`, ...), so that upgrading that stack replaces nothing. One server at most.
-   * @default false
+   * The names of its resources (construct ids, API Management names, named values): the same
+   * `serverNaming` result the stack gave the server's Entra application and App Service.
+   * @default serverNaming(name): every id and named value carries the server's name
    */
-  readonly keepSingleServerIds?: boolean;
+  readonly naming?: ServerNaming;
 }
 
+/** What `McpOAuth.addServer` gives the server it creates. */
 export interface McpServerProps extends McpServerOptions {
-  readonly name: string;
-  readonly oauth: McpOAuth;
+  readonly naming: ServerNaming;
+  /** The gateway serving its MCP API. */
+  readonly gateway: ApimGateway;
+  /** The OAuth API, which serves its protected-resource metadata. */
+  readonly oauthApi: GatewayApi;
+  /** Creates one of its named values (once per name, among all of the authorization server's). */
+  readonly addNamedValue: (name: string, value: string) => ApiManagementNamedValue;
   /** The first server also answers the root protected-resource metadata URL. */
   readonly first: boolean;
 }
-
-const NAME = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$/;
-const PATH = /^[A-Za-z0-9][A-Za-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/;
 
 export class McpServer extends Construct {
   /** The server's name (a DNS label). */
@@ -116,42 +124,34 @@ export class McpServer extends Construct {
 
   constructor(scope: Construct, id: string, props: McpServerProps) {
     super(scope, id);
-    if (!NAME.test(props.name)) {
-      throw new Error(`McpServer: name ${JSON.stringify(props.name)} is invalid; expected a DNS label of 1-30 lowercase letters, digits and single hyphens, starting with a letter`);
-    }
-    if (!PATH.test(props.path) || props.path.startsWith(".well-known")) {
+    if (!isApiPath(props.path)) {
       throw new Error(`McpServer: path ${JSON.stringify(props.path)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`);
     }
-    const timeout = props.timeoutSeconds ?? 120;
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 240) {
-      throw new Error(`McpServer: timeoutSeconds ${JSON.stringify(timeout)} is invalid; expected a whole number of seconds from 1 to 240`);
-    }
-    const rateLimit = props.rateLimit ?? { calls: 120, renewalPeriod: 60 };
-    if (!Number.isInteger(rateLimit.calls) || rateLimit.calls < 1 || rateLimit.calls > 1000000) {
-      throw new Error(`McpServer: rateLimit.calls ${JSON.stringify(rateLimit.calls)} is invalid; expected a whole number of calls from 1 to 1000000`);
-    }
-    if (!Number.isInteger(rateLimit.renewalPeriod) || rateLimit.renewalPeriod < 1 || rateLimit.renewalPeriod > 300) {
-      throw new Error(`McpServer: rateLimit.renewalPeriod ${JSON.stringify(rateLimit.renewalPeriod)} is invalid; expected a whole number of seconds from 1 to 300`);
-    }
+    const { timeoutSeconds: timeoutRange, rateLimitCalls, rateLimitPeriod } = SERVER_LIMITS;
+    const timeout = props.timeoutSeconds ?? timeoutRange.default;
+    requireInteger("timeoutSeconds", timeout, timeoutRange, "seconds");
+    const rateLimit = props.rateLimit ?? { calls: rateLimitCalls.default, renewalPeriod: rateLimitPeriod.default };
+    requireInteger("rateLimit.calls", rateLimit.calls, rateLimitCalls, "calls");
+    requireInteger("rateLimit.renewalPeriod", rateLimit.renewalPeriod, rateLimitPeriod, "seconds");
     const { backendOrigin, backendPath } = splitBackend(props.backendUrl);
-    const gateway = props.oauth.gateway;
-    this.name = props.name;
+    const { gateway, naming } = props;
+    this.name = naming.server;
     this.path = props.path;
     this.entra = props.entra;
-    this.suffix = props.keepSingleServerIds ? "" : `-${props.name}`;
+    this.suffix = naming.suffix;
     this.endpointUrl = `${gateway.gatewayUrl}/${props.path}`;
     this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${props.path}`;
     this.scopes = [props.entra.fullScope, ...props.entra.additionalScopes.map((s) => `${props.entra.identifierUri}/${s}`)];
-    this.toolScopes = toolScopesOf(props.name, props.entra, props.tools ?? []);
+    this.toolScopes = toolScopesOf(this.name, props.entra, props.tools ?? []);
     this.scopeDisplayNames = Object.fromEntries([
       [props.entra.fullScope, BASE_SCOPE_TEXTS.userConsentDisplayName],
       ...props.entra.additionalScopeTexts.map((t): [string, string] => [`${props.entra.identifierUri}/${t.value}`, t.userConsentDisplayName]),
     ]);
 
     const values: Record<ServerNamedValue, string> = {
-      "mcp-server-name": props.name,
+      "mcp-server-name": this.name,
       "mcp-path": props.path,
-      "mcp-title": props.title ?? props.name,
+      "mcp-title": props.title ?? this.name,
       "mcp-scope": props.entra.fullScope,
       "entra-client-id": props.entra.clientId,
       "entra-upstream-scope": [...this.scopes, ...GRAPH_SIGN_IN_SCOPES].join(" "),
@@ -165,34 +165,29 @@ export class McpServer extends Construct {
       "mcp-tool-scopes": this.toolScopes.map((t) => `${t.tool}=${t.requiredScopes.join(",")}`).join(" ") || "none",
     };
     const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
-    for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.oauth.addNamedValue(this.valueName(name), values[name]);
+    for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.addNamedValue(this.valueName(name), values[name]);
     this.namedValues = namedValues;
     const renames = this.renames();
-    const ids = props.keepSingleServerIds ? { api: "mcp_api", apiName: "mcp", op: "" } : { api: `mcp_api_${props.name.replace(/-/g, "_")}`, apiName: `mcp-${props.name}`, op: `-${props.name}` };
 
-    this.api = gateway.addApi(ids.api, {
-      name: ids.apiName,
+    this.api = gateway.addApi(naming.apiId, {
+      name: naming.apiName,
       path: props.path,
-      displayName: props.keepSingleServerIds ? "MCP server" : `MCP server ${props.title ?? props.name}`,
+      displayName: naming.apiDisplayName(props.title ?? this.name),
       serviceUrl: backendOrigin,
       streaming: true,
     });
-    this.api.setPolicy("mcp-api.xml", { namedValueRenames: omit(renames, ["mcp-title"]) });
-    for (const method of ["POST", "GET", "DELETE", "OPTIONS"] as const) {
-      this.api.addOperation(`op_mcp_${method.toLowerCase()}`, { operationId: `mcp-${method.toLowerCase()}`, displayName: `MCP ${method}`, method, urlTemplate: "/" });
-    }
+    this.api.setPolicy(MCP_API.policyFile, { namedValueRenames: omit(renames, ["mcp-title"]) });
+    for (const op of MCP_API.operations) this.api.addOperation(operationConstructId(op.operationId), op);
 
     // Protected resource metadata (RFC 9728): path-suffixed for this server, and at the root for the first.
-    const prmPath = `/.well-known/oauth-protected-resource/${props.path}`;
-    const opId = (base: string) => `${base}${ids.op}`;
-    const cid = (base: string) => `op_${opId(base).replace(/-/g, "_")}`;
-    const prmRenames = pick(renames, ["mcp-path", "mcp-scope", "mcp-title"]);
-    const oauthApi = props.oauth.oauthApi;
-    oauthApi.addOperation(cid("prm-get"), { operationId: opId("prm-get"), displayName: `Protected resource metadata (${props.path})`, method: "GET", urlTemplate: prmPath, policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
-    oauthApi.addOperation(cid("prm-options"), { operationId: opId("prm-options"), displayName: `Preflight: protected resource metadata (${props.path})`, method: "OPTIONS", urlTemplate: prmPath, policyFile: "oauth-preflight-get.xml" });
+    const withRenames = (op: ApiOperationSpec) => (op.serverNamedValues ? { namedValueRenames: pick(renames, op.serverNamedValues) } : {});
+    const { oauthApi } = props;
+    for (const op of SERVER_METADATA_OPERATIONS) {
+      const operationId = `${op.operationId}${naming.suffix}`;
+      oauthApi.addOperation(operationConstructId(operationId), { ...op, operationId, displayName: `${op.displayName} (${props.path})`, urlTemplate: serverUrlTemplate(op, props.path), ...withRenames(op) });
+    }
     if (props.first) {
-      oauthApi.addOperation("op_prm_root_get", { operationId: "prm-root-get", displayName: "Protected resource metadata (root)", method: "GET", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-prm.xml", namedValueRenames: prmRenames });
-      oauthApi.addOperation("op_prm_root_options", { operationId: "prm-root-options", displayName: "Preflight: protected resource metadata (root)", method: "OPTIONS", urlTemplate: "/.well-known/oauth-protected-resource", policyFile: "oauth-preflight-get.xml" });
+      for (const op of ROOT_METADATA_OPERATIONS) oauthApi.addOperation(operationConstructId(op.operationId), { ...op, ...withRenames(op) });
     }
   }
 
@@ -209,7 +204,7 @@ export class McpServer extends Construct {
 
 /**
  * The tools of `tools` that need more than the base scope, with every scope a call needs as full scope URIs
- * (`resolveToolScopes` of mcp-app/tool-scopes.ts checks the table against the application's scopes).
+ * (`resolveToolScopes` of vocabulary/tool-access.ts checks the table against the application's scopes).
  * @throws Error naming the server and every problem of the table.
  */
 function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): { tool: string; requiredScopes: string[] }[] {
@@ -225,6 +220,11 @@ function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readon
   return resolved
     .filter((t) => t.requiredScopes.length > 1)
     .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${entra.identifierUri}/${s}`) }));
+}
+
+function requireInteger(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): void {
+  const problem = wholeNumberProblem(name, value, range, unit);
+  if (problem) throw new Error(`McpServer: ${problem}`);
 }
 
 function omit(renames: Record<string, string>, names: readonly string[]): Record<string, string> {
@@ -248,31 +248,4 @@ function splitBackend(url: string): { backendOrigin: string; backendPath: string
     throw new Error(`McpServer: backendUrl ${JSON.stringify(url)} is invalid; expected an https URL without user info, query or fragment`);
   }
   return { backendOrigin: parsed.origin, backendPath: parsed.pathname === "/" ? "/mcp" : parsed.pathname };
-}
-
-/** One server's `<when>` in the generated `oauth-servers` fragment. */
-export function serverFragmentCase(server: McpServer): string {
-  const v = (n: ServerNamedValue) => `{{${server.valueName(n)}}}`;
-  return [
-    `\t\t<when condition="@((string)context.Variables["server-resource"] == "{{gateway-url}}/${v("mcp-path")}")">`,
-    `\t\t\t<set-variable name="server-name" value="${v("mcp-server-name")}" />`,
-    `\t\t\t<set-variable name="server-scope" value="${v("mcp-scope")}" />`,
-    `\t\t\t<set-variable name="server-entra-client-id" value="${v("entra-client-id")}" />`,
-    `\t\t\t<set-variable name="server-upstream-scope" value="${v("entra-upstream-scope")}" />`,
-    `\t\t\t<set-variable name="server-scopes" value="${v("mcp-server-scopes")}" />`,
-    `\t\t\t<set-variable name="server-scope-names" value="${xmlAttribute(scopeNamesJson(server))}" />`,
-    `\t\t</when>`,
-  ].join("\n");
-}
-
-/** The consent page's names of a server's scopes, as JSON keyed by the scope's last path segment (its value). */
-function scopeNamesJson(server: McpServer): string {
-  const names = Object.fromEntries(Object.entries(server.scopeDisplayNames).map(([scope, name]) => [scope.slice(scope.lastIndexOf("/") + 1), name]));
-  const json = JSON.stringify(names);
-  if (json.includes("{{") || json.includes("}}")) throw new Error(`McpServer ${JSON.stringify(server.name)}: a scope display name contains "{{" or "}}" (API Management named value syntax): ${json}`);
-  return json;
-}
-
-function xmlAttribute(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }

@@ -7,7 +7,7 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { ApimGateway, EntraAppRegistration, McpAppService, McpOAuth, Observability, PolicyChecks } from "../constructs/index.js";
+import { ApimGateway, EntraAppRegistration, McpAppService, McpOAuth, Observability, PolicyChecks, serverNaming } from "../constructs/index.js";
 
 export interface TeamMcpStackProps {
   /** The MCP server's zip (`npm run build:mcp` writes dist/mcp-app/mcp-app.zip). */
@@ -47,7 +47,16 @@ export class TeamMcpStack extends TerraformStack {
       entra,
       observability,
     });
-    new McpOAuth(this, "oauth", { gateway: this.gateway, entra, app, mcpPath: "team/mcp" });
+    // One authorization server on the gateway; each MCP server is added to it.
+    const oauth = new McpOAuth(this, "oauth", { gateway: this.gateway, tenantId: tenant.tenantId });
+    oauth.addServer("weather", {
+      path: "team/mcp",
+      title: "Weather",
+      entra,
+      backendUrl: app.url,
+      // The sample server, with the names this product's own stack gives it (mcp_api, mcp-path, ...).
+      naming: serverNaming("weather", { sample: true }),
+    });
     // Synth fails on a policy that breaks API Management's rules, as in this product's own stack.
     this.policyChecks = new PolicyChecks(() => this.gateway.policySet());
     Aspects.of(this).add(this.policyChecks);

@@ -125,9 +125,16 @@ export async function buildMcpApp(options: BuildMcpAppOptions = {}): Promise<Mcp
   }
 }
 
-/** SHA-256 over every file under mcp-app/ (path and content, sorted) and package-lock.json: what the bundle is made of. */
+/**
+ * Folders the bundle is built from: the server's own, and the shared rules it imports (vocabulary/: who may call
+ * which tool). A test checks that mcp-app/ imports nothing else of the repository.
+ */
+export const BUNDLE_SOURCE_DIRS: readonly string[] = ["mcp-app", "vocabulary"];
+
+/** SHA-256 over every file under the bundle's source folders (path and content, sorted) and package-lock.json: what the bundle is made of. */
 async function inputsHash(): Promise<string> {
-  const files = (await readdir(here, { recursive: true, withFileTypes: true }))
+  const entries = (await Promise.all(BUNDLE_SOURCE_DIRS.map((dir) => readdir(path.join(repoRoot, dir), { recursive: true, withFileTypes: true })))).flat();
+  const files = entries
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(repoRoot, path.join(entry.parentPath, entry.name)))
     .concat("package-lock.json")

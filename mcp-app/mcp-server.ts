@@ -17,7 +17,8 @@
 import * as z from "zod";
 import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type CacheHint, type ListToolsResult, type Tool } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
-import { requiredScopesOf, TOOL_SCOPES, type ToolAccess } from "./tool-scopes.js";
+import { TOOL_SCOPES } from "./tool-scopes.js";
+import { requiredScopesOf, type ToolAccess } from "../vocabulary/tool-access.js";
 import { toCallToolResult, type Caller, type ToolContext, type ToolDefinition } from "./tools/tool.js";
 
 export const SERVER_INFO = Object.freeze({ name: "secure-remote-mcp", title: "Weather MCP server (Entra-protected)", version: "0.2.0" });

@@ -1,67 +1,18 @@
 /**
- * Who may call which tool: the ONE table of the delegated scope (and, optionally, the Entra app role) each tool of
- * this server needs. Everything else reads it:
+ * Who may call which tool of the sample server: the ONE table of the delegated scope (and,
+ * optionally, the Entra app role) each of its tools needs, in the shape of vocabulary/tool-access.ts.
+ * Everything else reads it:
  *
  * - the MCP server (`tools/*.ts` take their `access` from here; `tools/list` hides a tool whose app role the caller
  *   lacks, and a call without the tool's scopes or role is refused: defense in depth behind the gateway);
- * - the infrastructure (the Entra application exposes every scope in {@link DELEGATED_SCOPES} and every role in
- *   {@link APP_ROLES}; the gateway's policy refuses a call before the backend whose token lacks a scope the tool
- *   needs, with a `403 insufficient_scope` step-up challenge naming {@link requiredScopesOf}).
+ * - the infrastructure (the stack gives the sample's Entra application every scope in {@link DELEGATED_SCOPES} and
+ *   every role in {@link APP_ROLES}, and the gateway's policy the table, so that it refuses a call before the backend
+ *   whose token lacks a scope the tool needs, with a `403 insufficient_scope` step-up challenge).
  *
- * Plain data and pure functions: no imports, no side effects, nothing read from the environment, so
- * `import { resolveToolScopes } from "../mcp-app/tool-scopes.js"` costs microseconds at synth.
- *
- * The base scope (every call needs it: `ENTRA_SCOPE_NAME` / `MCP_REQUIRED_SCOPE`, default `user_impersonate`) is a
- * deployment setting, so it is not written here: an entry without `scope` needs the base scope alone; an entry with
- * `scope` needs the base scope AND that one.
+ * Plain data: nothing but types imported, nothing read from the environment, so the stack reads it in microseconds
+ * at synth. The base scope is a deployment setting, not written here (see vocabulary/tool-access.ts).
  */
-
-/** One tool's access rule, as written in {@link TOOL_SCOPES}. */
-export interface ToolAccess {
-  /** The tool's name, as clients call it in `tools/call` (and send in the `Mcp-Name` header). */
-  readonly tool: string;
-  /**
-   * A delegated scope the caller's token must carry in addition to the base scope; it must be one of
-   * {@link DELEGATED_SCOPES}. @default none: the base scope alone
-   */
-  readonly scope?: string;
-  /**
-   * An Entra app role (its `value`, one of {@link APP_ROLES}) the signed-in user must have been assigned (`roles`
-   * claim of the Entra token). Without it the tool is absent from `tools/list` and its calls are refused.
-   * @default none: every user with the scopes may call the tool
-   */
-  readonly appRole?: string;
-}
-
-/** A delegated scope (beyond the base scope) the Entra application exposes, with the texts of its consent prompt. */
-export interface DelegatedScope {
-  /** Scope value: 1-40 letters, digits, `_`, `-` or `.` (Entra's rule), e.g. `forecast.read`. */
-  readonly value: string;
-  /** Shown to administrators granting consent for the organisation. */
-  readonly adminConsentDisplayName: string;
-  readonly adminConsentDescription: string;
-  /** Shown to a user granting consent (and on the gateway's consent page). */
-  readonly userConsentDisplayName: string;
-  readonly userConsentDescription: string;
-}
-
-/** An Entra app role that users (not applications) are assigned, which a tool may require. */
-export interface AppRole {
-  /** Role value as it appears in the token's `roles` claim, e.g. `Forecast.Admin`. */
-  readonly value: string;
-  readonly displayName: string;
-  readonly description: string;
-}
-
-/** A {@link ToolAccess} with the base scope resolved: what a policy generator needs per tool. */
-export interface ResolvedToolScope {
-  readonly tool: string;
-  /** The one scope that decides the tool: its own `scope`, or the base scope when it has none. */
-  readonly scope: string;
-  /** Every scope a call needs, the base scope first (the `scope` of a step-up challenge). */
-  readonly requiredScopes: readonly string[];
-  readonly appRole?: string;
-}
+import type { AppRole, DelegatedScope, ToolAccess } from "../vocabulary/tool-access.js";
 
 /** Delegated scopes the Entra application exposes besides the base scope. */
 export const DELEGATED_SCOPES: readonly DelegatedScope[] = Object.freeze([
@@ -84,75 +35,3 @@ export const TOOL_SCOPES: readonly ToolAccess[] = Object.freeze([
   Object.freeze({ tool: "get_forecast", scope: "forecast.read" }),
   Object.freeze({ tool: "whoami" }),
 ]);
-
-/** The access rule of `tool` in `table`. @throws Error naming the tool and the known ones when it has none. */
-export function toolAccess(tool: string, table: readonly ToolAccess[] = TOOL_SCOPES): ToolAccess {
-  const entry = table.find((candidate) => candidate.tool === tool);
-  if (entry === undefined) {
-    throw new Error(`Tool ${JSON.stringify(tool)} has no entry in the tool scope table: expected one of ${table.map((e) => e.tool).join(", ")}`);
-  }
-  return entry;
-}
-
-/** Every scope a call of a tool with `access` needs, the base scope first. */
-export function requiredScopesOf(access: ToolAccess, baseScope: string): readonly string[] {
-  return access.scope === undefined || access.scope === baseScope ? [baseScope] : [baseScope, access.scope];
-}
-
-const SCOPE_VALUE = /^[A-Za-z0-9_.-]{1,40}$/;
-const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-
-/**
- * Checks a table: unique tool names (the MCP tool-name characters), scopes from `scopes` with Entra's value rule,
- * roles from `roles`. @returns one message per problem, each naming the entry and the bad value; empty when valid.
- */
-export function toolScopeProblems(
-  table: readonly ToolAccess[] = TOOL_SCOPES,
-  scopes: readonly DelegatedScope[] = DELEGATED_SCOPES,
-  roles: readonly AppRole[] = APP_ROLES,
-): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  const scopeValues = new Set(scopes.map((s) => s.value));
-  const roleValues = new Set(roles.map((r) => r.value));
-  for (const scope of scopes) {
-    if (!SCOPE_VALUE.test(scope.value)) problems.push(`delegated scope ${JSON.stringify(scope.value)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
-  }
-  for (const [index, entry] of table.entries()) {
-    const where = `tool scope table entry ${index} (${JSON.stringify(entry.tool)})`;
-    if (!TOOL_NAME.test(entry.tool)) problems.push(`${where}: tool name is invalid: expected 1-128 letters, digits, '_', '-' or '.'`);
-    if (seen.has(entry.tool)) problems.push(`${where}: the tool is listed twice`);
-    seen.add(entry.tool);
-    if (entry.scope !== undefined && !scopeValues.has(entry.scope)) {
-      problems.push(`${where}: scope ${JSON.stringify(entry.scope)} is not a delegated scope of the application: expected one of ${[...scopeValues].join(", ") || "(none)"}`);
-    }
-    if (entry.appRole !== undefined && !roleValues.has(entry.appRole)) {
-      problems.push(`${where}: app role ${JSON.stringify(entry.appRole)} is not an app role of the application: expected one of ${[...roleValues].join(", ") || "(none)"}`);
-    }
-  }
-  return problems;
-}
-
-/**
- * The table with the base scope resolved, for a policy generator: `[{ tool, scope, requiredScopes, appRole? }]`.
- * @throws Error listing every problem of the table, or a bad `baseScope` (same rule as the Entra scope value).
- */
-export function resolveToolScopes(
-  baseScope: string,
-  table: readonly ToolAccess[] = TOOL_SCOPES,
-  scopes: readonly DelegatedScope[] = DELEGATED_SCOPES,
-  roles: readonly AppRole[] = APP_ROLES,
-): readonly ResolvedToolScope[] {
-  if (!SCOPE_VALUE.test(baseScope)) throw new Error(`base scope ${JSON.stringify(baseScope)} is invalid: expected 1-40 letters, digits, '_', '-' or '.'`);
-  const problems = toolScopeProblems(table, scopes, roles);
-  if (problems.length > 0) throw new Error(`Invalid tool scope table:\n  - ${problems.join("\n  - ")}`);
-  return table.map((entry) => {
-    const requiredScopes = requiredScopesOf(entry, baseScope);
-    return Object.freeze({
-      tool: entry.tool,
-      scope: requiredScopes[requiredScopes.length - 1]!,
-      requiredScopes: Object.freeze([...requiredScopes]),
-      ...(entry.appRole !== undefined ? { appRole: entry.appRole } : {}),
-    });
-  });
-}

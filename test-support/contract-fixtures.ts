@@ -9,6 +9,7 @@ import type { PolicySet } from "../apim-policy/policy-set.js";
 import { EntraAppRegistration } from "../constructs/entra-app-registration.js";
 import { McpAppService } from "../constructs/mcp-app-service.js";
 import { McpOAuth } from "../constructs/mcp-oauth.js";
+import { serverNaming } from "../constructs/server-naming.js";
 import { POLICIES_DIR } from "../constructs/policy-files.js";
 import { gatewayStack } from "./gateway.js";
 import { fragmentXml, policiesXml, policyDoc } from "./policy-fixtures.js";
@@ -103,6 +104,6 @@ export function productPolicySet(): PolicySet {
     trustedIdentity: gateway.identity,
   });
   const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: fixturePackage(), entra, observability });
-  new McpOAuth(stack, "oauth", { gateway, entra, app, mcpPath: "mcp" });
+  new McpOAuth(stack, "oauth", { gateway, tenantId: entra.tenantId }).addServer("weather", { path: "mcp", title: "Weather", entra, backendUrl: app.url, naming: serverNaming("weather", { sample: true }) });
   return gateway.policySet();
 }

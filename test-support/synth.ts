@@ -13,7 +13,7 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { loadConfig, type AppConfig } from "../config/config.js";
-import { McpPlatformStack } from "../constructs/mcp-platform-stack.js";
+import { McpPlatformStack } from "../stack/mcp-platform-stack.js";
 
 /** Synthesized Terraform JSON, keyed by resource type then resource name. */
 export interface SynthJson {

@@ -21,6 +21,7 @@ import { clip, describeError, request, RequestFailure, timedFetch, type HttpAnsw
 import { CLIENT_NAME, connectWithSdk, RecordingOAuthProvider } from "./sdk-client.js";
 import { deployChecks } from "./deploy-checks.js";
 import { resolveTarget, VerifyUsageError, type VerifyTarget } from "./target.js";
+import { STATIC_CLIENT_ID } from "../vocabulary/oauth-clients.js";
 
 /** A check's outcome: expected versus actual, in one line. */
 export class CheckFailed extends Error {
@@ -576,9 +577,6 @@ export const CHECKS: readonly Check[] = [
   { name: "CORS preflight AS metadata", run: corsAsMetadata },
   ...deployChecks(),
 ];
-
-/** Same rule as clients.static[].client_id of the platform configuration file. */
-const STATIC_CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 /** Validates a static client: a client_id as the platform configuration allows, an absolute redirect URI without a fragment. */
 export function checkStaticClient(client: StaticClient): StaticClient {

@@ -2,6 +2,7 @@
  * The gateway a post-deploy check runs against: its base URL and the MCP API path, validated the
  * way the CLI reports bad input (a message naming the value and saying what is expected).
  */
+import { isApiPath } from "../vocabulary/mcp-names.js";
 
 /** Bad input to the verifier (CLI arguments or `runVerification` options); the CLI exits 2. */
 export class VerifyUsageError extends Error {
@@ -17,8 +18,6 @@ export interface VerifyTarget {
   readonly mcpUrl: string;
 }
 
-/** Same rule as McpOAuth's `mcpPath`: URL path segments, no slash at either end. */
-const MCP_PATH = /^[A-Za-z0-9][A-Za-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
 const EXAMPLE = "https://<apim-name>.azure-api.net";
 
@@ -57,7 +56,7 @@ export function resolveTarget(gatewayUrl: string | undefined, mcpPath: string | 
       `gateway URL ${JSON.stringify(gatewayUrl)} has a path, query or fragment; expected the gateway's base URL only, e.g. ${EXAMPLE} (give the MCP API path with --mcp-path)`,
     );
   }
-  if (!MCP_PATH.test(mcpPath) || mcpPath.startsWith(".well-known")) {
+  if (!isApiPath(mcpPath)) {
     throw new VerifyUsageError(
       `MCP path ${JSON.stringify(mcpPath)} is invalid; expected URL path segments of letters, digits, '.', '_', '~' or '-' without a leading or trailing '/', e.g. "mcp"`,
     );

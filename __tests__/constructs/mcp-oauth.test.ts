@@ -7,7 +7,9 @@ import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
 import { McpAppService } from "../../constructs/mcp-app-service.js";
-import { McpOAuth, OAUTH_FRAGMENTS, type McpOAuthProps } from "../../constructs/mcp-oauth.js";
+import { McpOAuth, type McpOAuthProps, type McpOAuthRateLimit } from "../../constructs/mcp-oauth.js";
+import { serverNaming } from "../../constructs/server-naming.js";
+import { OAUTH_FRAGMENTS } from "../../vocabulary/oauth-api.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
 import { runPolicyRules } from "../../constructs/policy-rules/index.js";
 import { gatewayStack } from "../../test-support/gateway.js";
@@ -16,8 +18,11 @@ import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from
 const PACKAGE = fixturePackage();
 const POLICIES = join(import.meta.dirname, "..", "..", "policies");
 
-/** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props. */
-function oauthStack(props: Partial<Omit<McpOAuthProps, "gateway" | "entra" | "app">> = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
+/** McpOAuth's props, and the path and rate limit of the sample server `weather` added to it. */
+type OAuthStackProps = Partial<Omit<McpOAuthProps, "gateway">> & { readonly mcpPath?: string; readonly rateLimit?: McpOAuthRateLimit };
+
+/** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props and the sample server at `mcpPath`. */
+function oauthStack({ mcpPath = "mcp", rateLimit, ...props }: OAuthStackProps = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
   const { stack, resourceGroup, observability, gateway } = gatewayStack({ policiesDir: POLICIES }, stackIn);
   const entra = new EntraAppRegistration(stack, "entra", {
     displayName: "test MCP",
@@ -26,8 +31,9 @@ function oauthStack(props: Partial<Omit<McpOAuthProps, "gateway" | "entra" | "ap
     trustedIdentity: gateway.identity,
   });
   const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: PACKAGE, entra, observability });
-  const oauth = new McpOAuth(stack, "oauth", { gateway, entra, app, mcpPath: "mcp", ...props });
-  return { stack, gateway, entra, app, oauth };
+  const oauth = new McpOAuth(stack, "oauth", { gateway, tenantId: entra.tenantId, ...props });
+  const server = oauth.addServer("weather", { path: mcpPath, title: "Weather", entra, backendUrl: app.url, rateLimit, naming: serverNaming("weather", { sample: true }) });
+  return { stack, gateway, entra, app, oauth, server };
 }
 
 function namedValues(json: SynthJson): Record<string, { value: unknown; secret: unknown }> {
@@ -186,6 +192,39 @@ describe("McpOAuth", () => {
     );
   });
 
+  it("names each added server's resources by its name unless given the sample's single-server naming", () => {
+    const { stack, gateway, oauth } = oauthStack();
+    const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity });
+    const server = oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp" });
+    expect(server.node.id).toBe("server_tickets");
+    expect(server.api.name).toBe("mcp-tickets");
+    expect(server.valueName("mcp-path")).toBe("mcp-path-tickets");
+    expect(oauth.mcpServers.map((s) => [s.name, s.valueName("mcp-path")])).toEqual([["weather", "mcp-path"], ["tickets", "mcp-path-tickets"]]);
+    const operationIds = resourcesOf(synthJson(stack), "azurerm_api_management_api_operation").map((o) => o.operation_id);
+    expect(operationIds).toEqual(expect.arrayContaining(["prm-get", "prm-root-get", "prm-get-tickets", "prm-options-tickets"]));
+    expect(operationIds).not.toContain("prm-root-get-tickets");
+  });
+
+  it("fails on a server added twice, a path that collides with another server's, or another server's naming", () => {
+    const { stack, gateway, oauth, entra } = oauthStack();
+    const other = new EntraAppRegistration(stack, "entra_other", { displayName: "other", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity });
+    const options = { entra: other, backendUrl: "https://other.contoso.com/mcp" };
+    expect(() => oauth.addServer("weather", { ...options, path: "weather2" })).toThrow('McpOAuth: server "weather" is added twice; server names must be unique');
+    expect(() => oauth.addServer("reports", { ...options, path: "mcp" })).toThrow('McpOAuth: server "reports" has path "mcp", which collides with server "weather" at "mcp"; paths must be unique and may not nest');
+    expect(() => oauth.addServer("reports", { ...options, path: "mcp/reports" })).toThrow('McpOAuth: server "reports" has path "mcp/reports", which collides with server "weather" at "mcp"');
+    expect(() => oauth.addServer("reports", { ...options, path: "reports", naming: serverNaming("tickets") })).toThrow(
+      'McpOAuth: server "reports" is given the naming of server "tickets"; expected serverNaming("reports")',
+    );
+    expect(() => oauth.addServer("Reports", { ...options, path: "reports" })).toThrow('McpServer: name "Reports" is invalid');
+    expect(oauth.mcpServers.map((s) => s.entra)).toEqual([entra]);
+  });
+
+  it("fails synth when no server was added", () => {
+    const { stack, gateway } = gatewayStack({ policiesDir: POLICIES });
+    new McpOAuth(stack, "oauth", { gateway, tenantId: "11111111-2222-3333-4444-555555555555" });
+    expect(() => Testing.synth(stack, true)).toThrow("McpOAuth: no MCP server was added; call addServer");
+  });
+
   it("loads every fragment under policies/fragments as rawxml, and every included fragment exists", () => {
     const json = synthJson(oauthStack().stack);
     const fragments = resourcesOf(json, "azurerm_api_management_policy_fragment");
@@ -226,14 +265,14 @@ describe("McpOAuth", () => {
   });
 
   it("creates the OAuth API at the root and the streaming MCP API in front of the App Service", () => {
-    const { stack, oauth } = oauthStack();
+    const { stack, oauth, server } = oauthStack();
     const json = synthJson(stack);
     const apis = Object.fromEntries(resourcesOf(json, "azurerm_api_management_api").map((a) => [a.name as string, a]));
     expect(apis.oauth).toMatchObject({ path: "", subscription_required: false, protocols: ["https"] });
     expect(apis.oauth.service_url).toBeUndefined();
     expect(apis.mcp).toMatchObject({ path: "mcp", subscription_required: false });
     expect(unhashed(apis.mcp.service_url)).toBe("https://${azurerm_linux_web_app.mcp_app_web_app.default_hostname}");
-    expect(oauth.mcpApi.name).toBe("mcp");
+    expect(server.api.name).toBe("mcp");
     expect(oauth.oauthApi.path).toBe("");
   });
 
@@ -268,18 +307,18 @@ describe("McpOAuth", () => {
   });
 
   it("suffixes the protected resource metadata path with a custom MCP path", () => {
-    const { stack, oauth } = oauthStack({ mcpPath: "tools/weather" });
+    const { stack, server } = oauthStack({ mcpPath: "tools/weather" });
     const json = synthJson(stack);
     const templates = resourcesOf(json, "azurerm_api_management_api_operation").map((o) => o.url_template);
     expect(templates).toContain("/.well-known/oauth-protected-resource/tools/weather");
-    expect(oauth.mcpEndpointUrl).toBe("https://test-apim.azure-api.net/tools/weather");
-    expect(oauth.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/tools/weather");
+    expect(server.endpointUrl).toBe("https://test-apim.azure-api.net/tools/weather");
+    expect(server.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/tools/weather");
   });
 
   it("exposes the public URLs", () => {
-    const { oauth } = oauthStack();
-    expect(oauth.mcpEndpointUrl).toBe("https://test-apim.azure-api.net/mcp");
-    expect(oauth.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/mcp");
+    const { oauth, server } = oauthStack();
+    expect(server.endpointUrl).toBe("https://test-apim.azure-api.net/mcp");
+    expect(server.protectedResourceMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-protected-resource/mcp");
     expect(oauth.authorizationServerMetadataUrl).toBe("https://test-apim.azure-api.net/.well-known/oauth-authorization-server");
   });
 
@@ -359,7 +398,7 @@ describe("McpOAuth", () => {
           static: [{ client_id: "portal", client_name: "Portal", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }],
         },
       }),
-    ).toThrow(/^McpOAuth: bad client policy:\n {2}clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*": .*\n {2}clients\.static\[0\]\.redirect_uris\[0\] "http:\/\/127\.0\.0\.1\/cb": is not https/);
+    ).toThrow(/^McpOAuth: bad client policy:\n {2}clients\.metadataDocuments\.allow\[0\]: "https:\/\/claude\.ai\*" .*\n {2}clients\.static\[0\]\.redirect_uris\[0\]: "http:\/\/127\.0\.0\.1\/cb" is not https/);
   });
 
   it("fails on an authority host that is not an https origin", () => {

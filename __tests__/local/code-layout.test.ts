@@ -4,24 +4,10 @@
  * apim-policy/ imports neither (eslint.config.js enforces the same on static imports; this test
  * also sees dynamic ones).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const ROOT = resolve(import.meta.dirname, "..", "..");
-
-function files(dir: string, ext: RegExp): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name), ext) : ext.test(e.name) ? [join(dir, e.name)] : [],
-  );
-}
-
-/** Repository-relative targets of every relative import, export-from and import() of a TypeScript file. */
-function importTargets(file: string): string[] {
-  const source = readFileSync(join(ROOT, file), "utf8");
-  const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.[^"']+)["']/gm)].map((m) => m[1]!);
-  return specifiers.map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)).split("\\").join("/"));
-}
+import { importTargets, ROOT, sourceFiles as files } from "../../test-support/code-layout.js";
 
 describe("local/ code layout", () => {
   it("keeps every file of the local gateway, expression host and Entra stand-in at 500 lines or fewer", () => {

@@ -147,7 +147,7 @@ describe("npm run local with every examples/*.json configuration", () => {
 
   it.each(examples)("%s starts: every server, one Entra application each, the gateway's host (default, existing or custom) served locally", async (file) => {
     const path = join(import.meta.dirname, "..", "..", "examples", file);
-    const platform = loadPlatformConfig(path);
+    const platform = loadPlatformConfig(path, { baseScope: "user_impersonate" });
     const outdir = mkdtempSync(join(tmpdir(), "local-run-example-"));
     let tf: Record<string, unknown>;
     try {

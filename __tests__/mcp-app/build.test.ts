@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unzipSync } from "fflate";
-import { buildMcpApp, type McpAppBundle } from "../../mcp-app/build.js";
+import { BUNDLE_SOURCE_DIRS, buildMcpApp, type McpAppBundle } from "../../mcp-app/build.js";
 import { connectClient } from "../../test-support/mcp-client.js";
 import { startEntraStandIn } from "../../local/entra/stand-in.js";
 
@@ -86,6 +86,20 @@ describe("buildMcpApp", () => {
     await rm(path.join(outDir, "inputs.sha256"));
     const withoutRecord = await buildMcpApp({ outDir, reuseUnchanged: true });
     expect(withoutRecord.sha256).toBe(first.sha256);
+  });
+
+  it("counts every repository folder the server imports among the inputs it reuses a bundle by", async () => {
+    const root = path.resolve(import.meta.dirname, "..", "..");
+    const sources = (await readdir(path.join(root, "mcp-app"), { recursive: true })).filter((f) => f.endsWith(".ts")).map((f) => path.join("mcp-app", f));
+    const folders = new Set<string>();
+    for (const file of sources) {
+      const text = await readFile(path.join(root, file), "utf8");
+      for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.[^"']+)["']/gm)) {
+        folders.add(path.relative(root, path.resolve(root, path.dirname(file), specifier!)).split(path.sep)[0]!);
+      }
+    }
+    expect(folders).toContain("vocabulary"); // the scan sees the shared rules the server imports
+    expect([...folders].filter((f) => !BUNDLE_SOURCE_DIRS.includes(f))).toEqual([]);
   });
 
   it("the bundled server starts, answers /healthz and MCP calls, and stops cleanly on SIGTERM", async () => {

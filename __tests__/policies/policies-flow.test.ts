@@ -15,6 +15,7 @@ import { ApimGateway } from "../../constructs/apim-gateway.js";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
 import { McpAppService } from "../../constructs/mcp-app-service.js";
 import { McpOAuth } from "../../constructs/mcp-oauth.js";
+import { serverNaming } from "../../constructs/server-naming.js";
 import { Observability } from "../../constructs/observability.js";
 import { ExpressionHost } from "../../local/csharp/expression-host.js";
 import { startEntraStandIn, type EntraStandIn } from "../../local/entra/stand-in.js";
@@ -134,7 +135,14 @@ beforeAll(async () => {
   const apim = new ApimGateway(stack, "gateway", { resourceGroup, name: "test-apim", publisherEmail: "ops@contoso.com", publisherName: "Contoso", observability });
   const entraApp = new EntraAppRegistration(stack, "entra", { displayName: "test", tenantId: "tenant", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: apim.identity });
   const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: fixturePackage(), entra: entraApp, observability });
-  new McpOAuth(stack, "oauth", { gateway: apim, entra: entraApp, app, mcpPath: "mcp", rateLimit: { calls: 1000, renewalPeriod: 60 } });
+  new McpOAuth(stack, "oauth", { gateway: apim, tenantId: entraApp.tenantId }).addServer("weather", {
+    path: "mcp",
+    title: "Weather",
+    entra: entraApp,
+    backendUrl: app.url,
+    rateLimit: { calls: 1000, renewalPeriod: 60 },
+    naming: serverNaming("weather", { sample: true }),
+  });
   const tf = JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
 
   const entraPort = await freePort();

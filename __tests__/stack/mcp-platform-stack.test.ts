@@ -3,7 +3,7 @@ import { Testing, type App } from "cdktf";
 import type { Construct } from "constructs";
 import { loadConfig } from "../../config/config.js";
 import { defaultPlatform } from "../../config/platform.js";
-import { McpPlatformStack } from "../../constructs/mcp-platform-stack.js";
+import { McpPlatformStack } from "../../stack/mcp-platform-stack.js";
 import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
 
 /**
@@ -108,8 +108,21 @@ describe("McpPlatformStack", () => {
   it("fails synth on a client policy the gateway would refuse, naming the key path and value", () => {
     const platform = { ...defaultPlatform("mcp"), clients: { metadataDocuments: { allow: ["https://claude.ai*"] } } };
     expect(() => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() })).toThrow(
-      /clients\.metadataDocuments\.allow\[0\] "https:\/\/claude\.ai\*"/,
+      /clients\.metadataDocuments\.allow\[0\]: "https:\/\/claude\.ai\*"/,
     );
+  });
+
+  it("fails on two servers whose App Service names would be the same, naming both", () => {
+    const sample = defaultPlatform("mcp").servers[0]!;
+    const build = (names: [string, string]) => {
+      const platform = { servers: [{ ...sample, name: names[0] }, { ...sample, name: names[1], path: "second/mcp" }] };
+      return () => new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({ ENVIRONMENT_NAME: "a".repeat(24) }), platform, mcpPackageFile: fixturePackage() });
+    };
+    // The sample weather keeps the single-server stack's App Service name, <prefix>-app-<suffix>.
+    expect(build(["weather", "app"])).toThrow(`McpPlatformStack: servers "weather" and "app" would share the App Service name ${"a".repeat(24)}-app-<suffix>; give one a shorter or different name`);
+    // Both names cut to the 21 characters that fit.
+    expect(build(["reports-and-dashboards-eu", "reports-and-dashboards-us"])).toThrow(/servers "reports-and-dashboards-eu" and "reports-and-dashboards-us" would share the App Service name a{24}-reports-and-dashboard-<suffix>/);
+    expect(build(["reports-eu", "reports-us"])).not.toThrow();
   });
 
   it("refers only to resources, data sources and locals it declares", () => {

@@ -1,6 +1,6 @@
 /**
- * Which Azure SKUs can carry this product, and why some cannot. Pure data, shared by the
- * configuration (checked before any construct exists) and the constructs (checked for reuse).
+ * Which Azure SKUs and runtimes can carry this product, and why some cannot. Pure data, shared by
+ * the configuration (checked before any construct exists) and the constructs (checked for reuse).
  */
 
 /** API Management SKUs (`<tier>_<units>`) with a built-in cache and SSE streaming. */
@@ -44,3 +44,10 @@ export function appServiceSkuProblem(sku: string): string | undefined {
   }
   return undefined;
 }
+
+/** Azure Managed Redis SKUs the external cache accepts (`Balanced_B0` is the smallest). */
+export const MANAGED_REDIS_SKU_PATTERN = /^(Balanced_B(0|1|3|5|10|20|50|100|150|250|350|500|700|1000)|MemoryOptimized_M(10|20|50|100|150|250|350|500|700|1000|1500|2000)|ComputeOptimized_X(3|5|10|20|50|100|150|250|350|500|700))$/;
+
+/** App Service Linux runtimes for an MCP server (`<stack>:<version>`, as in linuxFxVersion). */
+export const APP_SERVICE_RUNTIMES = ["node:22-lts", "node:20-lts", "python:3.13", "python:3.12", "python:3.11"] as const;
+export type AppServiceRuntime = (typeof APP_SERVICE_RUNTIMES)[number];

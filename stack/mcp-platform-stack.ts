@@ -1,24 +1,30 @@
 /**
- * The whole topology in one stack: Entra ID application, API Management gateway (OAuth
- * authorization server for MCP clients and OAuth client of Entra), the MCP server on App Service,
- * and Log Analytics + Application Insights. Globally unique names carry a suffix that Terraform
- * derives from the subscription and resource group (like Bicep's uniqueString), so every synth of
- * the same configuration writes the same JSON.
+ * The app's composition: the whole topology in one stack, built from the configuration (config/)
+ * with the reusable constructs (constructs/) and the sample server's tool table (mcp-app/): per MCP
+ * server an Entra ID application, its MCP API and backend (App Service or URL), one API Management
+ * gateway (OAuth authorization server for MCP clients and OAuth client of Entra), and Log
+ * Analytics + Application Insights. It lives next to main.ts, outside constructs/, because it reads
+ * the app's own folders, which the reusable constructs never import.
+ *
+ * Globally unique names carry a suffix that Terraform derives from the subscription and resource
+ * group (like Bicep's uniqueString), so every synth of the same configuration writes the same JSON.
  */
 import type { Construct } from "constructs";
 import { Annotations, Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import type { AppConfig } from "../config/config.js";
 import { defaultPlatform, type PlatformConfig, type ServerConfig } from "../config/platform.js";
-import type { McpServer } from "./mcp-server.js";
-import { ApimGateway } from "./apim-gateway.js";
-import { ApimRedisCache } from "./apim-redis-cache.js";
-import { EntraAppRegistration } from "./entra-app-registration.js";
-import { McpAppService } from "./mcp-app-service.js";
-import { McpOAuth } from "./mcp-oauth.js";
-import { Observability } from "./observability.js";
-import { PolicyChecks } from "./policy-checks.js";
-import { DELEGATED_SCOPES, TOOL_SCOPES, type ToolAccess } from "../mcp-app/tool-scopes.js";
-import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "./providers.js";
+import type { McpServer } from "../constructs/mcp-server.js";
+import { ApimGateway } from "../constructs/apim-gateway.js";
+import { ApimRedisCache } from "../constructs/apim-redis-cache.js";
+import { EntraAppRegistration } from "../constructs/entra-app-registration.js";
+import { McpAppService } from "../constructs/mcp-app-service.js";
+import { McpOAuth } from "../constructs/mcp-oauth.js";
+import { Observability } from "../constructs/observability.js";
+import { PolicyChecks } from "../constructs/policy-checks.js";
+import { serverNaming } from "../constructs/server-naming.js";
+import { DELEGATED_SCOPES, TOOL_SCOPES } from "../mcp-app/tool-scopes.js";
+import type { ToolAccess } from "../vocabulary/tool-access.js";
+import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "../constructs/providers.js";
 
 /** One MCP server of the platform, as built. */
 export interface PlatformServer {
@@ -99,7 +105,6 @@ export class McpPlatformStack extends TerraformStack {
     );
     this.uniqueSuffix = suffix.asString;
     const apimName = `${prefix}-apim-${this.uniqueSuffix}`;
-    const appName = `${prefix}-app-${this.uniqueSuffix}`;
 
     this.observability = new Observability(this, "observability", {
       resourceGroup: this.resourceGroup,
@@ -136,15 +141,13 @@ export class McpPlatformStack extends TerraformStack {
     });
     const platform = props.platform ?? defaultPlatform(config.mcpPath);
     const servers: PlatformServer[] = [];
-    const appNames = new Map<string, string>();
+    const appStems = new Map<string, string>();
     for (const server of platform.servers) {
-      // The default platform's sample server keeps the single-server stack's construct ids, so
-      // upgrading that stack replaces nothing; every other server's ids carry its name.
-      const single = server.name === "weather" && server.backend.kind === "sample";
-      const id = (base: string) => (single ? base : `${base}_${server.name.replace(/-/g, "_")}`);
+      // Construct ids and names: the sample server `weather` keeps the single-server stack's (constructs/server-naming.ts).
+      const naming = serverNaming(server.name, { sample: server.backend.kind === "sample" });
       const title = server.title ?? server.name;
-      const entra = new EntraAppRegistration(this, single ? "entra" : id("entra"), {
-        displayName: single ? `${prefix} MCP server` : `${prefix} ${title}`,
+      const entra = new EntraAppRegistration(this, naming.entraId, {
+        displayName: naming.entraDisplayName(prefix, title),
         tenantId: client.tenantId,
         // gatewayUrl is built from the props, so the registration does not wait for the service (no cycle).
         redirectUris: [`${this.gateway.gatewayUrl}/oauth-callback`],
@@ -156,16 +159,15 @@ export class McpPlatformStack extends TerraformStack {
       });
       let app: McpAppService | undefined;
       if (server.backend.kind !== "url") {
-        const short = server.name.slice(0, Math.max(1, 60 - prefix.length - 15)).replace(/-+$/, "");
-        const webAppName = single ? appName : `${prefix}-${short}-${this.uniqueSuffix}`;
-        const clash = appNames.get(short);
-        if (!single && clash !== undefined) {
-          throw new Error(`McpPlatformStack: servers ${JSON.stringify(clash)} and ${JSON.stringify(server.name)} would share the App Service name ${prefix}-${short}-<suffix>; give one a shorter or different name`);
+        const stem = naming.appServiceStem(prefix);
+        const clash = appStems.get(stem);
+        if (clash !== undefined) {
+          throw new Error(`McpPlatformStack: servers ${JSON.stringify(clash)} and ${JSON.stringify(server.name)} would share the App Service name ${prefix}-${stem}-<suffix>; give one a shorter or different name`);
         }
-        appNames.set(short, server.name);
-        app = new McpAppService(this, single ? "mcp_app" : id("app"), {
+        appStems.set(stem, server.name);
+        app = new McpAppService(this, naming.appId, {
           resourceGroup: this.resourceGroup,
-          name: webAppName,
+          name: `${prefix}-${stem}-${this.uniqueSuffix}`,
           sku: config.appServiceSku,
           packageFile: server.backend.kind === "sample" ? props.mcpPackageFile : server.backend.package,
           runtime: server.backend.kind === "app-service" ? server.backend.runtime : undefined,
@@ -188,7 +190,7 @@ export class McpPlatformStack extends TerraformStack {
         timeoutSeconds: server.timeoutSeconds,
         rateLimit: server.rateLimit,
         tools: server.backend.kind === "sample" ? TOOL_SCOPES : (server.tools ?? []).map((t): ToolAccess => ({ tool: t.name, ...(t.scope !== undefined ? { scope: t.scope } : {}), ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) })),
-        keepSingleServerIds: single,
+        naming,
       });
       servers.push({ config: server, entra, app, mcp });
     }
@@ -201,8 +203,9 @@ export class McpPlatformStack extends TerraformStack {
     this.policyChecks = new PolicyChecks(() => this.gateway.policySet());
     Aspects.of(this).add(this.policyChecks);
 
-    this.mcpEndpointUrl = this.oauth.mcpEndpointUrl;
-    this.protectedResourceMetadataUrl = this.oauth.protectedResourceMetadataUrl;
+    // The stack's outputs name the first server (the root protected-resource metadata's); `servers` names each.
+    this.mcpEndpointUrl = servers[0]!.mcp.endpointUrl;
+    this.protectedResourceMetadataUrl = servers[0]!.mcp.protectedResourceMetadataUrl;
     this.authorizationServerMetadataUrl = this.oauth.authorizationServerMetadataUrl;
 
     new TerraformOutput(this, "mcp_endpoint_url", {
