@@ -75,7 +75,10 @@ const tool = z.strictObject({
   name: text(matches(TOOL_NAME, "a tool name (1-128 letters, digits, '_', '-', '.')")),
   /** A delegated scope (of this server's `scopes`, or the base scope) the tool needs. @default the base scope */
   scope: z.optional(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')"))),
-  /** An Entra app role the caller must hold (checked by the server). @default none */
+  /**
+   * An Entra app role the signed-in user must hold (the `roles` of the user's Entra token for this server's
+   * application): the server's application defines it, and the gateway refuses a call without it (403). @default none
+   */
   appRole: z.optional(text(matches(ENTRA_SCOPE_VALUE, "an app role value (1-40 letters, digits, '_', '-', '.')"))),
 });
 
@@ -115,7 +118,12 @@ const server = z.strictObject({
   scopes: z.optional(z.array(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
   /** Tools that need more than the base scope, or an app role. @default none */
   tools: z.optional(z.array(tool)),
-  /** Calls per client per period. @default { calls: 120, renewalPeriod: 60 } */
+  /**
+   * Only users assigned to this server's Entra application (any of its app roles, Enterprise applications > Users and
+   * groups) may sign in: the service principal's app_role_assignment_required. @default false: every user of the tenant
+   */
+  assignmentRequired: z.optional(z.boolean()),
+  /** Calls per user (Entra object id) per period at this server, whichever client they use. @default { calls: 120, renewalPeriod: 60 } */
   rateLimit: z.optional(z.strictObject({
     calls: int(SERVER_LIMITS.rateLimitCalls.min, SERVER_LIMITS.rateLimitCalls.max, "calls"),
     renewalPeriod: int(SERVER_LIMITS.rateLimitPeriod.min, SERVER_LIMITS.rateLimitPeriod.max, "seconds"),
@@ -330,4 +338,25 @@ export function loadPlatformConfig(file: string, settings: PlatformSettings): Pl
     if (server.backend.kind === "app-service" && !isAbsolute(server.backend.package)) server.backend.package = resolve(baseDir, server.backend.package);
   }
   return result.data;
+}
+
+/**
+ * Every key path of the platform configuration file, derived from its schema: `servers`, `servers[].tools`,
+ * `servers[].tools[].scope`, ... (an array's items as `[]`, a backend kind's own keys under the same path).
+ * docs/threat-model.md says for each whether it has a security effect, and which test attacks it
+ * (__tests__/docs/threat-model.test.ts fails when a key is added without that).
+ */
+export function platformKeyPaths(): string[] {
+  const paths = new Set<string>();
+  const walk = (node: Record<string, unknown>, at: string): void => {
+    for (const alternative of (node.oneOf ?? node.anyOf ?? []) as Record<string, unknown>[]) walk(alternative, at);
+    if (node.type === "array" && node.items) walk(node.items as Record<string, unknown>, `${at}[]`);
+    for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      const path = at === "" ? key : `${at}.${key}`;
+      paths.add(path);
+      walk(child, path);
+    }
+  };
+  walk(z.toJSONSchema(platform, { io: "input", unrepresentable: "any" }) as Record<string, unknown>, "");
+  return [...paths];
 }

@@ -10,11 +10,18 @@
  * `adminConsent` Terraform grants that consent tenant-wide (two delegated permission grants, one per
  * resource), otherwise synth warns with what an administrator must do. One instance per MCP server:
  * each has its own grants; the Microsoft Graph service principal is looked up once per stack.
+ *
+ * App roles (`appRoles`): the roles its tools name, each with an id derived from `appRoleIdSeed` and
+ * the role's value (a name-based UUID, so the id Entra's assignments point at is known at synth and
+ * never changes), assignable to users and groups and to applications (agents). Users get them in
+ * Enterprise applications > the application > Users and groups; they arrive in the `roles` claim of
+ * the user's access token for this application. `assignmentRequired` lets only assigned users sign in.
  */
 import { Annotations, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
   ApplicationApiAccess,
+  ApplicationAppRoleA,
   ApplicationFederatedIdentityCredential,
   ApplicationIdentifierUri,
   ApplicationPermissionScope,
@@ -26,7 +33,8 @@ import {
   Uuid,
 } from "./providers.js";
 import { isLiteral } from "./literal.js";
-import type { DelegatedScope } from "../vocabulary/tool-access.js";
+import { nameBasedUuid } from "./name-uuid.js";
+import type { AppRole, DelegatedScope } from "../vocabulary/tool-access.js";
 import { ENTRA_SCOPE_VALUE } from "../vocabulary/azure-names.js";
 
 /** The audience Entra expects in a managed identity's token used as a federated credential. */
@@ -45,6 +53,9 @@ export const BASE_SCOPE_TEXTS: Omit<DelegatedScope, "value"> = Object.freeze({
   userConsentDisplayName: "Use the MCP server as you",
   userConsentDescription: "Allows MCP clients, through the gateway, to call the MCP server's tools on your behalf.",
 });
+
+/** Who an app role may be assigned to: users and groups, and applications (workload identities of agents). */
+export const APP_ROLE_MEMBER_TYPES: readonly string[] = ["User", "Application"];
 
 /** Id of the stack-wide Microsoft Graph service principal data source (one per stack, shared by every application). */
 const GRAPH_DATA_ID = "microsoft_graph_service_principal";
@@ -78,6 +89,24 @@ export interface EntraAppRegistrationProps {
    * @default none
    */
   readonly additionalScopes?: readonly (string | DelegatedScope)[];
+  /**
+   * App roles the application defines (the roles its tools need: mcp-app/tool-scopes.ts `APP_ROLES`, or the
+   * platform configuration's `tools[].appRole`), assignable to users and groups and to applications.
+   * @default none
+   */
+  readonly appRoles?: readonly AppRole[];
+  /**
+   * What each app role's id is derived from, with the role's value (a name-based UUID): the MCP server's name, so the
+   * ids stay the same when the application is renamed or recreated.
+   * @default the construct's path
+   */
+  readonly appRoleIdSeed?: string;
+  /**
+   * Only users and groups assigned to the application (Enterprise applications > Users and groups, any app role) may
+   * sign in: the service principal's `app_role_assignment_required`. Entra refuses everyone else (AADSTS50105).
+   * @default false: every user of the tenant may sign in (tools that need an app role still need it)
+   */
+  readonly assignmentRequired?: boolean;
   /**
    * Grant tenant-wide (admin) consent to the application for its own scope and Microsoft Graph
    * `openid profile offline_access`, so no user sees "Need admin approval". The deploying principal
@@ -117,6 +146,10 @@ export class EntraAppRegistration extends Construct {
   public readonly adminConsent: boolean;
   /** The application's delegated permission grants (its own scope, Microsoft Graph); empty without adminConsent. */
   public readonly consentGrants: readonly ServicePrincipalDelegatedPermissionGrant[];
+  /** The app roles it defines: value, id (name-based, stable) and texts. */
+  public readonly appRoles: readonly (AppRole & { readonly id: string })[];
+  /** Whether only assigned users may sign in (`assignmentRequired`). */
+  public readonly assignmentRequired: boolean;
 
   constructor(scope: Construct, id: string, props: EntraAppRegistrationProps) {
     super(scope, id);
@@ -133,6 +166,22 @@ export class EntraAppRegistration extends Construct {
     }
     if (new Set(additionalScopes).size !== additionalScopes.length) {
       throw new Error(`EntraAppRegistration: additionalScopes ${JSON.stringify(additionalScopes)} repeats a scope; expected each once`);
+    }
+    const roleSeed = props.appRoleIdSeed ?? this.node.path;
+    const appRoles = (props.appRoles ?? []).map((role) => {
+      if (!ENTRA_SCOPE_VALUE.test(role.value)) {
+        throw new Error(`EntraAppRegistration: app role value ${JSON.stringify(role.value)} is invalid; expected 1-40 letters, digits, '_', '-' or '.'`);
+      }
+      if (role.displayName.trim().length === 0 || role.displayName.length > 100 || role.description.trim().length === 0) {
+        throw new Error(`EntraAppRegistration: app role ${JSON.stringify(role.value)} needs a display name (1-100 characters) and a description; got ${JSON.stringify({ displayName: role.displayName, description: role.description })}`);
+      }
+      return { ...role, id: nameBasedUuid(`app-role:${roleSeed}:${role.value}`) };
+    });
+    const roleIds = new Map<string, string>();
+    for (const role of appRoles) {
+      const id = `app_role_${role.value.replace(/[^A-Za-z0-9]/g, "_")}`;
+      if (roleIds.has(id)) throw new Error(`EntraAppRegistration: app roles ${JSON.stringify(roleIds.get(id))} and ${JSON.stringify(role.value)} ${roleIds.get(id) === role.value ? "repeat a value" : "differ only in punctuation"}; expected each role once, with values that differ in their letters or digits`);
+      roleIds.set(id, role.value);
     }
     if (props.redirectUris.length === 0) {
       throw new Error("EntraAppRegistration: redirectUris is empty; expected the gateway's https://<apim>.azure-api.net/oauth-callback");
@@ -160,6 +209,8 @@ export class EntraAppRegistration extends Construct {
 
     this.displayName = props.displayName;
     this.adminConsent = props.adminConsent ?? false;
+    this.appRoles = appRoles;
+    this.assignmentRequired = props.assignmentRequired ?? false;
 
     new ApplicationIdentifierUri(this, "identifier_uri", {
       applicationId: this.application.id,
@@ -196,8 +247,20 @@ export class EntraAppRegistration extends Construct {
       type: "Web",
       redirectUris: props.redirectUris,
     });
+    for (const role of appRoles) {
+      new ApplicationAppRoleA(this, `app_role_${role.value.replace(/[^A-Za-z0-9]/g, "_")}`, {
+        applicationId: this.application.id,
+        roleId: role.id,
+        value: role.value,
+        displayName: role.displayName,
+        description: role.description,
+        allowedMemberTypes: [...APP_ROLE_MEMBER_TYPES],
+      });
+    }
     this.servicePrincipal = new ServicePrincipal(this, "service_principal", {
       clientId: this.clientId,
+      // Omitted unless true, so an application without it plans exactly as before.
+      ...(this.assignmentRequired ? { appRoleAssignmentRequired: true } : {}),
     });
     new ApplicationFederatedIdentityCredential(this, "gateway_identity_credential", {
       applicationId: this.application.id,

@@ -34,6 +34,7 @@ export const SERVER_NAMED_VALUES = [
   "mcp-backend-timeout",
   "mcp-server-scopes",
   "mcp-tool-scopes",
+  "mcp-tool-roles",
 ] as const;
 export type ServerNamedValue = (typeof SERVER_NAMED_VALUES)[number];
 
@@ -70,11 +71,12 @@ export interface McpServerOptions {
    */
   readonly rateLimit?: McpOAuthRateLimit;
   /**
-   * Which tool needs which delegated scope (and app role): the table the gateway's policy
-   * (`mcp-tool-scope`) refuses calls by, before the backend, with a `403 insufficient_scope`
-   * step-up challenge. Each `scope` must be the application's `scopeName` or one of its
-   * `additionalScopes`; an app role is checked by the server only (the gateway's token does not
-   * carry roles). A tool not listed needs the base scope alone.
+   * Which tool needs which delegated scope (and app role): the tables the gateway's policies
+   * refuse calls by, before the backend: a missing scope with a `403 insufficient_scope` step-up
+   * challenge (`mcp-tool-scope`), a missing app role with a 403 naming it (`mcp-tool-role`, from
+   * the `roles` of the user's Entra token for the application). Each `scope` must be the
+   * application's `scopeName` or one of its `additionalScopes`, each `appRole` one of its
+   * `appRoles`. A tool not listed needs the base scope alone.
    * @default none: every tool needs the base scope alone
    */
   readonly tools?: readonly ToolAccess[];
@@ -116,6 +118,8 @@ export class McpServer extends Construct {
   public readonly scopes: readonly string[];
   /** Per tool that needs more than the base scope: every scope a call needs (full scope URIs, the base scope first). */
   public readonly toolScopes: readonly { readonly tool: string; readonly requiredScopes: readonly string[] }[];
+  /** Per tool that needs an app role: its value (the gateway refuses a call by a user without it). */
+  public readonly toolRoles: readonly { readonly tool: string; readonly appRole: string }[];
   /** The user consent display name of each of its scopes, by full scope URI (shown on the gateway's consent page). */
   public readonly scopeDisplayNames: Readonly<Record<string, string>>;
   /** Its named values, by their generic name (`mcp-path`, ...). */
@@ -143,6 +147,7 @@ export class McpServer extends Construct {
     this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${props.path}`;
     this.scopes = [props.entra.fullScope, ...props.entra.additionalScopes.map((s) => `${props.entra.identifierUri}/${s}`)];
     this.toolScopes = toolScopesOf(this.name, props.entra, props.tools ?? []);
+    this.toolRoles = (props.tools ?? []).flatMap((t) => (t.appRole === undefined ? [] : [{ tool: t.tool, appRole: t.appRole }]));
     this.scopeDisplayNames = Object.fromEntries([
       [props.entra.fullScope, BASE_SCOPE_TEXTS.userConsentDisplayName],
       ...props.entra.additionalScopeTexts.map((t): [string, string] => [`${props.entra.identifierUri}/${t.value}`, t.userConsentDisplayName]),
@@ -163,6 +168,8 @@ export class McpServer extends Construct {
       "mcp-server-scopes": this.scopes.join(" "),
       // tool=scope,scope ... (quote-free, so the policy reads it as a literal); "none" for an empty table (a named value is never empty).
       "mcp-tool-scopes": this.toolScopes.map((t) => `${t.tool}=${t.requiredScopes.join(",")}`).join(" ") || "none",
+      // tool=role ... (the same quote-free form); "none" when no tool needs an app role.
+      "mcp-tool-roles": this.toolRoles.map((t) => `${t.tool}=${t.appRole}`).join(" ") || "none",
     };
     const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
     for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.addNamedValue(this.valueName(name), values[name]);
@@ -208,7 +215,7 @@ export class McpServer extends Construct {
  * @throws Error naming the server and every problem of the table.
  */
 function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): { tool: string; requiredScopes: string[] }[] {
-  const roles = [...new Set(tools.flatMap((t) => (t.appRole === undefined ? [] : [t.appRole])))].map((value) => ({ value, displayName: value, description: value }));
+  const roles = entra.appRoles;
   // The base scope written as a tool's scope means the base scope alone.
   const table = tools.map((t) => (t.scope === entra.scopeName ? { tool: t.tool, ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) } : t));
   let resolved;

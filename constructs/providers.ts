@@ -14,6 +14,9 @@ const load = createRequire(import.meta.url);
 export const { ApplicationApiAccess } = load("@cdktf/provider-azuread/lib/application-api-access") as typeof import("@cdktf/provider-azuread/lib/application-api-access");
 export type ApplicationApiAccess = InstanceType<typeof ApplicationApiAccess>;
 
+export const { ApplicationAppRoleA } = load("@cdktf/provider-azuread/lib/application-app-role") as typeof import("@cdktf/provider-azuread/lib/application-app-role");
+export type ApplicationAppRoleA = InstanceType<typeof ApplicationAppRoleA>;
+
 export const { ApplicationFederatedIdentityCredential } = load("@cdktf/provider-azuread/lib/application-federated-identity-credential") as typeof import("@cdktf/provider-azuread/lib/application-federated-identity-credential");
 export type ApplicationFederatedIdentityCredential = InstanceType<typeof ApplicationFederatedIdentityCredential>;
 

@@ -21,9 +21,11 @@
  * sse, passed to the MCP server), LOCAL_URL_REWRITES (JSON object from https origins to local http
  * loopback origins, merged with the generated rewrites: serve client ID metadata documents or
  * backends locally), LOCAL_ENTRA_TOKEN_LIFETIME (seconds, lifetime of the Entra stand-in's access
- * tokens: a short one makes the gateway refresh upstream).
+ * tokens: a short one makes the gateway refresh upstream), LOCAL_ENTRA_USERS (a JSON array of the
+ * stand-in's users with their app roles; with several, its sign-in page lets you pick one).
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { join, resolve } from "node:path";
 import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues } from "./gateway/config.js";
@@ -32,7 +34,7 @@ import { applyUrlRewrites } from "./gateway/config.js";
 import { startGateway, type RunningGateway } from "./gateway/server.js";
 import type { ExpressionEvaluator } from "./gateway/expressions.js";
 import type { ValueCache } from "./gateway/runtime-services.js";
-import { startEntraStandIn, type EntraStandIn } from "./entra/stand-in.js";
+import { parseEntraUsers, startEntraStandIn, type EntraStandIn, type EntraUser } from "./entra/stand-in.js";
 import { ExpressionHost } from "./csharp/expression-host.js";
 import { loadConfig as loadMcpConfig } from "../mcp-app/config.js";
 import { startServer as startMcpServer, type RunningServer } from "../mcp-app/main.js";
@@ -71,6 +73,12 @@ export interface LocalStackOptions {
   readonly onAudit?: (event: string) => void;
   /** Log level of the MCP server and the gateway. @default "warn" */
   readonly logLevel?: LogLevel;
+  /**
+   * The Entra stand-in's users (LOCAL_ENTRA_USERS): with several, its /authorize answers a sign-in page with one
+   * button per user; a user's app roles are issued by every server application that defines them.
+   * @default the stand-in's one test user
+   */
+  readonly entraUsers?: readonly EntraUser[];
 }
 
 /** One MCP server of the local stack. */
@@ -108,6 +116,8 @@ export interface LocalSettings {
   readonly urlRewrites: Readonly<Record<string, string>>;
   /** LOCAL_ENTRA_TOKEN_LIFETIME in seconds, when set. */
   readonly entraAccessTokenLifetimeSeconds?: number;
+  /** LOCAL_ENTRA_USERS, when set: the Entra stand-in's users. */
+  readonly entraUsers?: readonly EntraUser[];
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -182,21 +192,25 @@ export function localSettings(env: Record<string, string | undefined> = process.
     mcpResponseMode: mode,
     urlRewrites: rewrites === undefined ? {} : parseUrlRewrites(rewrites),
     entraAccessTokenLifetimeSeconds: lifetime === undefined ? undefined : Number(lifetime),
+    ...(get("LOCAL_ENTRA_USERS") !== undefined ? { entraUsers: parseEntraUsers(get("LOCAL_ENTRA_USERS")!) } : {}),
   };
 }
 
-/** Finds a free loopback port when `port` is 0; otherwise checks that `port` is free. */
-export async function reservePort(port: number, what: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = net.createServer();
-    srv.once("error", (e: NodeJS.ErrnoException) =>
+/**
+ * An HTTP server listening on 127.0.0.1 at `port` (0: a free one, read back from the socket), with no handler yet:
+ * the gateway is bound first, so its URL is known before its configuration, and no port is ever reserved and
+ * released for someone else to take.
+ * @throws Error naming the port and what it was for when it is in use.
+ */
+export async function listenLoopback(port: number, what: string): Promise<http.Server> {
+  const server = http.createServer();
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
       reject(new Error(e.code === "EADDRINUSE" ? `port ${port} for the ${what} is in use; set another with the environment variable named in local/run.ts` : e.message)),
     );
-    srv.listen(port, "127.0.0.1", () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolvePort(p));
-    });
+    server.listen(port, "127.0.0.1", () => resolveListen());
   });
+  return server;
 }
 
 /** A local listener that drops every connection: the backend of a server that cannot run here (the gateway answers 502). */
@@ -223,80 +237,73 @@ function unavailableReason(server: LocalServer): string {
     : `MCP server "${server.name}" has an app-service backend (a prebuilt package, ${server.backendOrigin} when deployed) that npm run local cannot run; start the package on this machine and set ${rewrite}. Until then its requests answer 502.`;
 }
 
-/** Starts stand-in, MCP servers and gateway in this process. */
+/** An origin nothing listens on: where the Entra stand-in is said to be before it has started. */
+const NOT_YET = "http://127.0.0.1:9";
+
+/**
+ * Starts stand-in, MCP servers and gateway in this process. Each binds its own socket (port 0 picks a free one,
+ * read back from the socket) before anything needs its URL: the gateway first (the Entra applications' redirect
+ * URIs name it), then the Entra stand-in and the sample MCP servers; the gateway's configuration, which names them
+ * all, comes last.
+ */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const ports = {
-    gateway: await reservePort(options.ports?.gateway ?? 0, "gateway"),
-    entra: await reservePort(options.ports?.entra ?? 0, "Entra stand-in"),
-  };
-  const endpoints = {
-    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
-    entraUrl: `http://127.0.0.1:${ports.entra}`,
-  };
-  const generated = generateLocalValues(options.tf, endpoints, options.previousValues);
-  const extra = options.extraUrlRewrites ?? {};
-  const servers = localServers(options.tf, generated);
-  const samples = servers.filter((s) => s.kind === "sample");
-  for (const origin of Object.keys(extra)) {
-    const made = generated.urlRewrites?.[origin] ?? (samples.some((s) => s.backendOrigin === origin) ? "a local sample MCP server" : undefined);
-    if (made !== undefined) {
-      throw new Error(`URL rewrite for ${origin} (LOCAL_URL_REWRITES) collides with one npm run local makes itself (to ${made}); choose another origin`);
-    }
-  }
-  if (servers.length === 0) throw new Error("the configuration has no MCP server: no API Management API has a backend (service_url)");
   const logLevel = options.logLevel ?? "warn";
   const log = createLogger(logLevel);
-
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     while (closers.length) await closers.pop()!().catch(() => undefined);
   };
   try {
-    // Where each server's requests go here: a local sample server, the user's rewrite, or nowhere.
-    const serverRewrites: Record<string, string> = {};
-    const placed: { server: LocalServer; localBackend: string; port?: number; unavailable?: string }[] = [];
-    for (const server of servers) {
-      if (server.kind === "sample") {
-        const port = await reservePort(server === samples[0] ? (options.ports?.mcp ?? 0) : 0, `MCP server "${server.name}"`);
-        serverRewrites[server.backendOrigin] = `http://127.0.0.1:${port}`;
-        placed.push({ server, localBackend: serverRewrites[server.backendOrigin]!, port });
-      } else if (extra[server.backendOrigin] !== undefined) {
-        placed.push({ server, localBackend: extra[server.backendOrigin]! });
-      } else {
-        const unavailable = unavailableReason(server);
-        const sink = await startUnreachable(() => log.warn(`request for MCP server "${server.name}" answered 502: its ${server.kind} backend does not run locally (see the start-up message)`, { server: server.name, backend: server.backendOrigin }));
-        closers.push(() => sink.close());
-        serverRewrites[server.backendOrigin] = sink.url;
-        placed.push({ server, localBackend: sink.url, unavailable });
+    const listener = await listenLoopback(options.ports?.gateway ?? 0, "gateway");
+    closers.push(() => new Promise<void>((done) => (listener.listening ? listener.close(() => done()) : done())));
+    const gatewayUrl = `http://127.0.0.1:${(listener.address() as net.AddressInfo).port}`;
+
+    // Ids and keys first (kept from earlier runs); the Entra stand-in's URL is only known once it listens.
+    const early = generateLocalValues(options.tf, { gatewayUrl, entraUrl: NOT_YET }, options.previousValues);
+    const extra = options.extraUrlRewrites ?? {};
+    for (const origin of Object.keys(extra)) {
+      const own = early.urlRewrites?.[origin];
+      const made = own !== undefined ? (own === NOT_YET ? "the Entra stand-in" : own) : localServers(options.tf, early).some((s) => s.kind === "sample" && s.backendOrigin === origin) ? "a local sample MCP server" : undefined;
+      if (made !== undefined) {
+        throw new Error(`URL rewrite for ${origin} (LOCAL_URL_REWRITES) collides with one npm run local makes itself (to ${made}); choose another origin`);
       }
     }
-    const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...serverRewrites, ...extra, ...options.overrideUrlRewrites } };
-    const identities = localIdentities(options.tf, values);
-    const config = loadGatewayConfig(options.tf, values);
-
-    const registrations = localEntraApps(options.tf, values).map((app) => ({
+    const identities = localIdentities(options.tf, early);
+    const registrations = localEntraApps(options.tf, early).map((app) => ({
       clientId: app.clientId,
-      redirectUris: app.redirectUris.length ? app.redirectUris.map((uri) => applyUrlRewrites(uri, values.urlRewrites)) : [`${endpoints.gatewayUrl}/oauth-callback`],
+      redirectUris: app.redirectUris.length ? app.redirectUris.map((uri) => applyUrlRewrites(uri, early.urlRewrites ?? {})) : [`${gatewayUrl}/oauth-callback`],
       scopeName: app.scopeName,
       extraScopeNames: app.extraScopeNames,
+      appRoles: app.appRoles,
+      assignmentRequired: app.assignmentRequired,
     }));
     const entra = await startEntraStandIn({
       tenantId: identities.tenantId,
-      port: ports.entra,
-      apps: registrations.length ? registrations : [{ clientId: identities.appClientId, redirectUris: [`${endpoints.gatewayUrl}/oauth-callback`], scopeName: identities.scopeName }],
+      port: options.ports?.entra ?? 0,
+      apps: registrations.length ? registrations : [{ clientId: identities.appClientId, redirectUris: [`${gatewayUrl}/oauth-callback`], scopeName: identities.scopeName }],
       managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
       accessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
+      ...(options.entraUsers ? { users: options.entraUsers } : {}),
     });
     closers.push(() => entra.close());
 
+    const generated = generateLocalValues(options.tf, { gatewayUrl, entraUrl: entra.baseUrl }, early);
+    const servers = localServers(options.tf, generated);
+    const samples = servers.filter((s) => s.kind === "sample");
+    if (servers.length === 0) throw new Error("the configuration has no MCP server: no API Management API has a backend (service_url)");
+
+    // Where each server's requests go here: a local sample server, the user's rewrite, or nowhere.
+    const serverRewrites: Record<string, string> = {};
     const running: LocalStackServer[] = [];
-    for (const { server, localBackend, port, unavailable } of placed) {
+    for (const server of servers) {
       let mcp: RunningServer | undefined;
+      let localBackend: string;
+      let unavailable: string | undefined;
       if (server.kind === "sample") {
         const mcpConfig = loadMcpConfig({
           MCP_AUTH: "on",
           HOST: "127.0.0.1",
-          PORT: String(port),
+          PORT: String(server === samples[0] ? (options.ports?.mcp ?? 0) : 0),
           ENTRA_TENANT_ID: server.appSettings!.ENTRA_TENANT_ID,
           ENTRA_CLIENT_ID: server.appSettings!.ENTRA_CLIENT_ID,
           MCP_REQUIRED_SCOPE: server.appSettings!.MCP_REQUIRED_SCOPE,
@@ -305,11 +312,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           MCP_LOG_LEVEL: logLevel,
           MCP_RESPONSE_MODE: options.mcpResponseMode,
         });
-        mcp = await startMcpServer(mcpConfig, log);
-        closers.push(() => mcp!.close());
+        const started = await startMcpServer(mcpConfig, log).catch((e: NodeJS.ErrnoException) => {
+          throw new Error(e.code === "EADDRINUSE" ? `port ${mcpConfig.port} for MCP server "${server.name}" is in use; set another with the environment variable named in local/run.ts` : e.message);
+        });
+        mcp = started;
+        closers.push(() => started.close());
+        localBackend = serverRewrites[server.backendOrigin] = started.url;
+      } else if (extra[server.backendOrigin] !== undefined) {
+        localBackend = extra[server.backendOrigin]!;
+      } else {
+        unavailable = unavailableReason(server);
+        const sink = await startUnreachable(() => log.warn(`request for MCP server "${server.name}" answered 502: its ${server.kind} backend does not run locally (see the start-up message)`, { server: server.name, backend: server.backendOrigin }));
+        closers.push(() => sink.close());
+        localBackend = serverRewrites[server.backendOrigin] = sink.url;
       }
-      running.push({ ...server, endpoint: `${endpoints.gatewayUrl}/${server.path}`, localBackend, mcp, unavailable });
+      running.push({ ...server, endpoint: `${gatewayUrl}/${server.path}`, localBackend, mcp, unavailable });
     }
+    const values = { ...generated, urlRewrites: { ...generated.urlRewrites, ...serverRewrites, ...extra, ...options.overrideUrlRewrites } };
+    const config = loadGatewayConfig(options.tf, values);
 
     let evaluator = options.evaluator;
     if (!evaluator) {
@@ -319,7 +339,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const gateway = await startGateway(config, {
       evaluator,
-      port: ports.gateway,
+      listener,
       cache: options.cache,
       managedIdentityTokenUrl: entra.managedIdentityTokenUrl,
       logger: {
@@ -337,7 +357,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       entra,
       mcp: running.find((server) => server.mcp)?.mcp,
       values,
-      identities,
+      identities: localIdentities(options.tf, values),
       close: closeAll,
     };
   } catch (e) {
@@ -382,10 +402,12 @@ async function main(): Promise<void> {
     mcpResponseMode: settings.mcpResponseMode,
     extraUrlRewrites: settings.urlRewrites,
     entraAccessTokenLifetimeSeconds: settings.entraAccessTokenLifetimeSeconds,
+    entraUsers: settings.entraUsers,
   });
   writeFileSync(valuesPath, `${JSON.stringify(stack.values, null, 2)}\n`, { mode: 0o600 });
 
-  console.log(`Entra stand-in: ${stack.entra.issuer} (test user: ${stack.entra.user.name})`);
+  const users = stack.entra.users.map((u) => `${u.name}${u.roles?.length ? ` [${u.roles.join(", ")}]` : ""}`);
+  console.log(`Entra stand-in: ${stack.entra.issuer} (${users.length > 1 ? `users, picked on its sign-in page: ${users.join("; ")}` : `test user: ${users[0]}`})`);
   console.log(`Gateway:        ${stack.gateway.url}`);
   for (const server of stack.servers) {
     const backend = server.mcp

@@ -22,8 +22,8 @@ import { McpOAuth } from "../constructs/mcp-oauth.js";
 import { Observability } from "../constructs/observability.js";
 import { PolicyChecks } from "../constructs/policy-checks.js";
 import { serverNaming } from "../constructs/server-naming.js";
-import { DELEGATED_SCOPES, TOOL_SCOPES } from "../mcp-app/tool-scopes.js";
-import type { ToolAccess } from "../vocabulary/tool-access.js";
+import { APP_ROLES, DELEGATED_SCOPES, TOOL_SCOPES } from "../mcp-app/tool-scopes.js";
+import type { AppRole, ToolAccess } from "../vocabulary/tool-access.js";
 import { AzureadProvider, AzurermProvider, DataAzurermClientConfig, RandomProvider, ResourceGroup } from "../constructs/providers.js";
 
 /** One MCP server of the platform, as built. */
@@ -155,6 +155,9 @@ export class McpPlatformStack extends TerraformStack {
         scopeName: config.scopeName,
         // The sample's scopes and tools are its own table (mcp-app/tool-scopes.ts); another server's are in the configuration.
         additionalScopes: server.backend.kind === "sample" ? DELEGATED_SCOPES : server.scopes,
+        appRoles: server.backend.kind === "sample" ? APP_ROLES : configuredRoles(server, title),
+        appRoleIdSeed: server.name,
+        assignmentRequired: server.assignmentRequired,
         adminConsent: config.entraAdminConsent,
       });
       let app: McpAppService | undefined;
@@ -249,4 +252,13 @@ export class McpPlatformStack extends TerraformStack {
       description: "Per MCP server: the URL clients connect to, its protected-resource metadata, and what a backend's token check must expect (Entra issuer, audience = client id = azp, required_scope in scp), and the backend's kind (sample, url, app-service).",
     });
   }
+}
+
+/** The app roles a configured server's tools name, once each, with texts saying what they open. */
+function configuredRoles(server: ServerConfig, title: string): AppRole[] {
+  const values = [...new Set((server.tools ?? []).flatMap((t) => (t.appRole === undefined ? [] : [t.appRole])))];
+  return values.map((value) => {
+    const tools = (server.tools ?? []).filter((t) => t.appRole === value).map((t) => t.name);
+    return { value, displayName: value, description: `May call the tools of the MCP server ${title} that need the app role ${value}: ${tools.join(", ")}.` };
+  });
 }

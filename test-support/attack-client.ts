@@ -20,7 +20,8 @@ import type { LocalValues } from "../local/gateway/config.js";
 import { ValueCache } from "../local/gateway/runtime-services.js";
 import { generateLocalValues } from "../local/gateway/local-values.js";
 import { startBackend } from "./local-gateway.js";
-import { CookieJar, parseConsentForm, synthesizeForLocal, type ConsentForm } from "./local-oauth-client.js";
+import { CookieJar, parseConsentForm, parseEntraSignInPage, synthesizeForLocal, type ConsentForm } from "./local-oauth-client.js";
+import type { EntraUser } from "../local/entra/stand-in.js";
 
 export const ATTACK_REDIRECT = "http://127.0.0.1:33418/callback";
 /** The https origin of locally served client ID metadata documents (rewritten to a local server). */
@@ -115,10 +116,17 @@ export interface AttackEnv {
   authorizeUrl(params: AuthorizeParams): URL;
   /** Opens /authorize in `browser`, posts the consent form; returns the reply to the consent post (302 to Entra when approved). */
   consent(browser: Browser, url: URL, options?: { decision?: string; tamper?: (form: ConsentForm) => ConsentForm }): Promise<{ page: Reply; form: ConsentForm; reply: Reply }>;
-  /** Follows redirects in `browser` from `from` until one leaves for `redirectUri` (returned), or a non-redirect (thrown unless `allowStop`). */
-  follow(browser: Browser, from: URL, redirectUri: string): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
-  /** The whole honest flow in one browser: register (unless clientId), consent, Entra, callback, token; for `resource` (another server's endpoint) and `scope` when given. */
-  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string; resource?: string }): Promise<SignedIn & { consentPage: Reply }>;
+  /**
+   * Follows redirects in `browser` from `from` until one leaves for `redirectUri` (returned), or a non-redirect
+   * (returned as `stopped`). The Entra stand-in's sign-in page (several users) is answered as `user` (an oid; the
+   * stand-in's first user by default): the form is posted with that user's button.
+   */
+  follow(browser: Browser, from: URL, redirectUri: string, options?: { user?: string }): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
+  /**
+   * The whole honest flow in one browser: register (unless clientId), consent, Entra (signed in as `user`, an oid
+   * of the stand-in's users), callback, token; for `resource` (another server's endpoint) and `scope` when given.
+   */
+  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string; resource?: string; user?: string }): Promise<SignedIn & { consentPage: Reply }>;
   token(fields: Record<string, string>): Promise<Reply>;
   refresh(clientId: string, refreshToken: string): Promise<Reply>;
   revoke(fields: Record<string, string>): Promise<Reply>;
@@ -155,6 +163,8 @@ export async function startAttackStack(
     cache?: ValueCache;
     /** More URL rewrites (https origin -> local http origin), e.g. a `url` backend's origin to a server the test runs. @default none */
     urlRewrites?: Readonly<Record<string, string>>;
+    /** The Entra stand-in's users (several: its sign-in page, answered by `follow` as the chosen user). @default its one test user */
+    entraUsers?: readonly EntraUser[];
   } = {},
 ): Promise<AttackEnv> {
   const documents = new Map<string, { body: unknown; headers: Record<string, string> }>();
@@ -184,6 +194,7 @@ export async function startAttackStack(
     cache,
     onAudit: (event) => auditEvents.push(JSON.parse(event) as Record<string, unknown>),
     entraAccessTokenLifetimeSeconds: options.entraAccessTokenLifetimeSeconds,
+    entraUsers: options.entraUsers,
   });
   const base = stack.gateway.url;
   const resource = stack.mcpEndpoint;
@@ -233,13 +244,20 @@ export async function startAttackStack(
       const reply = await browser.postForm(form.action, { ...form.fields, decision: opts.decision ?? "approve" });
       return { page, form, reply };
     },
-    async follow(browser, from, redirectUri) {
+    async follow(browser, from, redirectUri, opts = {}) {
       const hops: string[] = [];
       let next: URL | undefined = from;
       for (let i = 0; i < 10 && next; i++) {
         if (next.toString().startsWith(redirectUri)) return { final: next, hops };
         hops.push(next.toString());
-        const reply = await browser.get(next);
+        let reply = await browser.get(next);
+        if (reply.status === 200 && next.pathname === new URL(stack.entra.authorizeUrl).pathname) {
+          // The stand-in's sign-in page: pick the user.
+          const page = parseEntraSignInPage(reply.text, next.toString());
+          const user = opts.user ?? stack.entra.user.oid;
+          if (!page.users.some((u) => u.oid === user)) throw new Error(`the sign-in page offers no user ${user}: ${page.users.map((u) => u.oid).join(", ")}`);
+          reply = await browser.postForm(page.action, { ...page.fields, user });
+        }
         if (reply.status < 300 || reply.status >= 400 || !reply.location) return { stopped: reply, hops };
         next = reply.location;
       }
@@ -253,7 +271,7 @@ export async function startAttackStack(
       const target = opts.resource ?? resource;
       const { page, reply } = await env.consent(browser, env.authorizeUrl({ clientId, challenge, redirectUri, state: opts.state, resource: target, ...(opts.scope !== undefined ? { extra: { scope: opts.scope } } : {}) }));
       if (reply.status !== 302 || !reply.location) throw new Error(`consent answered ${reply.status}: ${reply.text.slice(0, 300)}`);
-      const { final, stopped } = await env.follow(browser, reply.location, redirectUri);
+      const { final, stopped } = await env.follow(browser, reply.location, redirectUri, { user: opts.user });
       if (!final) throw new Error(`sign-in stopped with ${stopped?.status}: ${stopped?.text.slice(0, 300)}`);
       const code = final.searchParams.get("code");
       if (!code) throw new Error(`no code in ${final.toString()}`);

@@ -151,6 +151,19 @@ export function parseConsentForm(html: string, pageUrl: string): ConsentForm {
   return { action: new URL(decodeHtml(form[1]!), pageUrl).toString(), fields };
 }
 
+/** The Entra stand-in's sign-in page (several users): its form (action, the request as hidden fields) and one button per user. */
+export interface EntraSignInPage extends ConsentForm {
+  readonly users: readonly { readonly oid: string; readonly text: string }[];
+}
+
+/** Reads the Entra stand-in's sign-in page. */
+export function parseEntraSignInPage(html: string, pageUrl: string): EntraSignInPage {
+  const form = parseConsentForm(html, pageUrl);
+  const users = [...html.matchAll(/<button\b[^>]*\bname="user"[^>]*\bvalue="([^"]*)"[^>]*>([^<]*)<\/button>/gi)].map((m) => ({ oid: decodeHtml(m[1]!), text: decodeHtml(m[2]!) }));
+  if (users.length === 0) throw new Error(`no user buttons on the sign-in page: ${html.slice(0, 200)}`);
+  return { ...form, users };
+}
+
 export interface BrowserResult {
   /** Where the flow ended: the client's redirect URI with code/state/iss, or an error. */
   readonly finalUrl: URL;

@@ -1,11 +1,15 @@
 /**
- * Audit trail (issue 13 item 7) and a volatile cache (issue 13 item 6), against the real policies:
- * every MCP request leaves one audit event with who, which client, server, method, tool, decision,
- * status and latency, and never a token, code or secret; and when the cache loses what a step
- * wrote, the next step fails cleanly (401 or invalid_grant the client recovers from), never a 500.
+ * Audit trail (issue 13 item 7, issue 17 finding 3) and a volatile cache (issue 13 item 6), against
+ * the real policies: every MCP request leaves one audit event with who, which client, server,
+ * method, tool, decision, status and latency, and never a token, code or secret; its methods and
+ * tools are what the body carried (every one of a batch), never what a header claims; and when the
+ * cache loses what a step wrote, the next step fails cleanly (401 or invalid_grant the client
+ * recovers from), never a 500.
  */
 import { describe, expect, it } from "vitest";
 import { ATTACK_REDIRECT, Browser, json, pkce, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { MODERN_PROTOCOL_VERSION } from "../../test-support/mcp-client.js";
+import { post2025, postModernCall, toolCall } from "../../test-support/mcp-posts.js";
 
 let env: AttackEnv;
 useAttackStack((started) => (env = started));
@@ -36,6 +40,30 @@ describe("audit events", () => {
     const before = env.auditEvents.length;
     await env.mcp(flow.tokens.access_token, { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: `x"}\n{"event":"forged`, arguments: {} } });
     expect(eventsSince(before)[0]).toMatchObject({ method: "tools/call", tool: "other" });
+  });
+
+  it("names every method and every tool of a 2025-era batch, in order, from the body", async () => {
+    const flow = await env.signIn();
+    const before = env.auditEvents.length;
+    const batch = [{ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, toolCall("whoami", {}, 2), { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } }, toolCall("get_weather", { city: "Paris" }, 3)];
+    await post2025(env.resource, flow.tokens.access_token, batch);
+    expect(eventsSince(before)).toEqual([expect.objectContaining({ method: "tools/list tools/call notifications/progress tools/call", tool: "whoami get_weather", messages: 4 })]);
+  });
+
+  it("names no tool for a request that calls none, whatever its Mcp-Name header says", async () => {
+    const flow = await env.signIn();
+    const before = env.auditEvents.length;
+    const reply = await post2025(env.resource, flow.tokens.access_token, { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, { "MCP-Protocol-Version": MODERN_PROTOCOL_VERSION, "Mcp-Method": "tools/list", "Mcp-Name": "get_forecast" });
+    expect(reply.status).toBeLessThan(500);
+    expect(eventsSince(before)).toEqual([expect.objectContaining({ method: "tools/list", tool: "", messages: 1 })]);
+  });
+
+  it("names the body's tool when the Mcp-Name header names another, and the request is refused", async () => {
+    const flow = await env.signIn();
+    const before = env.auditEvents.length;
+    const reply = await postModernCall(env.resource, flow.tokens.access_token, toolCall("whoami"), { "Mcp-Name": "get_weather" });
+    expect(reply.status).toBe(400);
+    expect(eventsSince(before)).toEqual([expect.objectContaining({ method: "tools/call", tool: "whoami", decision: "denied", status: 400 })]);
   });
 
   it("never carries a token, code, cookie or secret", async () => {

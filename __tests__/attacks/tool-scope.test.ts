@@ -7,8 +7,9 @@
  * receives carries only the scopes the user granted.
  */
 import { describe, expect, it } from "vitest";
-import { call, json, useAttackStack, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
-import { LEGACY_PROTOCOL_VERSION, MCP_ACCEPT, modernMeta, MODERN_PROTOCOL_VERSION } from "../../test-support/mcp-client.js";
+import { call, json, useAttackStack, type AttackEnv } from "../../test-support/attack-client.js";
+import { MCP_ACCEPT, MODERN_PROTOCOL_VERSION } from "../../test-support/mcp-client.js";
+import { post2025 as postAt2025, postModernCall as postModernAt, rpcOf as rpc } from "../../test-support/mcp-posts.js";
 
 let env: AttackEnv;
 useAttackStack((started) => (env = started), { countBackend: true });
@@ -20,28 +21,8 @@ const challenge = () => `Bearer error="insufficient_scope", scope="${baseScope()
 const forecastCall = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "get_forecast", arguments: { city: "London", days: 2 } } };
 const weatherCall = { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "get_weather", arguments: { city: "London" } } };
 
-/** A 2025-era POST (body only, no Mcp-Method or Mcp-Name header). */
-function post2025(token: string, body: unknown): Promise<Reply> {
-  return call("POST", env.resource, {
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: MCP_ACCEPT, "MCP-Protocol-Version": LEGACY_PROTOCOL_VERSION },
-  });
-}
-
-/** A 2026-07-28 tools/call: the `_meta` envelope in the body, the standard headers (overridable) derived from it. */
-function postModernCall(token: string, message: { jsonrpc: string; id: number; method: string; params: { name: string; arguments: Record<string, unknown> } }, headers: Record<string, string> = {}): Promise<Reply> {
-  const body = { ...message, params: { ...message.params, _meta: modernMeta() } };
-  return call("POST", env.resource, {
-    body: JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: MCP_ACCEPT, "MCP-Protocol-Version": MODERN_PROTOCOL_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": message.params.name, ...headers },
-  });
-}
-
-/** The JSON-RPC answer of a JSON or SSE reply. */
-function rpc(reply: Reply): { result?: { content?: { text?: string }[]; isError?: boolean }; error?: { code: number; message: string } } {
-  const data = reply.headers.get("content-type")?.startsWith("text/event-stream") ? reply.text.split("\n").find((l) => l.startsWith("data: "))!.slice(6) : reply.text;
-  return JSON.parse(data) as ReturnType<typeof rpc>;
-}
+const post2025 = (token: string, body: unknown) => postAt2025(env.resource, token, body);
+const postModernCall = (token: string, message: Parameters<typeof postModernAt>[2], headers: Record<string, string> = {}) => postModernAt(env.resource, token, message, headers);
 
 /** The `scp` claim of the Entra token the gateway forwarded with the last request that reached the backend. */
 function forwardedScp(): string {
@@ -159,6 +140,52 @@ describe("a tool whose scope the token lacks", () => {
     expect(flow.tokens.scope).toBe(baseScope());
     expect(flow.consentPage.text).not.toContain("another-app");
     expect((await post2025(flow.tokens.access_token, forecastCall)).status).toBe(403);
+  });
+});
+
+/** Bodies that are neither one JSON-RPC message object nor a flat array of 1 to 50 of them (T-unclassifiable-body). */
+const UNCLASSIFIABLE: [string, string, string][] = [
+  ["a batch nested in a batch", JSON.stringify([[forecastCall]]), "an array holding an array (a batch nested in a batch) at index 0"],
+  ["a batch holding a batch beside a message", JSON.stringify([weatherCall, [forecastCall]]), "an array holding an array (a batch nested in a batch) at index 1"],
+  ["an array of non-objects", JSON.stringify([1, "tools/call", null]), "an array holding a JSON integer at index 0"],
+  ["an empty array", "[]", "an empty array"],
+  ["a JSON string", JSON.stringify("tools/call"), "a JSON string"],
+  ["a JSON number", "42", "a JSON integer"],
+  ["a JSON null", "null", "a JSON null"],
+  ["an object that is no message", JSON.stringify({ jsonrpc: "2.0", id: 1, params: { name: "get_forecast" } }), "an object that is neither a request (method) nor a response (result or error)"],
+  ["a message whose method is not a string", JSON.stringify({ jsonrpc: "2.0", id: 1, method: ["tools/call"], params: forecastCall.params }), "a method that is not a string"],
+  ["a tools/call whose name is not a string", JSON.stringify({ ...forecastCall, params: { name: ["get_forecast"], arguments: {} } }), "a tools/call whose params.name is not a string"],
+  ["a batch of 51 messages", JSON.stringify(Array.from({ length: 51 }, (_, i) => ({ ...weatherCall, id: i }))), "a batch of 51 messages (at most 50)"],
+];
+
+describe("a body the gateway cannot classify", () => {
+  it.each(UNCLASSIFIABLE)("refuses %s with 400 and a JSON-RPC error before the backend, in both eras", async (_what, body, says) => {
+    const flow = await env.signIn();
+    const before = env.backendRequests.length;
+    const audits = env.auditEvents.length;
+    const legacy = await post2025(flow.tokens.access_token, body);
+    const modern = await call("POST", env.resource, {
+      body,
+      headers: { Authorization: `Bearer ${flow.tokens.access_token}`, "Content-Type": "application/json", Accept: MCP_ACCEPT, "MCP-Protocol-Version": MODERN_PROTOCOL_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": "get_forecast" },
+    });
+    for (const reply of [legacy, modern]) {
+      expect(reply.status).toBe(400);
+      expect(reply.headers.get("access-control-allow-origin")).toBe("*");
+      const answer = json(reply) as { jsonrpc: string; id: null; error: { code: number; message: string } };
+      expect(answer).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
+      expect(answer.error.message).toContain(`this body is ${says}.`);
+    }
+    expect(env.backendRequests.length).toBe(before);
+    expect(env.auditEvents.slice(audits).map((e) => [e.decision, e.status])).toEqual([["denied", 400], ["denied", 400]]);
+  });
+
+  it("still forwards one message object and a flat batch of message objects", async () => {
+    const flow = await env.signIn();
+    const before = env.backendRequests.length;
+    expect((await post2025(flow.tokens.access_token, weatherCall)).status).toBe(200);
+    await post2025(flow.tokens.access_token, [{ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, weatherCall, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9 } }]);
+    await post2025(flow.tokens.access_token, { jsonrpc: "2.0", id: 5, result: {} });
+    expect(env.backendRequests.length).toBe(before + 3);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TerraformStack } from "cdktf";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { EntraAppRegistration, type EntraAppRegistrationProps } from "../../constructs/entra-app-registration.js";
+import { nameBasedUuid } from "../../constructs/name-uuid.js";
 import { synthWarnings } from "../../main.js";
 import { baseStack, onlyResource, resourcesOf, synthJson, unhashed } from "../../test-support/synth.js";
 
@@ -66,6 +67,43 @@ describe("EntraAppRegistration", () => {
   it("creates the service principal for the application", () => {
     const json = synthJson(entraStack().stack);
     expect(unhashed(onlyResource(json, "azuread_service_principal").client_id)).toBe("${azuread_application_registration.entra_application.client_id}");
+    // Assignment is not required by default: every user of the tenant may sign in.
+    expect(onlyResource(json, "azuread_service_principal")).not.toHaveProperty("app_role_assignment_required");
+    expect(resourcesOf(json, "azuread_application_app_role")).toEqual([]);
+  });
+
+  it("defines its app roles for users and applications, with ids derived from the seed and the value", () => {
+    const roles = [
+      { value: "Tickets.Admin", displayName: "Tickets administrator", description: "Closes tickets." },
+      { value: "Tickets.Reader", displayName: "Tickets reader", description: "Reads tickets." },
+    ];
+    const { stack, entra } = entraStack({ appRoles: roles, appRoleIdSeed: "tickets" });
+    const json = synthJson(stack);
+    const defined = resourcesOf(json, "azuread_application_app_role").map(unhashed);
+    expect(defined).toEqual([
+      expect.objectContaining({ application_id: "${azuread_application_registration.entra_application.id}", value: "Tickets.Admin", display_name: "Tickets administrator", description: "Closes tickets.", allowed_member_types: ["User", "Application"], role_id: nameBasedUuid("app-role:tickets:Tickets.Admin") }),
+      expect.objectContaining({ value: "Tickets.Reader", role_id: nameBasedUuid("app-role:tickets:Tickets.Reader") }),
+    ]);
+    expect(entra.appRoles.map((r) => r.id)).toEqual(defined.map((r) => r.role_id));
+    // The same seed and value give the same id in another stack (and another construct path); another seed another id.
+    expect(entraStack({ appRoles: roles, appRoleIdSeed: "tickets" }, "renamed").entra.appRoles[0]!.id).toBe(entra.appRoles[0]!.id);
+    expect(entraStack({ appRoles: roles, appRoleIdSeed: "reports" }).entra.appRoles[0]!.id).not.toBe(entra.appRoles[0]!.id);
+    // Without a seed, the construct's path is the seed.
+    expect(entraStack({ appRoles: roles }).entra.appRoles[0]!.id).toBe(nameBasedUuid("app-role:test/entra:Tickets.Admin"));
+  });
+
+  it("requires assignment on the service principal with assignmentRequired", () => {
+    const { stack, entra } = entraStack({ assignmentRequired: true });
+    expect(entra.assignmentRequired).toBe(true);
+    expect(onlyResource(synthJson(stack), "azuread_service_principal")).toMatchObject({ app_role_assignment_required: true });
+  });
+
+  it("fails for an app role with a bad value, no texts, or given twice", () => {
+    const role = { value: "Tickets.Admin", displayName: "Admin", description: "Admin." };
+    expect(() => entraStack({ appRoles: [{ ...role, value: "Tickets Admin" }] })).toThrow(/app role value "Tickets Admin" is invalid; expected 1-40 letters/);
+    expect(() => entraStack({ appRoles: [{ ...role, displayName: " " }] })).toThrow(/app role "Tickets.Admin" needs a display name/);
+    expect(() => entraStack({ appRoles: [role, role] })).toThrow(/app roles "Tickets.Admin" and "Tickets.Admin" repeat a value/);
+    expect(() => entraStack({ appRoles: [role, { ...role, value: "Tickets_Admin" }] })).toThrow(/differ only in punctuation/);
   });
 
   it("takes a custom scope name and multi-tenant audience", () => {

@@ -71,6 +71,7 @@ describe("McpOAuth", () => {
       "mcp-server-name",
       "mcp-server-scopes",
       "mcp-title",
+      "mcp-tool-roles",
       "mcp-tool-scopes",
       "oauth-access-token-ttl",
       "oauth-hmac-key",
@@ -156,7 +157,7 @@ describe("McpOAuth", () => {
     expect(synthJson(oauthStack().stack).provider?.random).toHaveLength(1);
   });
 
-  it("generates each server's tool scope table and scopes from its tools, and the consent page's scope names", () => {
+  it("generates each server's tool scope and tool role tables and scopes from its tools, and the consent page's scope names", () => {
     const { stack, gateway, oauth } = oauthStack();
     const tickets = new EntraAppRegistration(stack, "entra_tickets", {
       displayName: "tickets",
@@ -164,6 +165,7 @@ describe("McpOAuth", () => {
       redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
       trustedIdentity: gateway.identity,
       additionalScopes: ["tickets.write", { value: "tickets.read", adminConsentDisplayName: "Read tickets", adminConsentDescription: "Reads tickets.", userConsentDisplayName: "Read your tickets", userConsentDescription: "Reads your tickets." }],
+      appRoles: [{ value: "Tickets.Admin", displayName: "Tickets administrator", description: "Closes tickets." }],
     });
     const server = oauth.addServer("tickets", {
       path: "tickets/mcp",
@@ -177,6 +179,10 @@ describe("McpOAuth", () => {
     expect(server.toolScopes.map((t) => t.tool)).toEqual(["read_ticket", "close_ticket"]);
     expect(value("mcp-tool-scopes-tickets")).toBe(`read_ticket=${app}/user_impersonate,${app}/tickets.read close_ticket=${app}/user_impersonate,${app}/tickets.write`);
     expect(value("mcp-server-scopes-tickets")).toBe(`${app}/user_impersonate ${app}/tickets.write ${app}/tickets.read`);
+    expect(server.toolRoles).toEqual([{ tool: "close_ticket", appRole: "Tickets.Admin" }]);
+    expect(value("mcp-tool-roles-tickets")).toBe("close_ticket=Tickets.Admin");
+    // The default server's tools need no role: its table is "none" (a named value is never empty).
+    expect(value("mcp-tool-roles")).toBe("none");
     const servers = resourcesOf(json, "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-servers")!.value as string;
     expect(servers).toContain('<set-variable name="server-scopes" value="{{mcp-server-scopes-tickets}}" />');
     expect(servers).toContain('<set-variable name="server-scope-names" value="{&quot;user_impersonate&quot;:&quot;Use the MCP server as you&quot;,&quot;tickets.write&quot;:&quot;MCP server permission tickets.write&quot;,&quot;tickets.read&quot;:&quot;Read your tickets&quot;}" />');
@@ -189,6 +195,14 @@ describe("McpOAuth", () => {
     const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity, additionalScopes: ["tickets.read"] });
     expect(() => oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp", tools: [{ tool: "close_ticket", scope: "tickets.write" }] })).toThrow(
       `McpServer "tickets": tools: Invalid tool scope table:\n  - tool scope table entry 0 ("close_ticket"): scope "tickets.write" is not a delegated scope of the application: expected one of tickets.read`,
+    );
+  });
+
+  it("fails a tool whose app role the server's application does not define, naming the server, the tool and the roles", () => {
+    const { stack, gateway, oauth } = oauthStack();
+    const tickets = new EntraAppRegistration(stack, "entra_tickets", { displayName: "tickets", tenantId: "11111111-2222-3333-4444-555555555555", redirectUris: ["https://test-apim.azure-api.net/oauth-callback"], trustedIdentity: gateway.identity, appRoles: [{ value: "Tickets.Reader", displayName: "Reader", description: "Reads." }] });
+    expect(() => oauth.addServer("tickets", { path: "tickets/mcp", entra: tickets, backendUrl: "https://tickets.contoso.com/mcp", tools: [{ tool: "close_ticket", appRole: "Tickets.Admin" }] })).toThrow(
+      `McpServer "tickets": tools: Invalid tool scope table:\n  - tool scope table entry 0 ("close_ticket"): app role "Tickets.Admin" is not an app role of the application: expected one of Tickets.Reader`,
     );
   });
 

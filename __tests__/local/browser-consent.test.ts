@@ -3,8 +3,9 @@
  * download) on the local stack (real synthesized policies, Mono C# expressions, Entra stand-in, MCP
  * server). The test acts as an MCP client (SDK auth helpers: discovery from the 401, dynamic
  * registration with a loopback redirect URI, PKCE S256), opens /authorize in the browser, reads
- * what the page shows, clicks "Allow" or "Deny", follows the redirects through the stand-in back to
- * the loopback server, exchanges the code and calls whoami through the gateway.
+ * what the page shows, clicks "Allow" or "Deny", picks a user on the Entra stand-in's sign-in page
+ * (it has several, LOCAL_ENTRA_USERS), follows the redirects back to the loopback server, exchanges
+ * the code and calls whoami through the gateway as that user.
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,12 +27,16 @@ import {
   type OAuthProtectedResourceMetadata,
 } from "@modelcontextprotocol/client";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
+import { defaultUser, type EntraUser } from "../../local/entra/stand-in.js";
 import { synthesizeForLocal } from "../../test-support/local-oauth-client.js";
 import { launchChromium, startFramingSite, startLoopbackRedirect, type HeadlessChromium } from "../../test-support/browser-consent.js";
 
 /** A client name that would run script if the page pasted it into HTML. */
 const HOSTILE_NAME = `<img src=x onerror=alert(1)>`;
 const CONSENT_COOKIE = "__Host-mcp-consent";
+/** The Entra stand-in's users: its sign-in page offers both, and the person picks the second. */
+const USERS: readonly EntraUser[] = [defaultUser("Ada Lovelace"), defaultUser("Grace Hopper")];
+const PERSON = USERS[1]!;
 
 let stack: LocalStack;
 let browser: HeadlessChromium;
@@ -97,9 +102,20 @@ function readForm(page: Page): Promise<{ action: string; fields: Record<string, 
   return page.locator("form").evaluate((f: HTMLFormElement) => ({ action: f.action, fields: Object.fromEntries(Array.from(f.querySelectorAll("input")).map((i) => [i.name, i.value])) }));
 }
 
-/** Clicks a consent button like a person and waits until the browser lands on the loopback redirect URI. */
-async function clickAndLand(page: Page, button: "Allow" | "Deny"): Promise<URL> {
-  await Promise.all([page.waitForURL((u) => u.toString().startsWith(redirect.redirectUri), { timeout: 15_000 }), page.getByRole("button", { name: button, exact: true }).click()]);
+const onRedirectUri = (u: URL) => u.toString().startsWith(redirect.redirectUri);
+
+/**
+ * Clicks a consent button like a person and waits until the browser lands on the loopback redirect URI; after Allow,
+ * the person picks `user` on the Entra stand-in's sign-in page on the way (`signIn` sees that page first).
+ */
+async function clickAndLand(page: Page, button: "Allow" | "Deny", signIn?: (page: Page) => Promise<void>): Promise<URL> {
+  if (button === "Deny") {
+    await Promise.all([page.waitForURL(onRedirectUri, { timeout: 15_000 }), page.getByRole("button", { name: button, exact: true }).click()]);
+    return new URL(page.url());
+  }
+  await Promise.all([page.waitForURL((u) => u.toString().startsWith(stack.entra.authorizeUrl), { timeout: 15_000 }), page.getByRole("button", { name: "Allow", exact: true }).click()]);
+  await signIn?.(page);
+  await Promise.all([page.waitForURL(onRedirectUri, { timeout: 15_000 }), page.getByRole("button", { name: new RegExp(PERSON.name) }).click()]);
   return new URL(page.url());
 }
 
@@ -116,7 +132,7 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     framing = await startFramingSite();
     // Launch first: a missing browser fails here, before the slower stack start.
     browser = await launchChromium();
-    stack = await startLocalStack({ tf: await synthesizeForLocal(), logLevel: "silent" });
+    stack = await startLocalStack({ tf: await synthesizeForLocal(), logLevel: "silent", entraUsers: USERS });
 
     // Discovery exactly as an MCP client does it: the 401 names the resource metadata, which names the authorization server.
     const challenge = await fetch(stack.mcpEndpoint, {
@@ -146,7 +162,7 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     else if (shots) rmSync(shots, { recursive: true, force: true });
   }, 20_000);
 
-  it("a person allows: the page names the client (as text, no markup runs), the redirect host and the scope, arrives with anti-framing headers and a Secure HttpOnly SameSite __Host- cookie; Allow ends at the loopback redirect with code, state and iss; the code (PKCE) buys a token that calls whoami; re-submitting the form afterwards is refused", async () => {
+  it("a person allows: the page names the client (as text, no markup runs), the redirect host and the scope, arrives with anti-framing headers and a Secure HttpOnly SameSite __Host- cookie; Allow leads to the Entra sign-in page, where the person picks a user, and ends at the loopback redirect with code, state and iss; the code (PKCE) buys a token that calls whoami as that user; re-submitting the form afterwards is refused", async () => {
     const { client, codeVerifier, state, page, dialogs, response, hops } = await openConsentFor(HOSTILE_NAME);
 
     // What the person reads.
@@ -182,11 +198,17 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     const form = await readForm(page);
 
     const upstreamCodes = stack.entra.grants.authorization_code;
-    const landed = await clickAndLand(page, "Allow");
+    const landed = await clickAndLand(page, "Allow", async (signInPage) => {
+      // The stand-in's sign-in page: one form, one button per user, each naming the user.
+      expect(await signInPage.locator("form[method=post]").count()).toBe(1);
+      expect(await signInPage.locator("form button[name=user]").allInnerTexts()).toEqual(USERS.map((u) => expect.stringContaining(u.name)));
+      expect(await signInPage.locator("form button[name=user]").evaluateAll((buttons) => buttons.map((b) => (b as HTMLButtonElement).value))).toEqual(USERS.map((u) => u.oid));
+    });
     expect(hops).toEqual([
       `GET ${stack.gateway.url}/authorize`,
       `POST ${stack.gateway.url}/consent`,
       `GET ${stack.entra.authorizeUrl}`,
+      `POST ${stack.entra.authorizeUrl}`,
       `GET ${stack.gateway.url}/oauth-callback`,
       `GET ${redirect.redirectUri}`,
     ]);
@@ -207,7 +229,9 @@ describe("consent page in a real headless Chromium (Debian chromium, playwright-
     await mcp.connect(new StreamableHTTPClientTransport(new URL(stack.mcpEndpoint), { requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } } }));
     const who = await mcp.callTool({ name: "whoami", arguments: {} });
     await mcp.close();
-    expect(JSON.stringify(who.content)).toContain("Local Test User");
+    // The user picked on the sign-in page is the one the server sees.
+    expect(JSON.stringify(who.content)).toContain(PERSON.name);
+    expect(JSON.stringify(who.content)).not.toContain(USERS[0]!.name);
 
     // The same form posted again from the same browser (its cookies included): refused, no redirect anywhere.
     const again = await browser.context.request.post(form.action, { form: { ...form.fields, decision: "approve" }, maxRedirects: 0 });

@@ -3,7 +3,7 @@
  * Needs the Debian packages in .ci/apt-packages; without them these tests fail (they do not skip).
  */
 import { createCipheriv, createHash, createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ALLOWED_TYPES } from "../../apim-policy/allowlist.js";
 import { substituteNamedValues } from "../../apim-policy/named-values.js";
 import { APIM_ALLOW_LIST, APIM_MEMBER_RESTRICTIONS } from "../../local/csharp/allowlist.js";
@@ -569,8 +569,10 @@ describe("compilation and speed", () => {
     try {
       await h.compile(["@(context.Request.Method)"]);
       const runs = h.stats.compilerRuns;
-      process.kill(h.pid!, "SIGKILL");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const pid = h.pid!;
+      process.kill(pid, "SIGKILL");
+      // Until Node has reaped it (and so told the host), the process id still answers signal 0: wait for that, not a guessed delay.
+      await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 30_000, interval: 20 });
       expect(await h.evaluate("@(context.Request.Method)", baseCtx)).toMatchObject({ ok: true, value: { value: "POST" } });
       expect(h.stats).toMatchObject({ restarts: 1, compilerRuns: runs });
     } finally {

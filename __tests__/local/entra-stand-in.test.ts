@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, SignJWT, generateKeyPair, decodeJwt } from "jose";
-import { startEntraStandIn, type EntraStandIn } from "../../local/entra/stand-in.js";
+import { parseEntraUsers, startEntraStandIn, type EntraStandIn, type EntraUser } from "../../local/entra/stand-in.js";
+import { parseEntraSignInPage } from "../../test-support/local-oauth-client.js";
 
 const TENANT = "72f988bf-0000-4000-8000-000000000001";
 const CLIENT = "6a1b2c3d-0000-4000-8000-000000000002";
@@ -237,9 +238,10 @@ describe("Entra stand-in: extra delegated scopes and app roles (per-tool authori
   it("grants an extra scope the app exposes only when requested, and issues the user's app roles", async () => {
     const roles = await startEntraStandIn({
       tenantId: TENANT,
-      app: { clientId: CLIENT, redirectUris: [REDIRECT], extraScopeNames: ["forecast.read"] },
+      app: { clientId: CLIENT, redirectUris: [REDIRECT], extraScopeNames: ["forecast.read"], appRoles: ["Weather.Auditor"] },
       managedIdentity: MI,
-      user: { oid: "11111111-2222-4333-8444-555555555556", name: "Role User", preferredUsername: "role.user@contoso.example", roles: ["Weather.Auditor"] },
+      // A role the app does not define is never issued by it.
+      user: { oid: "11111111-2222-4333-8444-555555555556", name: "Role User", preferredUsername: "role.user@contoso.example", roles: ["Weather.Auditor", "Tickets.Admin"] },
     });
     try {
       const tokenFor = async (scope: string) => {
@@ -345,5 +347,171 @@ describe("Entra stand-in: several app registrations (one per MCP server of a pla
     await expect(startEntraStandIn({ app: { clientId: CLIENT, redirectUris: [] }, apps: [{ clientId: TICKETS, redirectUris: [] }] })).rejects.toThrow(/either app or apps/);
     await expect(startEntraStandIn({ apps: [] })).rejects.toThrow(/apps is empty/);
     await expect(startEntraStandIn({ apps: [{ clientId: CLIENT, redirectUris: [] }, { clientId: CLIENT, redirectUris: [] }] })).rejects.toThrow(new RegExp(`${CLIENT} is given twice`));
+  });
+});
+
+describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
+  const TICKETS = "7b2c3d4e-0000-4000-8000-000000000006";
+  const TICKETS_REDIRECT = "http://127.0.0.1:9997/oauth-callback";
+  const ADA: EntraUser = { oid: "aaaaaaaa-0000-4000-8000-00000000000a", name: "Ada Admin", preferredUsername: "ada@contoso.example", roles: ["Tickets.Admin", "Weather.Auditor"] };
+  const BOB: EntraUser = { oid: "bbbbbbbb-0000-4000-8000-00000000000b", name: "Bob <Reader>", preferredUsername: "bob@contoso.example" };
+  const start = () =>
+    startEntraStandIn({
+      tenantId: TENANT,
+      apps: [
+        { clientId: CLIENT, redirectUris: [REDIRECT] },
+        { clientId: TICKETS, redirectUris: [TICKETS_REDIRECT], appRoles: ["Tickets.Admin"], assignmentRequired: true },
+      ],
+      managedIdentity: MI,
+      users: [ADA, BOB],
+    });
+
+  function authorizeQuery(clientId: string, redirectUri: string, challenge: string) {
+    return new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: "code", scope: `api://${clientId}/user_impersonate openid offline_access`, state: "st&<ate>", code_challenge: challenge, code_challenge_method: "S256", nonce: "n1" });
+  }
+
+  async function redeemAt(stand: EntraStandIn, clientId: string, redirectUri: string, code: string, verifier: string) {
+    const res = await fetch(stand.tokenUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", client_id: clientId, code, redirect_uri: redirectUri, code_verifier: verifier, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await stand.managedIdentityToken("api://AzureADTokenExchange") }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { access_token: string; id_token: string; refresh_token: string };
+  }
+
+  it("answers /authorize with a sign-in page: one form carrying the request, one button per user naming them", async () => {
+    const stand = await start();
+    try {
+      const query = authorizeQuery(CLIENT, REDIRECT, pkce().challenge);
+      const res = await fetch(`${stand.authorizeUrl}?${query}`, { redirect: "manual" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html.match(/<form method="post"/g)).toHaveLength(1);
+      const page = parseEntraSignInPage(html, stand.authorizeUrl);
+      expect(page.action).toBe(stand.authorizeUrl);
+      expect(page.fields).toEqual(Object.fromEntries(query));
+      expect(page.users.map((b) => b.oid)).toEqual([ADA.oid, BOB.oid]);
+      expect(page.users[0]!.text).toContain("Ada Admin");
+      // Names are escaped, never markup.
+      expect(html).toContain("Bob &lt;Reader&gt;");
+      expect(page.users[1]!.text).toContain("Bob <Reader>");
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("continues as the chosen user when the page is posted: 302 with code and state, tokens for that user with the app's roles only", async () => {
+    const stand = await start();
+    try {
+      for (const who of [BOB, ADA]) {
+        const { verifier, challenge } = pkce();
+        const page = parseEntraSignInPage(await (await fetch(`${stand.authorizeUrl}?${authorizeQuery(CLIENT, REDIRECT, challenge)}`)).text(), stand.authorizeUrl);
+        const posted = await fetch(page.action, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...page.fields, user: who.oid }) });
+        expect(posted.status).toBe(302);
+        const back = new URL(posted.headers.get("location")!);
+        expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+        expect(back.searchParams.get("state")).toBe("st&<ate>");
+        const tokens = await redeemAt(stand, CLIENT, REDIRECT, back.searchParams.get("code")!, verifier);
+        const access = decodeJwt(tokens.access_token);
+        expect(access).toMatchObject({ oid: who.oid, name: who.name, preferred_username: who.preferredUsername, aud: CLIENT });
+        // The weather app defines no app roles: none is issued, whatever the user holds.
+        expect(access).not.toHaveProperty("roles");
+        expect(decodeJwt(tokens.id_token)).toMatchObject({ oid: who.oid, nonce: "n1" });
+        // A refresh stays the same user's.
+        const refreshed = await fetch(stand.tokenUrl, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "refresh_token", client_id: CLIENT, refresh_token: tokens.refresh_token, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await stand.managedIdentityToken("api://AzureADTokenExchange") }),
+        });
+        expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token).oid).toBe(who.oid);
+      }
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("issues a user's roles in the app that defines them, and refuses an unassigned user where assignment is required (AADSTS50105)", async () => {
+    const stand = await start();
+    try {
+      const post = async (who: string, challenge: string) =>
+        fetch(stand.authorizeUrl, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...Object.fromEntries(authorizeQuery(TICKETS, TICKETS_REDIRECT, challenge)), user: who }) });
+      const { verifier, challenge } = pkce();
+      const ada = new URL((await post(ADA.oid, challenge)).headers.get("location")!);
+      const access = decodeJwt((await redeemAt(stand, TICKETS, TICKETS_REDIRECT, ada.searchParams.get("code")!, verifier)).access_token);
+      expect(access.roles).toEqual(["Tickets.Admin"]);
+      const bob = new URL((await post(BOB.oid, pkce().challenge)).headers.get("location")!);
+      expect(bob.searchParams.get("code")).toBeNull();
+      expect(bob.searchParams.get("error")).toBe("access_denied");
+      expect(bob.searchParams.get("error_description")).toMatch(/^AADSTS50105: .*bob@contoso\.example/);
+      expect(bob.searchParams.get("state")).toBe("st&<ate>");
+      // A user the directory does not know, and a request that fails its checks, get no code.
+      const stranger = await post("cccccccc-0000-4000-8000-00000000000c", pkce().challenge);
+      expect(stranger.status).toBe(400);
+      expect(await stranger.text()).toContain("AADSTS50034");
+      const noPkce = await fetch(stand.authorizeUrl, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ client_id: CLIENT, redirect_uri: REDIRECT, response_type: "code", scope: `api://${CLIENT}/user_impersonate`, user: ADA.oid }) });
+      expect(new URL(noPkce.headers.get("location")!).searchParams.get("error_description")).toContain("AADSTS501491");
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("assignRoles changes the roles of the tokens issued from then on, refreshed ones included, and fails for an unknown user or a bad value", async () => {
+    const stand = await start();
+    try {
+      const { verifier, challenge } = pkce();
+      const posted = await fetch(stand.authorizeUrl, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...Object.fromEntries(authorizeQuery(TICKETS, TICKETS_REDIRECT, challenge)), user: ADA.oid }) });
+      const tokens = await redeemAt(stand, TICKETS, TICKETS_REDIRECT, new URL(posted.headers.get("location")!).searchParams.get("code")!, verifier);
+      expect(decodeJwt(tokens.access_token).roles).toEqual(["Tickets.Admin"]);
+      stand.assignRoles(ADA.oid, []);
+      const refreshed = await fetch(stand.tokenUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", client_id: TICKETS, refresh_token: tokens.refresh_token, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await stand.managedIdentityToken("api://AzureADTokenExchange") }),
+      });
+      expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token)).not.toHaveProperty("roles");
+      expect(() => stand.assignRoles("cccccccc-0000-4000-8000-00000000000c", [])).toThrow(/assignRoles: no user "cccccccc-0000-4000-8000-00000000000c"/);
+      expect(() => stand.assignRoles(ADA.oid, ["Tickets Admin"])).toThrow(/assignRoles: "Tickets Admin" is not an app role value/);
+    } finally {
+      await stand.close();
+    }
+  });
+
+  it("signs the one user in at once, as before", async () => {
+    const { challenge } = pkce();
+    const res = await authorize({ code_challenge: challenge, code_challenge_method: "S256" });
+    expect(res.status).toBe(302);
+    expect(entra.users).toEqual([entra.user]);
+  });
+
+  it("parses LOCAL_ENTRA_USERS: defaults derived from the name, stable across runs", () => {
+    const users = parseEntraUsers('[{"name":"Ada Admin","roles":["Tickets.Admin"]},{"name":"Bob","oid":"bbbbbbbb-0000-4000-8000-00000000000b","preferredUsername":"bob@fabrikam.example"}]');
+    expect(users[0]).toEqual({ oid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), name: "Ada Admin", preferredUsername: "ada.admin@contoso.example", roles: ["Tickets.Admin"] });
+    expect(parseEntraUsers('[{"name":"Ada Admin"}]')[0]!.oid).toBe(users[0]!.oid);
+    expect(users[1]).toEqual({ oid: "bbbbbbbb-0000-4000-8000-00000000000b", name: "Bob", preferredUsername: "bob@fabrikam.example" });
+  });
+
+  it.each([
+    ["not JSON", "[{", /LOCAL_ENTRA_USERS="\[\{" is not valid JSON/],
+    ["no array", '{"name":"Ada"}', /is not an array of 1 to 20 users/],
+    ["an empty array", "[]", /is not an array of 1 to 20 users/],
+    ["a string entry", '["Ada"]', /LOCAL_ENTRA_USERS\[0\] "Ada" is not an object/],
+    ["an unknown key", '[{"name":"Ada","role":"X"}]', /LOCAL_ENTRA_USERS\[0\] has unknown key "role"/],
+    ["no name", '[{"oid":"aaaaaaaa-0000-4000-8000-00000000000a"}]', /LOCAL_ENTRA_USERS\[0\]\.name undefined is not a usable name/],
+    ["markup in the name", '[{"name":"<b>Ada"}]', /\.name "<b>Ada" is not a usable name/],
+    ["a bad oid", '[{"name":"Ada","oid":"AAAA"}]', /LOCAL_ENTRA_USERS\[0\]\.oid "AAAA" is not an object id/],
+    ["a bad sign-in name", '[{"name":"Ada","preferredUsername":"ada at contoso"}]', /\.preferredUsername "ada at contoso" is not a sign-in name/],
+    ["a bad role", '[{"name":"Ada","roles":["Tickets Admin"]}]', /LOCAL_ENTRA_USERS\[0\]\.roles has "Tickets Admin"/],
+    ["roles not an array", '[{"name":"Ada","roles":"Tickets.Admin"}]', /\.roles has "Tickets.Admin"; expected an array/],
+    ["two users with one oid", '[{"name":"Ada"},{"name":"Ada"}]', /LOCAL_ENTRA_USERS\[1\] has the oid .* of LOCAL_ENTRA_USERS\[0\]/],
+  ])("refuses LOCAL_ENTRA_USERS with %s, naming the value", (_what, raw, message) => {
+    expect(() => parseEntraUsers(raw)).toThrow(message);
+  });
+
+  it("fails to start with both user and users, or no user", async () => {
+    await expect(startEntraStandIn({ user: ADA, users: [BOB] })).rejects.toThrow(/either user or users/);
+    await expect(startEntraStandIn({ users: [] })).rejects.toThrow(/users is empty/);
+    await expect(startEntraStandIn({ users: [ADA, ADA] })).rejects.toThrow(/repeat an oid/);
   });
 });

@@ -145,6 +145,34 @@ describe("local gateway policy interpreter", () => {
     expect([res.headers.get("x-drop"), res.headers.get("x-keep"), res.headers.get("x-out")]).toEqual([null, "backend", "1, 2"]);
   });
 
+  it("set-header takes its name and exists-action from policy expressions, and refuses a name that is no header name", async () => {
+    const be = await backend();
+    const gw = await gateway(
+      testConfig({
+        apis: [
+          {
+            serviceUrl: be.url,
+            policy: policiesXml({
+              inbound: [
+                `<set-header name="@(&quot;X-Client-Principal&quot;)" exists-action="@(&quot;delete&quot;)" />`,
+                `<set-header name="@(&quot;X-Named&quot;)"><value>set</value></set-header>`,
+                `<set-query-parameter name="@(&quot;q&quot;)" exists-action="delete" />`,
+              ].join(""),
+            }),
+          },
+        ],
+      }),
+    );
+    expect((await fetch(`${gw.url}/?q=1&keep=2`, { headers: { "X-Client-Principal": "forged", "X-Other": "stays" } })).status).toBe(200);
+    const forwarded = be.requests[0]!;
+    expect([forwarded.headers["x-client-principal"], forwarded.headers["x-named"], forwarded.headers["x-other"], forwarded.url]).toEqual([undefined, "set", "stays", "/?keep=2"]);
+
+    const bad = await gateway(testConfig({ apis: [{ serviceUrl: be.url, policy: policiesXml({ inbound: `<set-header name="@(&quot;Bad Name&quot;)" exists-action="delete" />`, onError: `<return-response><set-status code="500" reason="Policy" /><set-body>@(&quot;refused&quot;)</set-body></return-response>` }) }] }));
+    const refused = await fetch(`${bad.url}/`);
+    expect([refused.status, await refused.text()]).toEqual([500, "refused"]);
+    expect(be.requests).toHaveLength(1);
+  });
+
   it("set-body, set-method and set-query-parameter change the forwarded request; set-status and set-body the response", async () => {
     const be = await backend();
     const gw = await gateway(

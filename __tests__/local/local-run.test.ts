@@ -34,6 +34,7 @@ describe("localSettings", () => {
         MCP_RESPONSE_MODE: "sse",
         LOCAL_URL_REWRITES: '{"https://cimd.example.test":"http://127.0.0.1:9000","https://docs.example.test:8443":"http://[::1]:9001","https://backend.example.test":"http://localhost:9002"}',
         LOCAL_ENTRA_TOKEN_LIFETIME: "90",
+        LOCAL_ENTRA_USERS: '[{"name":"Ada","roles":["Tickets.Admin"]},{"name":"Bob","oid":"11111111-2222-4333-8444-555555555556","preferredUsername":"bob@contoso.example"}]',
       }),
     ).toEqual({
       ports: { gateway: 9080, mcp: 0, entra: 9082 },
@@ -41,6 +42,10 @@ describe("localSettings", () => {
       mcpResponseMode: "sse",
       urlRewrites: { "https://cimd.example.test": "http://127.0.0.1:9000", "https://docs.example.test:8443": "http://[::1]:9001", "https://backend.example.test": "http://localhost:9002" },
       entraAccessTokenLifetimeSeconds: 90,
+      entraUsers: [
+        { name: "Ada", oid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), preferredUsername: "ada@contoso.example", roles: ["Tickets.Admin"] },
+        { name: "Bob", oid: "11111111-2222-4333-8444-555555555556", preferredUsername: "bob@contoso.example" },
+      ],
     });
   });
 
@@ -57,6 +62,9 @@ describe("localSettings", () => {
     ["LOCAL_ENTRA_TOKEN_LIFETIME", "1h", 'LOCAL_ENTRA_TOKEN_LIFETIME="1h" is not valid'],
     ["LOCAL_URL_REWRITES", "{not json", 'LOCAL_URL_REWRITES="{not json" is not valid JSON'],
     ["LOCAL_URL_REWRITES", '["https://a.example"]', 'LOCAL_URL_REWRITES="[\\"https://a.example\\"]" is not a JSON object'],
+    ["LOCAL_ENTRA_USERS", "Ada, Bob", 'LOCAL_ENTRA_USERS="Ada, Bob" is not valid JSON'],
+    ["LOCAL_ENTRA_USERS", '{"name":"Ada"}', "is not an array of 1 to 20 users"],
+    ["LOCAL_ENTRA_USERS", '[{"name":"Ada","roles":"Admin"}]', 'LOCAL_ENTRA_USERS[0].roles has "Admin"; expected an array of app role values'],
   ])("fails for %s=%j, naming it", (name, value, message) => {
     expect(() => localSettings({ [name]: value })).toThrow(message);
   });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../mcp-app/config.js";
 import { createLogger, silentLogger } from "../../mcp-app/logging.js";
 import { createApp } from "../../mcp-app/server.js";
@@ -229,11 +229,19 @@ describe("verified-token cache (createTokenVerifier)", () => {
   });
 
   it("still refuses a remembered token once it expires", async () => {
+    // The clock is the test's (only Date is faked: the JWKS fetch runs for real), so no load can make the token
+    // expire before the first check, and none is needed to see it expire after.
     const verify = createTokenVerifier(authConfig(), { clockToleranceSeconds: 0 });
-    const token = await entra.mint({ claims: { exp: entra.now() + 1 } });
-    expect((await verify(`Bearer ${token}`)).ok).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    expect(await verify(`Bearer ${token}`)).toMatchObject({ ok: false, status: 401, reason: "ERR_JWT_EXPIRED" });
+    const exp = entra.now() + 600;
+    const token = await entra.mint({ claims: { exp } });
+    vi.useFakeTimers({ toFake: ["Date"], now: (exp - 1) * 1000 });
+    try {
+      expect((await verify(`Bearer ${token}`)).ok).toBe(true);
+      vi.setSystemTime((exp + 1) * 1000);
+      expect(await verify(`Bearer ${token}`)).toMatchObject({ ok: false, status: 401, reason: "ERR_JWT_EXPIRED" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not remember refused tokens", async () => {

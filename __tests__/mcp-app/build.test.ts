@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,8 +71,10 @@ describe("buildMcpApp", () => {
   it("reuses an unchanged bundle when asked, and rebuilds when its recorded inputs differ", async () => {
     const outDir = path.join(workDir, "reuse");
     const first = await buildMcpApp({ outDir });
+    // Dated an hour back, so a rewrite shows in the modification time whatever the file system's resolution and however fast the machine.
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(first.zipFile, past, past);
     const builtAt = (await stat(first.zipFile)).mtimeMs;
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const reused = await buildMcpApp({ outDir, reuseUnchanged: true });
     expect(reused).toEqual(first);
     expect((await stat(reused.zipFile)).mtimeMs).toBe(builtAt); // not written again: esbuild did not run

@@ -8,18 +8,27 @@ import { defineTool } from "../../mcp-app/tools/tool.js";
 import { tools } from "../../mcp-app/tools/index.js";
 import { TOOL_SCOPES } from "../../mcp-app/tool-scopes.js";
 
-const slow = defineTool({
-  name: "slow",
-  title: "Slow",
-  description: "Answers after 400 ms",
-  annotations: { readOnlyHint: true, openWorldHint: false },
-  inputSchema: z.object({}),
-  outputSchema: z.object({ done: z.boolean() }),
-  run: async () => {
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    return { structured: { done: true } };
-  },
-});
+/** A tool that answers when the test says so (`finish`), and tells the test when it has started (`started`). */
+function slowTool() {
+  let start!: () => void;
+  let finish!: () => void;
+  const started = new Promise<void>((resolve) => (start = resolve));
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const tool = defineTool({
+    name: "slow",
+    title: "Slow",
+    description: "Answers when the test lets it",
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    inputSchema: z.object({}),
+    outputSchema: z.object({ done: z.boolean() }),
+    run: async () => {
+      start();
+      await finished;
+      return { structured: { done: true } };
+    },
+  });
+  return { tool, started, finish };
+}
 
 describe("startServer", () => {
   it("listens on the configured loopback host and a free port (PORT=0)", async () => {
@@ -34,14 +43,17 @@ describe("startServer", () => {
   });
 
   it("shuts down gracefully: an in-flight call completes, then new connections are refused", async () => {
-    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow], { access: [...TOOL_SCOPES, { tool: "slow" }] }) });
+    const slow = slowTool();
+    const running = await startServer(loadConfig({ MCP_AUTH: "off", PORT: "0" }), silentLogger, { catalog: compileCatalog([...tools, slow.tool], { access: [...TOOL_SCOPES, { tool: "slow" }] }) });
     const inFlight = fetch(`${running.url}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "slow", arguments: {} } }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Close while the call is running for sure (not after a guessed delay), then let it finish.
+    await slow.started;
     const closed = running.close();
+    slow.finish();
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ id: 1, result: { structuredContent: { done: true } } });

@@ -74,12 +74,16 @@ describe("readMcpBody", () => {
     const signals: AbortSignal[] = [];
     let release!: () => void;
     const gone = new Promise<void>((resolve) => (release = resolve));
+    let listening!: () => void;
+    const waiting = new Promise<void>((resolve) => (listening = resolve));
     await withServer(
       async (request, env) => {
         await readMcpBody(request, env, 1024);
         signals.push(request.signal);
         if (new URL(request.url).pathname === "/finished") return new Response("done");
-        await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve()));
+        const aborted = new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve()));
+        listening();
+        await aborted;
         release();
         return new Response(null, { status: 499 });
       },
@@ -89,7 +93,8 @@ describe("readMcpBody", () => {
         const pending = httpRequest({ host: "127.0.0.1", port, path: "/pending", method: "POST" });
         pending.on("error", () => undefined);
         pending.end("{}");
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // The client leaves once the server holds the request (however long that takes), not after a guessed delay.
+        await waiting;
         pending.destroy();
         await gone;
       },

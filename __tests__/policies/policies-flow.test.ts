@@ -24,6 +24,7 @@ import { generateLocalValues, localIdentities, type LocalIdentities } from "../.
 import { RateLimiter, ValueCache } from "../../local/gateway/runtime-services.js";
 import { startGateway, type RunningGateway } from "../../local/gateway/server.js";
 import { baseStack, fixturePackage } from "../../test-support/synth.js";
+import { listenLoopback } from "../../local/run.js";
 
 interface Reply {
   status: number;
@@ -51,14 +52,6 @@ async function listen(handler: http.RequestListener): Promise<number> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function call(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
@@ -127,8 +120,9 @@ beforeAll(async () => {
     req.resume();
     req.on("end", () => res.writeHead(200, JSON_TYPE).end('{"jsonrpc":"2.0","id":1,"result":{}}'));
   });
-  const gatewayPort = await freePort();
-  base = `http://127.0.0.1:${gatewayPort}`;
+  // The gateway's socket is bound first (its URL is in the configuration), so no port is reserved and then released.
+  const listener = await listenLoopback(0, "gateway");
+  base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
 
   const { stack, resourceGroup } = baseStack();
   const observability = new Observability(stack, "observability", { resourceGroup, namePrefix: "test" });
@@ -145,20 +139,20 @@ beforeAll(async () => {
   });
   const tf = JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
 
-  const entraPort = await freePort();
-  const values = generateLocalValues(tf, { gatewayUrl: base, mcpAppUrl: `http://127.0.0.1:${backendPort}`, entraUrl: `http://127.0.0.1:${entraPort}` });
-  identities = localIdentities(tf, values);
+  // Ids first; the Entra stand-in binds a free port itself, and the values then name it.
+  const early = generateLocalValues(tf, { gatewayUrl: base, mcpAppUrl: `http://127.0.0.1:${backendPort}`, entraUrl: "http://127.0.0.1:9" });
+  identities = localIdentities(tf, early);
   entra = await startEntraStandIn({
     tenantId: identities.tenantId,
-    port: entraPort,
     app: { clientId: identities.appClientId, redirectUris: [`${base}/oauth-callback`], scopeName: identities.scopeName },
     managedIdentity: { clientId: identities.managedIdentityClientId, principalId: identities.managedIdentityPrincipalId },
     accessTokenLifetimeSeconds: 120,
   });
+  const values = generateLocalValues(tf, { gatewayUrl: base, mcpAppUrl: `http://127.0.0.1:${backendPort}`, entraUrl: entra.baseUrl }, early);
   const config = loadGatewayConfig(tf as never, values);
   host = await ExpressionHost.start();
   gateway = await startGateway(config, {
-    port: gatewayPort,
+    listener,
     evaluator: {
       compile: (expressions: string[]) => host.compile(expressions),
       evaluate: async (expression: string, ctx: Parameters<ExpressionHost["evaluate"]>[1]) => {

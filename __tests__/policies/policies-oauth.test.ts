@@ -386,15 +386,17 @@ describe("MCP API", () => {
     expect(headerValues(unauthorized, "Access-Control-Expose-Headers")[0]).toContain("WWW-Authenticate");
   });
 
-  it("forwards the user's Entra token instead of the client's and rate-limits per client", () => {
+  it("forwards the user's Entra token instead of the client's and rate-limits per user", () => {
     const authorization = elements(mcp, "set-header").find((h) => h.attributes.name === "Authorization" && h.attributes["exists-action"] === "override")!;
     expect(authorization.attributes["exists-action"]).toBe("override");
     expect(text(authorization)).toContain('["eat"]');
     expect(elements(mcp, "rate-limit-by-key")[0].attributes).toMatchObject({
       calls: "{{mcp-rate-limit-calls}}",
       "renewal-period": "{{mcp-rate-limit-period}}",
-      "counter-key": '@((string)context.Variables["mcp-client-key"])',
+      "counter-key": '@((string)context.Variables["mcp-rate-limit-key"])',
     });
+    // The counter is the user's (Entra object id), at this server.
+    expect(definition("mcp-rate-limit-key")[0]).toContain('":user:" + user');
     expect(definition("mcp-token-valid")[0]).toContain('(string)grant["res"] == (string)context.Variables["server-resource"]');
     expect(definition("mcp-token-valid")[0]).toContain('hash == (string)grant["ath"]');
   });

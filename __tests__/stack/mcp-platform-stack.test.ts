@@ -4,7 +4,7 @@ import type { Construct } from "constructs";
 import { loadConfig } from "../../config/config.js";
 import { defaultPlatform } from "../../config/platform.js";
 import { McpPlatformStack } from "../../stack/mcp-platform-stack.js";
-import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, type SynthJson } from "../../test-support/synth.js";
+import { danglingReferences, fixturePackage, onlyResource, platformStack, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
 
 /**
  * What a configuration changes next to the default one: resources and data sources it adds or
@@ -103,6 +103,28 @@ describe("McpPlatformStack", () => {
     expect(fragment.value).toContain("corp-cli");
     const defaults = resourcesOf(synthJson(platformStack().stack), "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-client-policy")!;
     expect(defaults.value).toContain('<set-variable name="clients-registration" value="@(true)" />');
+  });
+
+  it("defines the app roles a server's tools name in its Entra application, and requires assignment where the server says so", () => {
+    const tickets = {
+      name: "tickets", path: "tickets/mcp", title: "Tickets", backend: { kind: "url" as const, url: "https://tickets.contoso.com/mcp" }, assignmentRequired: true,
+      tools: [{ name: "close_ticket", appRole: "Tickets.Admin" }, { name: "reopen_ticket", appRole: "Tickets.Admin" }, { name: "list_tickets" }],
+    };
+    const platform = { servers: [...defaultPlatform("mcp").servers, tickets] };
+    const stack = new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() });
+    const json = synthJson(stack);
+    const roles = resourcesOf(json, "azuread_application_app_role").map(unhashed);
+    expect(roles).toEqual([
+      expect.objectContaining({
+        application_id: "${azuread_application_registration.entra_tickets_application.id}",
+        value: "Tickets.Admin",
+        description: "May call the tools of the MCP server Tickets that need the app role Tickets.Admin: close_ticket, reopen_ticket.",
+        allowed_member_types: ["User", "Application"],
+      }),
+    ]);
+    expect(stack.servers[1]!.mcp.toolRoles).toEqual([{ tool: "close_ticket", appRole: "Tickets.Admin" }, { tool: "reopen_ticket", appRole: "Tickets.Admin" }]);
+    const principals = unhashed(Object.entries(json.resource.azuread_service_principal!).map(([id, sp]) => [id, sp.app_role_assignment_required ?? "unset"]));
+    expect(principals).toEqual([["entra_service_principal", "unset"], ["entra_tickets_service_principal", true]]);
   });
 
   it("fails synth on a client policy the gateway would refuse, naming the key path and value", () => {

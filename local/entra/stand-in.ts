@@ -1,10 +1,14 @@
 /**
- * A local stand-in for Microsoft Entra ID, built on oauth2-mock-server (its signing keys, JWKS
- * and authorization-code issuing) with Entra's v2 endpoint paths and token shapes, and with the
- * checks the product relies on done strictly:
+ * A local stand-in for Microsoft Entra ID with Entra's v2 endpoint paths and token shapes, its own
+ * signing keys and JWKS (keys.ts), and the checks the product relies on done strictly:
  *
  * - Several app registrations (one per MCP server of a platform, `apps`), each with its own client
- *   id, redirect URIs and delegated scopes, all trusting the same managed identity.
+ *   id, redirect URIs, delegated scopes and app roles, all trusting the same managed identity; an
+ *   app may require assignment (`assignmentRequired`, the service principal's
+ *   app_role_assignment_required): a user holding none of its app roles is then refused
+ *   (AADSTS50105, redirected as access_denied).
+ * - Several users (`users`, users.ts), their roles issued by every app that defines them; with
+ *   several, `/authorize` answers a sign-in page whose POST continues as the chosen user.
  * - `/authorize`: known client, exactly registered redirect URI, PKCE `S256` required, no
  *   `resource` together with `scope` (Entra's AADSTS9010010), the app's own scope requested, no
  *   scopes of two applications in one request (AADSTS28000).
@@ -18,10 +22,9 @@
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
  *   authentication-managed-identity calls.
  *
- * The test user signs in without a login page (the stand-in approves at once). Tests of an MCP
- * server use the same stand-in as a token issuer: `mint()` signs access tokens with any claims
- * (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the JWKS can
- * rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
+ * Tests of an MCP server use the same stand-in as a token issuer: `mint()` signs access tokens with
+ * any claims (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the
+ * JWKS can rotate or go unavailable (keys.ts). It is the project's one Entra stand-in.
  *
  *   const entra = await startEntraStandIn();               // any tenant, app and identity
  *   const config = loadConfig({ ...entra.env });             // ENTRA_TENANT_ID / ENTRA_CLIENT_ID / ENTRA_JWKS_URI / ENTRA_ISSUER
@@ -32,19 +35,12 @@ import http from "node:http";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { OAuth2Server, Events, type MutableRedirectUri } from "oauth2-mock-server";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
+import { signInPage, userDirectory, type EntraUser } from "./users.js";
 
 export type { SigningKey } from "./keys.js";
-
-export interface EntraUser {
-  readonly oid: string;
-  readonly name: string;
-  readonly preferredUsername: string;
-  /** App roles the user is assigned in the app (the `roles` claim). @default none (no claim) */
-  readonly roles?: readonly string[];
-}
+export { DEFAULT_TEST_USER, defaultUser, parseEntraUsers, type EntraUser } from "./users.js";
 
 export interface EntraAppOptions {
   readonly clientId: string;
@@ -54,6 +50,10 @@ export interface EntraAppOptions {
   readonly scopeName?: string;
   /** Further delegated scopes the app exposes, granted (in `scp`) when requested. @default none */
   readonly extraScopeNames?: readonly string[];
+  /** The values of the app roles it defines: a user's roles among them are issued in `roles`. @default none */
+  readonly appRoles?: readonly string[];
+  /** Only users holding one of its roles may sign in (app_role_assignment_required; else AADSTS50105). @default false */
+  readonly assignmentRequired?: boolean;
 }
 
 export interface EntraStandInOptions {
@@ -69,8 +69,10 @@ export interface EntraStandInOptions {
   readonly apps?: readonly EntraAppOptions[];
   /** The gateway's user-assigned managed identity, trusted by the app's federated credential. @default random ids */
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
-  /** @default a "Local Test User" with a fixed oid */
+  /** The one user (instead of `users`). @default a "Local Test User" with a fixed oid */
   readonly user?: EntraUser;
+  /** Several users (instead of `user`; the first is `mint()`'s): /authorize answers a sign-in page. @default [user] */
+  readonly users?: readonly EntraUser[];
   /** @default 0 (any free port) */
   readonly port?: number;
   /** Access-token lifetime. @default 3600 */
@@ -88,7 +90,12 @@ export interface EntraStandIn {
   readonly openidConfigurationUrl: string;
   readonly managedIdentityTokenUrl: string;
   readonly tenantId: string;
+  /** The (first) user: `mint()` signs for them. */
   readonly user: EntraUser;
+  /** Every user, in the order given. */
+  readonly users: readonly EntraUser[];
+  /** As an administrator in Entra: replaces a user's app roles for the tokens issued from now on. */
+  assignRoles(oid: string, roles: readonly string[]): void;
   /** Successful token grants so far, by grant type (tests use it to see upstream refreshes). */
   readonly grants: Readonly<Record<"authorization_code" | "refresh_token" | "managed_identity", number>>;
   /** Every request body the token endpoint received, in order (tests check what the gateway sent). */
@@ -123,12 +130,6 @@ export interface MintOptions extends SignOptions {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-export const DEFAULT_TEST_USER: EntraUser = {
-  oid: "11111111-2222-4333-8444-555555555555",
-  name: "Local Test User",
-  preferredUsername: "test.user@contoso.example",
-};
-
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 const CODE_TTL_MS = 10 * 60 * 1000;
@@ -139,13 +140,16 @@ interface PendingCode {
   readonly challenge: string;
   readonly scope: string;
   readonly nonce?: string;
+  readonly user: EntraUser;
   readonly expiresAt: number;
 }
 
 interface RefreshGrant {
   readonly clientId: string;
   readonly scope: string;
+  readonly user: EntraUser;
 }
+
 
 /** Starts the stand-in on 127.0.0.1. */
 export async function startEntraStandIn(options: EntraStandInOptions = {}): Promise<EntraStandIn> {
@@ -156,10 +160,12 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const app = appList[0]!;
   const managedIdentity = options.managedIdentity ?? { clientId: randomUUID(), principalId: randomUUID() };
   const scopeName = app.scopeName ?? "user_impersonate";
-  const user = options.user ?? DEFAULT_TEST_USER;
+  const directory = userDirectory(options.user, options.users);
+  const { users } = directory;
+  const user = users[0]!;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
-  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string> }>();
+  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string>; readonly appRoles: readonly string[]; readonly assignmentRequired: boolean }>();
   /** Requested scope (both forms, any app) -> the client id of the app that exposes it. */
   const scopeOwner = new Map<string, string>();
   for (const a of appList) {
@@ -167,7 +173,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const base = a.scopeName ?? "user_impersonate";
     const scopes = new Map<string, string>([base, ...(a.extraScopeNames ?? [])].flatMap((name) => [[`api://${a.clientId}/${name}`, name], [`${a.clientId}/${name}`, name]]));
     for (const s of scopes.keys()) scopeOwner.set(s, a.clientId);
-    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes });
+    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes, appRoles: a.appRoles ?? [], assignmentRequired: a.assignmentRequired ?? false });
   }
   /** The requested scopes that name another registered app than `clientId` (Entra: one resource per request). */
   const foreignScopes = (clientId: string, requested: readonly string[]) => requested.filter((s) => scopeOwner.has(s) && scopeOwner.get(s) !== clientId);
@@ -179,29 +185,11 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     openid: `/${tenant}/v2.0/.well-known/openid-configuration`,
     msi: "/msi/token",
   };
-  const mock = new OAuth2Server(undefined, undefined, {
-    endpoints: { authorize: paths.authorize, jwks: paths.jwks, token: "/_mock/token", wellKnownDocument: "/_mock/openid-configuration" },
-  });
   const keys = await SigningKeys.create();
   const tokenRequests: URLSearchParams[] = [];
   const pending = new Map<string, PendingCode>();
   const grants = { authorization_code: 0, refresh_token: 0, managed_identity: 0 };
   const refreshTokens = new Map<string, RefreshGrant>();
-
-  // Record every code the mock issues with what it is bound to.
-  mock.service.on(Events.BeforeAuthorizeRedirect, (redirect: MutableRedirectUri, req: http.IncomingMessage) => {
-    const q = new URL(req.url ?? "/", "http://x").searchParams;
-    const code = redirect.url.searchParams.get("code");
-    if (!code) return;
-    pending.set(code, {
-      clientId: q.get("client_id") ?? "",
-      redirectUri: q.get("redirect_uri") ?? "",
-      challenge: q.get("code_challenge") ?? "",
-      scope: q.get("scope") ?? "",
-      nonce: q.get("nonce") ?? undefined,
-      expiresAt: Date.now() + CODE_TTL_MS,
-    });
-  });
 
   let baseUrl = "";
   let issuer = "";
@@ -240,11 +228,12 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     }
   };
 
-  const issueTokens = async (clientId: string, scope: string, nonce: string | undefined) => {
+  const issueTokens = async (clientId: string, scope: string, nonce: string | undefined, who: EntraUser) => {
     const requested = scope.split(/\s+/).filter(Boolean);
     const appScopes = apps.get(clientId)!.scopes;
     const granted = requested.filter((s) => appScopes.has(s));
-    const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" ")), ...(user.roles?.length ? { roles: [...user.roles] } : {}) };
+    const roles = directory.rolesIn(who, apps.get(clientId)!.appRoles);
+    const claims: Record<string, unknown> = { ...accessTokenClaims(clientId, [...new Set(granted.map((s) => appScopes.get(s)!))].join(" "), who), ...(roles.length ? { roles } : {}) };
     const body: Record<string, unknown> = {
       token_type: "Bearer",
       scope: granted.join(" "),
@@ -254,17 +243,17 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     };
     if (requested.includes("offline_access")) {
       const rt = randomBytes(32).toString("base64url");
-      refreshTokens.set(rt, { clientId, scope });
+      refreshTokens.set(rt, { clientId, scope, user: who });
       body.refresh_token = rt;
     }
     if (requested.includes("openid")) {
       body.id_token = await buildToken({
         aud: clientId,
         sub: claims.sub,
-        oid: user.oid,
+        oid: who.oid,
         tid: tenant,
-        name: user.name,
-        preferred_username: user.preferredUsername,
+        name: who.name,
+        preferred_username: who.preferredUsername,
         ver: "2.0",
         ...(nonce ? { nonce } : {}),
       });
@@ -272,22 +261,25 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     return body;
   };
 
-  /** The claims of the test user's access token for the app `clientId` with scopes `scp` (mint() signs these by default, with the base scope). */
-  const accessTokenClaims = (clientId: string, scp: string = scopeName): Record<string, unknown> => ({
+  /** The claims of a user's access token for the app `clientId` with scopes `scp` (mint() signs these by default, for the first user with the base scope). */
+  const accessTokenClaims = (clientId: string, scp: string = scopeName, who: EntraUser = user): Record<string, unknown> => ({
     aud: clientId,
     azp: clientId,
     azpacr: "2",
     scp,
-    oid: user.oid,
-    sub: createHash("sha256").update(`${user.oid}:${clientId}`).digest("base64url").slice(0, 43),
+    oid: who.oid,
+    sub: createHash("sha256").update(`${who.oid}:${clientId}`).digest("base64url").slice(0, 43),
     tid: tenant,
-    name: user.name,
-    preferred_username: user.preferredUsername,
+    name: who.name,
+    preferred_username: who.preferredUsername,
     ver: "2.0",
   });
 
-  const authorize = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const q = url.searchParams;
+  /**
+   * GET /authorize (the query) and POST /authorize (the sign-in page's form, with `user`): checks the request, then
+   * signs in the one user at once, answers the sign-in page (several users, GET), or continues as the chosen user.
+   */
+  const authorize = (res: http.ServerResponse, q: URLSearchParams, chosen: string | null) => {
     const clientId = q.get("client_id");
     const redirectUri = q.get("redirect_uri");
     const registered = clientId === null ? undefined : apps.get(clientId);
@@ -312,7 +304,22 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const scopes = (q.get("scope") ?? "").split(/\s+/).filter(Boolean);
     if (foreignScopes(clientId!, scopes).length) return fail("invalid_scope", 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource: ${foreignScopes(clientId!, scopes).join(" ")}.`);
     if (!scopes.some((s) => registered.scopes.has(s))) return fail("invalid_scope", 70011, `The provided scope must include api://${clientId!}/${registered.scopeName}.`);
-    mock.service.requestHandler(req, res);
+    if (chosen === null && users.length > 1) {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Frame-Options": "DENY" });
+      return res.end(signInPage(paths.authorize, q, users));
+    }
+    const who = chosen === null ? user : users.find((u) => u.oid === chosen);
+    if (!who) return aadError(res, 400, "invalid_request", 50034, `The user account '${chosen ?? ""}' does not exist in this stand-in's directory; expected the oid of one of its users.`);
+    if (registered.assignmentRequired && directory.rolesIn(who, registered.appRoles).length === 0) {
+      return fail("access_denied", 50105, `Your administrator has configured the application ${clientId!} to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${who.preferredUsername}' is blocked because they are not assigned to a role of the application.`);
+    }
+    const code = randomBytes(32).toString("base64url");
+    pending.set(code, { clientId: clientId!, redirectUri, challenge, scope: q.get("scope") ?? "", nonce: q.get("nonce") ?? undefined, user: who, expiresAt: Date.now() + CODE_TTL_MS });
+    const back = new URL(redirectUri);
+    back.searchParams.set("code", code);
+    const state = q.get("state");
+    if (state !== null) back.searchParams.set("state", state);
+    res.writeHead(302, { Location: back.toString(), "Cache-Control": "no-store" }).end();
   };
 
   const token = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -349,7 +356,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       if (!PKCE_VERIFIER.test(verifier)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier is missing or malformed.");
       const computed = createHash("sha256").update(verifier).digest("base64url");
       if (!safeEqual(computed, p.challenge)) return aadError(res, 400, "invalid_grant", 501481, "The code_verifier does not match the code_challenge supplied in the authorization request.");
-      const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce);
+      const body = await issueTokens(clientId, form.get("scope") ?? p.scope, p.nonce, p.user);
       grants.authorization_code++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
@@ -359,7 +366,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
       const g = refreshTokens.get(rt);
       if (!g || g.clientId !== clientId) return aadError(res, 400, "invalid_grant", 9002313, "The refresh token is invalid or was issued to another client.");
       refreshTokens.delete(rt);
-      const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined);
+      const body = await issueTokens(clientId, form.get("scope") ?? g.scope, undefined, g.user);
       grants.refresh_token++;
       res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
       return res.end(JSON.stringify(body));
@@ -418,7 +425,14 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
         res.writeHead(200, { "Content-Type": "application/json" });
         return res.end(JSON.stringify(keys.jwks()));
       }
-      if (method === "GET" && url.pathname === paths.authorize) return authorize(req, res, url);
+      if (method === "GET" && url.pathname === paths.authorize) return authorize(res, url.searchParams, null);
+      if (method === "POST" && url.pathname === paths.authorize) {
+        const form = await readForm(req);
+        if (!form) return aadError(res, 400, "invalid_request", 90009, "The request body is too large.");
+        const chosen = form.get("user") ?? "";
+        form.delete("user");
+        return authorize(res, form, chosen);
+      }
       if (method === "POST" && url.pathname === paths.token) return token(req, res);
       if (method === "GET" && url.pathname === paths.msi) return msi(res, url, req);
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not_found" }));
@@ -432,7 +446,6 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   issuer = `${baseUrl}/${tenant}/v2.0`;
-  mock.issuer.url = issuer;
 
   return {
     baseUrl,
@@ -444,6 +457,8 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     managedIdentityTokenUrl: `${baseUrl}${paths.msi}`,
     tenantId: tenant,
     user,
+    users,
+    assignRoles: directory.assignRoles,
     grants,
     tokenRequests,
     clientId: app.clientId,

@@ -48,6 +48,10 @@ export interface LocalEntraApp {
   /** Its first delegated scope (the base scope). */
   readonly scopeName: string;
   readonly extraScopeNames: readonly string[];
+  /** The values of its app roles. */
+  readonly appRoles: readonly string[];
+  /** Whether its service principal requires assignment (app_role_assignment_required). */
+  readonly assignmentRequired: boolean;
 }
 
 /** Who is who locally, read back from the generated values. */
@@ -254,18 +258,22 @@ export function localServers(tf: Json, values: LocalValues): LocalServer[] {
   return servers;
 }
 
-/** The Entra application registrations of the configuration, with their redirect URIs and delegated scopes. */
+/** The Entra application registrations of the configuration, with their redirect URIs, delegated scopes, app roles and whether assignment is required. */
 export function localEntraApps(tf: Json, values: LocalValues): LocalEntraApp[] {
   const resolve = terraformResolver(tf, values);
   const ownedBy = (id: string) => (r: [string, Json]) => String(r[1].application_id) === `\${azuread_application_registration.${id}.id}`;
   return resources(tf, "azuread_application_registration").map(([id]) => {
     const scopes = resources(tf, "azuread_application_permission_scope").filter(ownedBy(id)).map(([, r]) => String(resolve(r.value)));
     const redirectUris = resources(tf, "azuread_application_redirect_uris").filter(ownedBy(id)).flatMap(([, r]) => (resolve(r.redirect_uris) as unknown[]).map(String));
+    const appRoles = resources(tf, "azuread_application_app_role").filter(ownedBy(id)).map(([, r]) => String(resolve(r.value)));
+    const principal = resources(tf, "azuread_service_principal").find(([, r]) => String(r.client_id) === `\${azuread_application_registration.${id}.client_id}`);
     return {
       clientId: String(resolve(`\${azuread_application_registration.${id}.client_id}`)),
       redirectUris,
       scopeName: scopes[0] ?? "user_impersonate",
       extraScopeNames: scopes.slice(1),
+      appRoles,
+      assignmentRequired: principal?.[1].app_role_assignment_required === true,
     };
   });
 }

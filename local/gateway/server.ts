@@ -15,6 +15,11 @@ import { route } from "./router.js";
 export interface GatewayServerOptions extends InterpreterServices {
   /** @default 0 (any free port) */
   readonly port?: number;
+  /**
+   * A server already listening on 127.0.0.1 (its port is used, `port` is ignored): callers that must know the
+   * gateway's URL before its configuration bind first, so no port is ever reserved and released. @default a new one
+   */
+  readonly listener?: http.Server;
   /** @default "127.0.0.1" */
   readonly host?: string;
   /**
@@ -152,12 +157,15 @@ export function createGatewayHandler(interpreter: PolicyInterpreter, config: Gat
 /** Compiles the policies and starts the gateway on 127.0.0.1. */
 export async function startGateway(config: GatewayConfig, options: GatewayServerOptions): Promise<RunningGateway> {
   const interpreter = await PolicyInterpreter.create(config, options);
-  const server = http.createServer(createGatewayHandler(interpreter, config, options));
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const server = options.listener ?? http.createServer();
+  server.on("request", createGatewayHandler(interpreter, config, options));
+  if (!server.listening) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+  }
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,

@@ -13,13 +13,13 @@ export const SENSITIVE_WORDS: ReadonlySet<string> = new Set([
 
 /**
  * Variables of the audit event that may be traced although the taint analysis, which follows every
- * variable a value's expression mentions, would call them sensitive: the JSON-RPC method and tool
- * name, read from the request body and each reduced to at most 64 characters of [A-Za-z0-9/_.-]
- * (policies/fragments/mcp-audit-request.xml: a name, never an argument), and the user's Entra
- * object id and the client's public id or a hash of it, read from the grant's `uid` and `cid`
- * fields (policies/fragments/mcp-token-check.xml). Nothing else is exempt.
+ * variable a value's expression mentions, would call them sensitive: the JSON-RPC methods and tool
+ * names, read from the request body and each reduced to at most 64 characters of [A-Za-z0-9/_.-]
+ * (policies/fragments/mcp-audit-request.xml: names, never arguments), the number of messages of
+ * the body, and the user's Entra object id and the client's public id or a hash of it, read from
+ * the grant's `uid` and `cid` fields (policies/fragments/mcp-token-check.xml). Nothing else is exempt.
  */
-export const LOGGABLE_VARIABLES: ReadonlySet<string> = new Set(["audit-method", "audit-tool", "audit-user", "audit-client"]);
+export const LOGGABLE_VARIABLES: ReadonlySet<string> = new Set(["audit-method", "audit-tool", "audit-messages", "audit-user", "audit-client"]);
 
 /** Reads of a request or response body: bodies carry codes, verifiers, tokens. */
 const BODY_READ = /\bcontext\s*\.\s*(Request|Response)\s*\.\s*Body\b/;
