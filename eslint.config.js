@@ -20,7 +20,7 @@ const providerPatterns = [
  * The repository's folders that hold TypeScript. A boundary refuses every one of them that a folder
  * may not import (__tests__/layout.test.ts checks that each folder is listed here).
  */
-const FOLDERS = ["__tests__", "apim-policy", "bench", "config", "constructs", "examples", "local", "mcp-app", "stack", "test-support", "verify", "vocabulary"];
+const FOLDERS = ["__tests__", "apim-policy", "bench", "config", "constructs", "examples", "local", "mcp-app", "policies", "stack", "test-support", "verify", "vocabulary"];
 
 /**
  * What a folder may import of the repository besides itself, and why (`(root)`: main.ts and the
@@ -38,9 +38,10 @@ export const FOLDER_IMPORTS = {
   config: { allow: ["vocabulary"], why: "config/ reads settings with the rules of vocabulary/ only" },
   "mcp-app": { allow: ["vocabulary"], why: "mcp-app/ (the sample server) imports only vocabulary/" },
   verify: { allow: ["vocabulary"], why: "verify/ (post-deploy checks) imports only vocabulary/" },
-  constructs: { allow: ["apim-policy", "vocabulary"], why: "constructs/ are reusable: they import only apim-policy/ and vocabulary/, never the app (config/, mcp-app/, stack/) or the local gateway" },
+  policies: { allow: ["apim-policy"], why: "policies/ (the product's policy contract) imports only the policy language's types (apim-policy/)" },
+  constructs: { allow: ["apim-policy", "policies", "vocabulary"], why: "constructs/ are reusable: they import only apim-policy/, the policy contract (policies/) and vocabulary/, never the app (config/, mcp-app/, stack/) or the local gateway" },
   examples: { allow: ["constructs"], why: "examples/ compose the constructs as your own app would: they import only constructs/ (its index)" },
-  stack: { allow: ["config", "constructs", "mcp-app", "vocabulary"], why: "stack/ composes the app from config/, constructs/ and mcp-app/; it does not import the local gateway or the checks" },
+  stack: { allow: ["config", "constructs", "mcp-app", "policies", "vocabulary"], why: "stack/ composes the app from config/, constructs/ and mcp-app/; it does not import the local gateway or the checks" },
   local: { allow: ["(root)", ...FOLDERS.filter((f) => !["local", "constructs", "__tests__", "test-support", "bench"].includes(f))], why: "local/ must not import the constructs (see apim-policy/ for what they share) nor the tests" },
 };
 

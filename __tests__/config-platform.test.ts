@@ -55,6 +55,12 @@ describe("platform configuration file", () => {
     expect(config.apim?.existing?.identity).toEqual({ name: "contoso-apim-mcp", resourceGroupName: "shared-rg" });
   });
 
+  it("loads confidential static clients, with client_secret_basic or client_secret_post", () => {
+    const copilot = { client_id: "copilot-studio", client_name: "Copilot Studio", redirect_uris: ["https://global.consent.azure-apim.net/redirect/cr1-5fweather-5f0123456789abcdef"], application_type: "web" as const, confidential: true };
+    const foundry = { client_id: "foundry", client_name: "Foundry", redirect_uris: ["https://logic-swedencentral-001.consent.azure-apihub.net/redirect"], application_type: "web" as const, confidential: true, token_endpoint_auth_method: "client_secret_post" as const };
+    expect(load({ servers: [sample], clients: { static: [copilot, foundry] } }).clients?.static).toEqual([copilot, foundry]);
+  });
+
   it("loads a custom domain with the Key Vault the stack grants access to, and a host already bound to an existing instance", () => {
     const gateway = { hostName: "mcp.contoso.com", keyVaultCertificateId: "https://contoso-kv.vault.azure.net/secrets/mcp-cert", keyVaultId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/Contoso-KV" };
     expect(load({ servers: [sample], gateway }).gateway).toEqual(gateway);
@@ -103,6 +109,9 @@ describe("platform configuration file", () => {
     ["a metadata document prefix that would match other hosts", { servers: [sample], clients: { metadataDocuments: { allow: ["https://claude.ai*"] } } }, `clients.metadataDocuments.allow[0]: "https://claude.ai*" has no host followed by '/'`],
     ["a web static client with a loopback redirect URI", { servers: [sample], clients: { static: [{ client_id: "w", client_name: "W", redirect_uris: ["http://127.0.0.1/cb"], application_type: "web" }] } }, `clients.static[0].redirect_uris[0]: "http://127.0.0.1/cb" is not https; a client with application_type web may use only https redirect URIs`],
     ["a static redirect URI too long for the query budget on the gateway's host", { servers: [sample], apim: { existing: { name: "apim", resourceGroupName: "rg", identity: { name: "apim-identity", resourceGroupName: "rg" } } }, gateway: { hostName: "mcp.contoso.com" }, clients: { static: [{ client_id: "c", client_name: "C", redirect_uris: [`https://app.contoso.com/${"a".repeat(1010)}`] }] } }, `clients.static[0].redirect_uris[0]: "https://app.contoso.com/${"a".repeat(1010)}" with the client_id it takes 1043 bytes URL-encoded (a loopback port counted at five digits), more than the 1028 bytes`],
+    ["a static client with an unsupported auth method", { servers: [sample], clients: { static: [{ client_id: "c", client_name: "C", redirect_uris: ["https://c.example/cb"], confidential: true, token_endpoint_auth_method: "private_key_jwt" }] } }, `clients.static[0].token_endpoint_auth_method:`],
+    ["a public static client with an auth method", { servers: [sample], clients: { static: [{ client_id: "c", client_name: "C", redirect_uris: ["https://c.example/cb"], token_endpoint_auth_method: "client_secret_basic" }] } }, `clients.static[0].token_endpoint_auth_method: "client_secret_basic" is set on a public client; add "confidential": true`],
+    ["a static client whose confidential is not a boolean", { servers: [sample], clients: { static: [{ client_id: "c", client_name: "C", redirect_uris: ["https://c.example/cb"], confidential: "yes" }] } }, `clients.static[0].confidential:`],
     ["an unknown state backend", { servers: [sample], state: { backend: "s3" } }, `state.backend: unknown state backend; expected "local" or "azurerm" (got "s3")`],
     ["an incomplete azurerm state", { servers: [sample], state: { backend: "azurerm", resourceGroupName: "rg" } }, `state.storageAccountName:`],
   ])("fails %s, naming the key path and the value", (_what, content, expected) => {

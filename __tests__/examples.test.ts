@@ -20,7 +20,7 @@ const EXAMPLES = readdirSync(examplesDir).filter((f) => f.endsWith(".json")).sor
  * build every server of the file (one Entra application, API and backend each): they join this list
  * with that work.
  */
-const SYNTHESIZED = ["two-servers.json", "complete.json", "custom-domain.json", "existing-apim.json", "remote-state.json"];
+const SYNTHESIZED = ["two-servers.json", "complete.json", "custom-domain.json", "existing-apim.json", "remote-state.json", "microsoft-clients.json"];
 
 /** What the synthesized configuration must show for each part of the platform configuration. */
 function expectConfiguration(json: SynthJson, config: PlatformConfig): void {
@@ -81,12 +81,22 @@ function expectConfiguration(json: SynthJson, config: PlatformConfig): void {
   } else {
     expect(Object.keys(backend)).toEqual(["local"]);
   }
+  // Confidential static clients: a generated secret each, only in the sensitive output.
+  const confidential = (config.clients?.static ?? []).filter((c) => c.confidential === true).map((c) => c.client_id);
+  const secrets = json.output?.static_client_secrets as { value: Record<string, string>; sensitive: boolean } | undefined;
+  if (confidential.length > 0) {
+    expect(secrets?.sensitive).toBe(true);
+    expect(Object.keys(secrets!.value).sort()).toEqual([...confidential].sort());
+    for (const reference of Object.values(secrets!.value)) expect(reference).toMatch(/^\$\{random_password\.[A-Za-z0-9_-]+\.result\}$/);
+  } else {
+    expect(secrets).toBeUndefined();
+  }
   expect(danglingReferences(json)).toEqual([]);
 }
 
 describe("examples/", () => {
   it("holds the documented platform configurations, each described in examples/README.md", () => {
-    expect(EXAMPLES).toEqual(["complete.json", "custom-domain.json", "existing-apim.json", "remote-state.json", "two-servers.json"]);
+    expect(EXAMPLES).toEqual(["complete.json", "custom-domain.json", "existing-apim.json", "microsoft-clients.json", "remote-state.json", "two-servers.json"]);
     const readme = readFileSync(join(examplesDir, "README.md"), "utf8");
     for (const file of EXAMPLES) expect(readme, file).toMatch(new RegExp(`^## \`${file.replace(".", "\\.")}\``, "m"));
   });

@@ -12,7 +12,7 @@
  *
  * `Reads:` and `Sets:` list context variables, comma-separated; text in parentheses after a name
  * says more and is not part of it, and so are the fields of a JSON value in braces or brackets
- * (`grant-base {cid, res, scope}`). `Reads:` may also list the named values the fragment uses, as
+ * (`grant-base {cid, res, scope, uid, old}`; rule record-field-lists checks a record's). `Reads:` may also list the named values the fragment uses, as
  * written in it (`{{gateway-url}}`), and the parts of the context other than its variables that it
  * reads, by their path (`context.Request.Headers (Authorization)`, `context.LastError`).
  * `Answers:` lists the responses the fragment may end the request with, each starting with its

@@ -84,6 +84,16 @@ export function lexCSharp(src: string, start = 0, stopAtBalance = false): { toke
   return { tokens: state.tokens, end: state.pos };
 }
 
+/**
+ * Offset just past the policy expression whose `@` is at `at` (`@(...)` or `@{...}`): brackets
+ * balanced, string, char and interpolated literals and comments skipped. The one answer to where an
+ * expression ends in raw policy XML, for the parser and for the shaping of policies sent to API
+ * Management alike. Throws CSharpLexError when it does not end.
+ */
+export function expressionEnd(src: string, at: number): number {
+  return lexCSharp(src, at + 1, true).end;
+}
+
 /** Lexes one token (pushing it) or skips whitespace/comments. Returns false when nothing was pushed. */
 function lexOne(state: LexState): boolean {
   const { src } = state;

@@ -5,13 +5,13 @@
  * inherits it (as if it held only `<base/>`); without a global policy, API Management's default
  * applies (forward-request in backend).
  *
- * The static checks (contracts, sections) and the local gateway (which compiles exactly this)
- * assemble pipelines here. Problems (a `<base/>` not directly in a section, an unknown fragment, a
+ * The static checks (contracts, sections), the local gateway (which compiles exactly this) and
+ * `npm run policy` (which shows it, each fragment where it is included) assemble pipelines here. Problems (a `<base/>` not directly in a section, an unknown fragment, a
  * fragment including itself) leave the element in place and are reported; the static checks have
  * their own rules for them, the local gateway refuses to load.
  */
 import { inlineFragments } from "./fragments.js";
-import { parsePolicy, parsePolicyXml, type PolicyElement, type PolicyNode } from "./parse.js";
+import { parsePolicy, parsePolicyXml, walkElements, type PolicyElement, type PolicyNode } from "./parse.js";
 import type { PolicyDocument, PolicySet } from "./policy-set.js";
 import { SECTIONS, sections as sectionsOf, type Section } from "./sections.js";
 
@@ -47,6 +47,16 @@ export interface PipelineDocuments {
   readonly fragments: ReadonlyMap<string, PolicyElement>;
 }
 
+export interface AssembleOptions {
+  /**
+   * Replace each `<include-fragment>` by the fragment's statements. False keeps the include-fragment
+   * elements where they are (fragments are then neither looked up nor reported), for a view that
+   * shows each fragment where it is included (`npm run policy`).
+   * @default true
+   */
+  readonly inlineFragments?: boolean;
+}
+
 let defaultGlobal: PolicyElement | undefined;
 
 /** The default global policy's root. */
@@ -60,7 +70,7 @@ export function defaultGlobalPolicy(): PolicyElement {
 }
 
 /** Assembles the effective sections of one pipeline. */
-export function assemblePipeline(docs: PipelineDocuments): EffectivePipeline {
+export function assemblePipeline(docs: PipelineDocuments, options: AssembleOptions = {}): EffectivePipeline {
   const problems: AssemblyProblem[] = [];
   const seenProblems = new Set<PolicyElement>();
   const problem = (kind: AssemblyProblem["kind"], element: PolicyElement, message: string): void => {
@@ -70,13 +80,14 @@ export function assemblePipeline(docs: PipelineDocuments): EffectivePipeline {
   };
 
   /** Inlines fragments in `nodes` (fragments.ts); a `<base/>` met there is not directly in a section. */
-  const expand = (nodes: readonly PolicyNode[]): PolicyNode[] =>
-    inlineFragments(nodes, (id) => docs.fragments.get(id), {
-      onProblem: (p) => problem(p.kind, p.element, p.message),
-      onElement: (el) => {
-        if (el.name === "base") problem("base-not-in-section", el, "<base/> may only appear directly in a section");
-      },
-    });
+  const nestedBase = (el: PolicyElement): void => {
+    if (el.name === "base") problem("base-not-in-section", el, "<base/> may only appear directly in a section");
+  };
+  const expand = (nodes: readonly PolicyNode[]): PolicyNode[] => {
+    if (options.inlineFragments ?? true) return inlineFragments(nodes, (id) => docs.fragments.get(id), { onProblem: (p) => problem(p.kind, p.element, p.message), onElement: nestedBase });
+    for (const node of nodes) if (node.kind === "element") for (const { element } of walkElements(node)) nestedBase(element);
+    return [...nodes];
+  };
   const statementsOf = (nodes: readonly PolicyNode[]): PolicyElement[] => nodes.filter((n): n is PolicyElement => n.kind === "element");
 
   const level = (root: PolicyElement | undefined, section: Section, parent: readonly ScopedStatement[], scope: StatementScope): readonly ScopedStatement[] => {

@@ -193,7 +193,9 @@ export const POLICY_STATEMENTS: Readonly<Record<string, PolicySpec>> = {
   "send-request": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["response-variable-name"], ["mode", "timeout", "ignore-error"]), { children: REQUEST_PARTS }),
   "send-one-way-request": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs([], ["mode", "timeout"]), { children: REQUEST_PARTS }),
   "log-to-eventhub": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["logger-id"], ["partition-id", "partition-key"])),
-  // Logging
+  // Logging. The trace page's usage lists inbound, outbound and backend; Microsoft Learn's "Error
+  // handling in API Management policies" lists trace among the policies allowed in on-error (the
+  // audit event is traced there), so every section.
   trace: policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["source"], ["severity"]), { children: { message: VALUE, metadata: leaf(["name", "value"]) } }),
   "emit-metric": policy(ALL_SECTIONS, EVERY_GATEWAY, attrs(["name"], ["namespace", "value"]), { children: DIMENSIONS }),
   // Policy control and flow

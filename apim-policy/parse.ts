@@ -290,12 +290,25 @@ export function parsePolicyXml(xml: string, source?: string): ParsedPolicy {
 }
 
 const cache = new WeakMap<PolicyDocument, ParsedPolicy>();
+/**
+ * Parses by file and text: a gateway holds many documents with the same text (every server's
+ * preflight operations share one policy file), and a parse depends on nothing else. Trees are
+ * read-only, so documents share them. Bounded, so a long-running process does not keep every text.
+ */
+const byText = new Map<string, ParsedPolicy>();
+const BY_TEXT_LIMIT = 2000;
 
-/** Parses a document, once: every rule asking for the same PolicyDocument object shares the result. */
+/** Parses a document, once: every rule asking for the same PolicyDocument object, or for a document of the same file and text, shares the result. */
 export function parsePolicy(doc: PolicyDocument): ParsedPolicy {
   let parsed = cache.get(doc);
   if (!parsed) {
-    parsed = parsePolicyXml(doc.xml, doc.file);
+    const key = `${doc.file}\u0000${doc.xml}`;
+    parsed = byText.get(key);
+    if (!parsed) {
+      parsed = parsePolicyXml(doc.xml, doc.file);
+      if (byText.size >= BY_TEXT_LIMIT) byText.clear();
+      byText.set(key, parsed);
+    }
     cache.set(doc, parsed);
   }
   return parsed;

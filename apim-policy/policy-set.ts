@@ -32,6 +32,12 @@ export interface NamedValueInfo {
   readonly name: string;
   /** Whether APIM stores it as a secret. */
   readonly secret: boolean;
+  /**
+   * The most characters its value can have in API Management (once every reference in it is
+   * resolved); checked against the named value limit.
+   * @default unknown: not checked
+   */
+  readonly maxLength?: number;
 }
 
 export interface PolicySet {

@@ -3,7 +3,7 @@
  * (`@(...)`, `@{...}`) that API Management evaluates at run time. A value is one or the other: an
  * expression with text around it (`x@(1)`, `@(1) x`) is not a policy expression.
  */
-import type { PolicyElement, PolicyText } from "./parse.js";
+import { ownText, type PolicyElement } from "./parse.js";
 
 export type PolicyValue = { readonly kind: "literal"; readonly text: string } | { readonly kind: "expression"; readonly code: string };
 
@@ -41,17 +41,9 @@ export function policyValue(raw: string, context: string): PolicyValue {
   return { kind: "literal", text: raw };
 }
 
-/** All text directly inside an element (concatenated). */
-export function elementText(element: PolicyElement): string {
-  return element.children
-    .filter((c): c is PolicyText => c.kind === "text")
-    .map((c) => c.text)
-    .join("");
-}
-
 /** An element's text as a value; undefined when it holds only whitespace. */
 export function textValue(element: PolicyElement, context: string): PolicyValue | undefined {
-  const text = elementText(element);
+  const text = ownText(element);
   return text.trim() === "" ? undefined : policyValue(text, context);
 }
 

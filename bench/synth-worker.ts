@@ -25,14 +25,29 @@ const TEN_SERVERS = {
   ],
 };
 
+/** The 50-server platform configuration of issue 21: 50 url backends, 5 scopes and 20 tools each. */
+const FIFTY_SERVERS = {
+  servers: Array.from({ length: 50 }, (_, i) => {
+    const scopes = Array.from({ length: 5 }, (_, k) => `team${i + 1}.scope${k}`);
+    return {
+      name: `team${i + 1}`,
+      path: `team${i + 1}/mcp`,
+      title: `Team ${i + 1}`,
+      backend: { kind: "url", url: `https://team${i + 1}.contoso.com/mcp` },
+      scopes,
+      tools: Array.from({ length: 20 }, (_, t) => ({ name: `tool_${t}`, scope: scopes[t % 5] })),
+    };
+  }),
+};
+
 const kind = process.argv[2];
 const outdir = join(mkdtempSync(join(tmpdir(), `bench-synth-${kind}-`)), "cdktf.out");
 const started = performance.now();
-if (kind === "full" || kind === "ten") {
+if (kind === "full" || kind === "ten" || kind === "fifty") {
   const env: Record<string, string> = {};
-  if (kind === "ten") {
+  if (kind !== "full") {
     env.MCP_PLATFORM_CONFIG = join(outdir, "..", "platform.json");
-    writeFileSync(env.MCP_PLATFORM_CONFIG, JSON.stringify(TEN_SERVERS));
+    writeFileSync(env.MCP_PLATFORM_CONFIG, JSON.stringify(kind === "ten" ? TEN_SERVERS : FIFTY_SERVERS));
   }
   const { synthesize } = await import("../main.js");
   await synthesize({ env, outdir, buildDir: process.env.BENCH_BUILD_DIR ?? join(outdir, "..", "build") });
@@ -50,7 +65,7 @@ if (kind === "full" || kind === "ten") {
   new ResourceGroup(stack, "rg", { name: "bench-rg", location: "westeurope" });
   app.synth();
 } else {
-  throw new Error(`bench/synth-worker.ts: unknown kind ${JSON.stringify(kind)}; expected "full", "ten" or "one"`);
+  throw new Error(`bench/synth-worker.ts: unknown kind ${JSON.stringify(kind)}; expected "full", "ten", "fifty" or "one"`);
 }
 const synthMs = performance.now() - started;
 console.log(JSON.stringify({ kind, synthMs, maxRssKb: process.resourceUsage().maxRSS }));

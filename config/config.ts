@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import type { input, output } from "zod/mini";
 import { AZURE_LOCATIONS, ENTRA_SCOPE_VALUE, RESOURCE_GROUP_NAME } from "../vocabulary/azure-names.js";
-import { TOKEN_LIFETIMES } from "../vocabulary/limits.js";
+import { KEY_VERSION, KEY_VERSION_RULE, TOKEN_LIFETIMES } from "../vocabulary/limits.js";
 import { MCP_PATH } from "../vocabulary/mcp-names.js";
 import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
 import { apimSkuProblem, appServiceSkuProblem } from "../vocabulary/skus.js";
@@ -136,8 +136,8 @@ const variables = z.object({
   OAUTH_KEY_VERSION: withDefault(
     "1",
     must(
-      (v) => /^[A-Za-z0-9._-]{1,32}$/.test(v),
-      (q) => `${q} is not a usable key version; expected 1-32 letters, digits, '.', '_' or '-' (change it to rotate the gateway's signing keys)`,
+      (v) => KEY_VERSION.test(v),
+      (q) => `${q} is not a usable key version; expected ${KEY_VERSION_RULE} (change it to rotate the gateway's signing keys)`,
     ),
   ),
   OAUTH_ACCESS_TOKEN_LIFETIME: withDefault(String(ACCESS_TOKEN_LIFETIME.default), accessLifetimeProblem),

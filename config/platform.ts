@@ -25,7 +25,8 @@ import {
   STORAGE_ACCOUNT_NAME,
   SUBSCRIPTION_ID,
 } from "../vocabulary/azure-names.js";
-import { SERVER_LIMITS } from "../vocabulary/limits.js";
+import { APIM_LIMITS, PLATFORM_LIMITS, SERVER_LIMITS } from "../vocabulary/limits.js";
+import { requiredScopesOf, toolScopeTableText } from "../vocabulary/tool-access.js";
 import { MCP_PATH, SERVER_NAME, TOOL_NAME } from "../vocabulary/mcp-names.js";
 import { keyPath, type KeyPathProblem } from "../vocabulary/key-path.js";
 import { RESERVED_GATEWAY_PATHS } from "../vocabulary/oauth-api.js";
@@ -69,6 +70,18 @@ const int = (min: number, max: number, unit: string) =>
       if (!Number.isInteger(value) || value < min || value > max) ctx.addIssue({ code: "custom", message: `${quoted(value)} is not a whole number of ${unit} from ${min} to ${max}`, input: value });
     }),
   );
+
+/**
+ * An array of `min` to `max` items, `what` naming them in the message (the array itself is not
+ * printed: a list of 51 servers would fill the screen).
+ */
+function items<T extends Parameters<typeof z.array>[0]>(item: T, min: number, max: number, what: string, why: string) {
+  return z.array(item).check(
+    z.superRefine((list, ctx) => {
+      if (list.length < min || list.length > max) ctx.addIssue({ code: "custom", message: `has ${list.length} ${what}; expected ${min === 0 ? "at most" : `${min} to`} ${max} (${why})`, input: list });
+    }),
+  );
+}
 
 const tool = z.strictObject({
   /** The tool's name as the MCP server lists it. */
@@ -115,9 +128,9 @@ const server = z.strictObject({
   /** Seconds the gateway waits for the backend to start answering. @default 120 */
   timeoutSeconds: z.optional(int(SERVER_LIMITS.timeoutSeconds.min, SERVER_LIMITS.timeoutSeconds.max, "seconds")),
   /** Delegated scopes the server's Entra application exposes besides the base scope. @default none */
-  scopes: z.optional(z.array(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')")))),
+  scopes: z.optional(items(text(matches(ENTRA_SCOPE_VALUE, "a scope name (1-40 letters, digits, '_', '-', '.')")), 0, PLATFORM_LIMITS.scopesPerServer, "scopes", "besides the base scope; each one is in the server's named values, which API Management limits to 4,096 characters")),
   /** Tools that need more than the base scope, or an app role. @default none */
-  tools: z.optional(z.array(tool)),
+  tools: z.optional(items(tool, 0, PLATFORM_LIMITS.toolsPerServer, "tools", "list only the tools that need a scope besides the base scope, or an app role")),
   /**
    * Only users assigned to this server's Entra application (any of its app roles, Enterprise applications > Users and
    * groups) may sign in: the service principal's app_role_assignment_required. @default false: every user of the tenant
@@ -136,10 +149,14 @@ const staticClient = z.strictObject({
   redirect_uris: z.array(text((v) => (v.length > 0 && v.length <= 2000 && /^[\x21-\x7e]+$/.test(v) && !v.includes("#") ? undefined : `${quoted(v)} is not a usable redirect URI; expected printable ASCII without spaces or '#'`))).check(z.minLength(1), z.maxLength(10)),
   /** `native` (loopback any port, private-use schemes) or `web` (https only). @default "native" */
   application_type: z.optional(z.enum(["native", "web"])),
+  /** A confidential client: the stack generates its secret (output `static_client_secrets`). @default false */
+  confidential: z.optional(z.boolean()),
+  /** How a confidential client sends its secret. @default "client_secret_basic" */
+  token_endpoint_auth_method: z.optional(z.enum(["client_secret_basic", "client_secret_post"], { error: () => `a confidential static client authenticates with "client_secret_basic" (HTTP Basic, the default) or "client_secret_post" (form body); private_key_jwt and mTLS are not supported` })),
 });
 
 const platform = z.strictObject({
-  servers: z.array(server).check(z.minLength(1), z.maxLength(50)),
+  servers: items(server, 1, PLATFORM_LIMITS.servers, "servers", "one gateway serves at most 50 within API Management's limits; deploy another platform for more"),
   apim: z.optional(z.strictObject({
     /**
      * Deploy into this existing API Management instance instead of creating one: its APIs, named
@@ -251,6 +268,11 @@ function relations(config: PlatformConfig, baseDir: string, baseScope: string): 
     (s.tools ?? []).forEach((t, k) => {
       if (t.scope !== undefined && !scopes.has(t.scope)) out.push({ path: ["servers", i, "tools", k, "scope"], message: `${quoted(t.scope)} is not a scope of this server; expected the base scope ${baseScope} (ENTRA_SCOPE_NAME) or one of its scopes ${quoted(s.scopes ?? [])}` });
     });
+    // The gateway's step-up table is one named value (McpServer writes it with the same function).
+    const table = toolScopeTableText((s.tools ?? []).map((t) => ({ tool: t.name, requiredScopes: requiredScopesOf({ tool: t.name, scope: t.scope }, baseScope) })));
+    if (table.length > APIM_LIMITS.namedValueCharacters) {
+      out.push({ path: ["servers", i, "tools"], message: `the gateway's tool scope table of this server (tool=scope for each tool that needs a scope besides the base scope) would be ${table.length} characters; an API Management named value holds ${APIM_LIMITS.namedValueCharacters}: shorten tool or scope names, or list fewer tools that need a scope` });
+    }
   });
   const ids = new Map<string, number>();
   (config.clients?.static ?? []).forEach((c, i) => {

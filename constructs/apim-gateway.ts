@@ -17,6 +17,7 @@
  * service's attributes, so constructs that use it (the Entra redirect URI) do not wait for the service.
  */
 import { Construct } from "constructs";
+import { Tokenization } from "cdktf";
 import type { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { Observability } from "./observability.js";
 import { isValidNamedValueName } from "../apim-policy/named-values.js";
@@ -109,6 +110,13 @@ export interface NamedValueOptions {
    * @default false
    */
   readonly secret?: boolean;
+  /**
+   * The most characters the value can have once Terraform resolves it, checked against API
+   * Management's 4,096 by the policy checks (rule size-limits). Give it for a value with Terraform
+   * references whose length the construct knows (a client id is a 36-character GUID).
+   * @default the value's length; each Terraform reference in it counted as 256 characters
+   */
+  readonly maxLength?: number;
 }
 
 export interface PolicyFragmentOptions {
@@ -166,6 +174,7 @@ export class ApimGateway extends Construct {
   public readonly isExisting: boolean;
 
   private readonly registry: PolicyRegistry;
+  private refs?: { readonly apiManagementName: string; readonly resourceGroupName: string; readonly apiManagementId: string };
   private readonly apis = new Map<string, GatewayApi>();
 
   constructor(scope: Construct, id: string, props: ApimGatewayProps) {
@@ -208,9 +217,10 @@ export class ApimGateway extends Construct {
         publisherName: publisherName!,
         skuName: sku,
         identity: { type: "UserAssigned", identityIds: [identity.id] },
-        // Classic tiers: HTTP/2 on, TLS below 1.2, SSL 3.0, 3DES and the CBC ciphers off (the provider
-        // defaults, stated so that a default change cannot weaken the gateway). The v2 tiers take none
-        // of these settings (TLS 1.2+ only) and would show a diff on every plan or fail the apply.
+        // Classic tiers: HTTP/2 on, TLS below 1.2, SSL 3.0, 3DES, the CBC ciphers and the two RSA GCM
+        // ciphers (no forward secrecy) off (the provider defaults, stated so that a default change cannot
+        // weaken the gateway). No block on the v2 tiers (TLS 1.2+ only); azurerm 4.55.0 still sends its
+        // security custom properties (all false) for every non-Consumption SKU, which v2 accepts.
         ...(apimSkuTakesProtocolSettings(sku) ? { protocols: { http2Enabled: true }, security: SECURE_PROTOCOLS } : {}),
       });
     }
@@ -244,10 +254,9 @@ export class ApimGateway extends Construct {
       displayName: options.name,
       value: options.value,
       secret,
-      apiManagementName: this.service.name,
-      resourceGroupName: this.service.resourceGroupName,
+      ...this.serviceRefs(),
     });
-    this.registry.namedValues.set(options.name, { resource, secret });
+    this.registry.namedValues.set(options.name, { resource, secret, maxLength: options.maxLength ?? longestValue(options.value) });
     return resource;
   }
 
@@ -293,7 +302,7 @@ export class ApimGateway extends Construct {
 
   /** The fragment resource of `name` (raw XML, as shaped). */
   private newFragment(id: string, name: string, xml: string, description: string | undefined): ApiManagementPolicyFragment {
-    return new ApiManagementPolicyFragment(this, id, { name, apiManagementId: this.service.id, format: "rawxml", value: xml, description });
+    return new ApiManagementPolicyFragment(this, id, { name, apiManagementId: this.serviceRefs().apiManagementId, format: "rawxml", value: xml, description });
   }
 
   /** Adds an API; its operations and policy are added on the returned object. */
@@ -325,10 +334,31 @@ export class ApimGateway extends Construct {
     return policy;
   }
 
+  /**
+   * The service's name, resource group and id as Terraform references, read once: each read of a
+   * resource attribute makes a new token, and cdktf records a stack trace for every token (with
+   * hundreds of named values, operations and fragments, that was a good part of synth).
+   */
+  public serviceRefs(): { readonly apiManagementName: string; readonly resourceGroupName: string; readonly apiManagementId: string } {
+    this.refs ??= { apiManagementName: this.service.name, resourceGroupName: this.service.resourceGroupName, apiManagementId: this.service.id };
+    return this.refs;
+  }
+
   /** Every policy document and named value of this gateway, for the static checks. */
   public policySet(): PolicySet {
     return this.registry.policySet();
   }
+}
+
+/** What a Terraform reference in a named value counts as when its construct gives no `maxLength`: longer than any name, id or URL the stack puts there. */
+const REFERENCE_LENGTH = 256;
+
+/** The most characters `value` can resolve to, each Terraform reference counted as REFERENCE_LENGTH. */
+function longestValue(value: string): number {
+  if (isLiteral(value)) return value.length;
+  const fragments = Tokenization.reverseString(value);
+  const literal = fragments.literals.reduce((sum, l) => sum + String(l).length, 0);
+  return literal + (fragments.length - fragments.literals.length) * REFERENCE_LENGTH;
 }
 
 /** Protocol and cipher settings of the classic tiers: everything below TLS 1.2 and every weak cipher off. */

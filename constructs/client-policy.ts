@@ -7,7 +7,7 @@
  * sign in nor refresh.
  */
 import { CLIENT_POLICY_FRAGMENT } from "../vocabulary/oauth-api.js";
-import type { McpClientPolicy } from "../vocabulary/oauth-clients.js";
+import { staticClientAuthMethod, type McpClientPolicy } from "../vocabulary/oauth-clients.js";
 
 /**
  * A C# string literal holding `text`, safe in an XML attribute and from named-value substitution:
@@ -34,8 +34,12 @@ export function csharpString(text: string): string {
 /** The values the fragment's variables get for `policy`, as C# expressions. */
 export function clientPolicyValues(policy: McpClientPolicy): Record<string, string> {
   const allow = policy.metadataDocuments?.allow;
-  const statics: Record<string, { n: string; r: readonly string[]; a: string }> = {};
-  for (const c of policy.static ?? []) statics[c.client_id] = { n: c.client_name, r: [...new Set(c.redirect_uris)], a: c.application_type ?? "native" };
+  const statics: Record<string, { n: string; r: readonly string[]; a: string; m?: string }> = {};
+  for (const c of policy.static ?? []) {
+    // m: a confidential client's token endpoint authentication method (the policies read "none" when absent).
+    const method = staticClientAuthMethod(c);
+    statics[c.client_id] = { n: c.client_name, r: [...new Set(c.redirect_uris)], a: c.application_type ?? "native", ...(method !== "none" ? { m: method } : {}) };
+  }
   return {
     "clients-registration": `@(${policy.registration ?? true})`,
     "clients-documents-allow": `@(${csharpString(JSON.stringify(allow ?? ["https://*"]))})`,

@@ -84,6 +84,8 @@ export class GatewayApi extends Construct {
   /** The API's path at the gateway. */
   public readonly path: string;
   private readonly operations = new Map<string, ApiManagementApiOperation>();
+  /** The API's name, instance and resource group as Terraform references (operations and policies depend on the API through them). */
+  private readonly refs: { readonly apiName: string; readonly apiManagementName: string; readonly resourceGroupName: string };
 
   constructor(
     scope: Construct,
@@ -108,10 +110,12 @@ export class GatewayApi extends Construct {
       revision: "1",
       subscriptionRequired: false,
       serviceUrl: options.serviceUrl,
-      apiManagementName: gateway.service.name,
-      resourceGroupName: gateway.service.resourceGroupName,
+      apiManagementName: gateway.serviceRefs().apiManagementName,
+      resourceGroupName: gateway.serviceRefs().resourceGroupName,
     });
     addApiDiagnostic(gateway, this, this.api);
+    // Each read of a resource attribute makes a new token (and cdktf records a stack trace for it): read them once.
+    this.refs = { apiName: this.api.name, apiManagementName: this.api.apiManagementName, resourceGroupName: this.api.resourceGroupName };
   }
 
   /** Adds an operation; template parameters are derived from the URL template. */
@@ -132,9 +136,7 @@ export class GatewayApi extends Construct {
     const parameters = [...options.urlTemplate.matchAll(/\{\*?([A-Za-z0-9_-]+)\}/g)].map((m) => m[1]);
     const operation = new ApiManagementApiOperation(this, id, {
       operationId: options.operationId,
-      apiName: this.api.name,
-      apiManagementName: this.api.apiManagementName,
-      resourceGroupName: this.api.resourceGroupName,
+      ...this.refs,
       displayName: options.displayName,
       method,
       urlTemplate: options.urlTemplate,
@@ -145,9 +147,7 @@ export class GatewayApi extends Construct {
     if (options.policyFile !== undefined) {
       const { xml, path } = policyRegistry(this.gateway).readPolicy(options.policyFile, options.namedValueRenames);
       const policy = new ApiManagementApiOperationPolicy(this, `${id}_policy`, {
-        apiName: this.api.name,
-        apiManagementName: this.api.apiManagementName,
-        resourceGroupName: this.api.resourceGroupName,
+        ...this.refs,
         operationId: operation.operationId,
         xmlContent: xml,
       });
@@ -170,9 +170,7 @@ export class GatewayApi extends Construct {
     }
     const { xml, path } = policyRegistry(this.gateway).readPolicy(file, options.namedValueRenames);
     const policy = new ApiManagementApiPolicy(this, "policy", {
-      apiName: this.api.name,
-      apiManagementName: this.api.apiManagementName,
-      resourceGroupName: this.api.resourceGroupName,
+      ...this.refs,
       xmlContent: xml,
     });
     policyRegistry(this.gateway).registerPolicy(policy, {

@@ -36,6 +36,18 @@ export interface GatewayCustomDomainProps {
 
 /** The built-in role that reads a Key Vault secret's value (the certificate's PFX) and metadata. */
 export const KEY_VAULT_SECRET_READER_ROLE = "Key Vault Secrets User";
+/** The built-in role Key Vault Secrets User, by id: the same in every tenant. */
+export const KEY_VAULT_SECRET_READER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
+
+/**
+ * The full role definition id of Key Vault Secrets User in the vault's subscription
+ * (`/subscriptions/<sub>/providers/Microsoft.Authorization/roleDefinitions/<guid>`, what azurerm's
+ * role_definition_id expects): an id, unlike a role name, needs no lookup at the secret's scope.
+ */
+function secretReaderRoleId(keyVaultId: string): string {
+  const subscription = isLiteral(keyVaultId) ? keyVaultId.split("/")[2]! : Fn.element(Fn.split("/", keyVaultId), 2);
+  return `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRET_READER_ROLE_ID}`;
+}
 
 /** Validates a custom domain (`existing`: the gateway deploys into an existing instance). */
 export function checkCustomDomain(domain: GatewayCustomDomainProps, existing: boolean): void {
@@ -81,7 +93,7 @@ export function bindCustomDomain(
     // Least privilege: read access to the one secret that holds the certificate, nothing else in the vault.
     certificateAccess = new RoleAssignment(gateway, "certificate_access", {
       scope: `${domain.keyVaultId}/secrets/${secretName}`,
-      roleDefinitionName: KEY_VAULT_SECRET_READER_ROLE,
+      roleDefinitionId: secretReaderRoleId(domain.keyVaultId),
       principalId: gateway.identity.principalId,
       principalType: "ServicePrincipal",
       description: `API Management reads the TLS certificate of ${domain.hostName}.`,

@@ -29,7 +29,7 @@ export interface PolicyEntry {
 /** The named values, fragments and policies of one gateway. */
 export class PolicyRegistry {
   /** Named values by name. */
-  public readonly namedValues = new Map<string, { resource: ApiManagementNamedValue; secret: boolean }>();
+  public readonly namedValues = new Map<string, { resource: ApiManagementNamedValue; secret: boolean; maxLength: number }>();
   /** Fragments by fragment id. */
   public readonly fragments = new Map<string, PolicyEntry>();
   /** Global, API and operation policies, in the order they were set. */
@@ -54,7 +54,7 @@ export class PolicyRegistry {
   public policySet(): PolicySet {
     return {
       documents: [...this.policies.map((p) => p.document), ...[...this.fragments.values()].map((f) => f.document)],
-      namedValues: [...this.namedValues.entries()].map(([name, { secret }]) => ({ name, secret })),
+      namedValues: [...this.namedValues.entries()].map(([name, { secret, maxLength }]) => ({ name, secret, maxLength })),
     };
   }
 

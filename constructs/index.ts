@@ -33,9 +33,9 @@ export { McpServer, SERVER_NAMED_VALUES, type McpServerOptions, type ServerNamed
 export type { ToolAccess } from "../vocabulary/tool-access.js";
 export * from "./server-naming.js";
 export * from "./observability.js";
-export { PolicyChecks, formatViolation, formatViolations, type PolicyChecksOptions } from "./policy-checks.js";
+export { PolicyChecks, formatViolation, formatViolations, policyRules, type PolicyChecksOptions } from "./policy-checks.js";
 export type { NamedValueInfo, PolicyDocument, PolicyScope, PolicySet, PolicyViolation } from "./policy-set.js";
-export { policyRules, type PolicyRule } from "./policy-rules/index.js";
+export type { PolicyRule } from "../apim-policy/rules/index.js";
 export { POLICIES_DIR } from "./policy-files.js";
 export * from "../vocabulary/oauth-api.js";
 export * from "../vocabulary/skus.js";

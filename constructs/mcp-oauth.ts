@@ -16,14 +16,15 @@ import type { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-ma
 import type { ApimGateway } from "./apim-gateway.js";
 import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import { McpServer, type McpServerOptions } from "./mcp-server.js";
-import { oauthServersFragmentXml } from "./oauth-servers-fragment.js";
+import { oauthScopesFragmentXml, oauthServersFragmentXml } from "./oauth-servers-fragment.js";
 import { serverNaming } from "./server-naming.js";
 import { clientPolicyFragmentXml } from "./client-policy.js";
 import { clientPolicyProblems, queryBudgetClientBytes, type McpClientPolicy } from "../vocabulary/oauth-clients.js";
 import { formatKeyPathProblem } from "../vocabulary/key-path.js";
-import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
+import { CLIENT_POLICY_FRAGMENT, OAUTH_API, OAUTH_FRAGMENTS, OAUTH_OPERATIONS, SCOPES_FRAGMENT, SERVERS_FRAGMENT } from "../vocabulary/oauth-api.js";
 import { Bytes, RandomProvider } from "./providers.js";
-import { TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
+import { StaticClientSecrets } from "./static-client-secrets.js";
+import { KEY_VERSION, KEY_VERSION_RULE, TOKEN_LIFETIMES, wholeNumberProblem } from "../vocabulary/limits.js";
 
 export interface McpOAuthRateLimit {
   /** Calls allowed per client within one renewal period (1 or more). */
@@ -49,8 +50,10 @@ export interface McpOAuthProps {
    */
   readonly refreshTokenLifetimeSeconds?: number;
   /**
-   * Version of the HMAC keys (client registrations, consent cookie). Change it to rotate both keys:
-   * Terraform replaces them; registered clients then register again and open consent pages expire.
+   * Version of the HMAC keys (client registrations and their secrets, consent cookie) and of the
+   * confidential static clients' secrets. Change it to rotate them all: Terraform replaces them; registered clients then register again (their client secrets end with
+   * the key), confidential static clients get a new secret (output `static_client_secrets`), and
+   * open consent pages expire. 1-32 letters, digits, '.', '_' or '-' (vocabulary/limits.ts).
    * @default "1"
    */
   readonly keyVersion?: string;
@@ -87,6 +90,11 @@ export class McpOAuth extends Construct {
   public readonly oauthApi: GatewayApi;
   /** The named values this construct created, by name (the keys are secret); each server's are added as it is. */
   public readonly namedValues: Readonly<Record<string, ApiManagementNamedValue>>;
+  /**
+   * The confidential static clients' secrets, client id to a Terraform reference: only for the
+   * sensitive output `static_client_secrets`.
+   */
+  public readonly staticClientSecrets: Readonly<Record<string, string>>;
   /** Access token lifetime, seconds. */
   public readonly tokenLifetimeSeconds: number;
   private readonly gateway: ApimGateway;
@@ -104,8 +112,8 @@ export class McpOAuth extends Construct {
 
     requireInteger("tokenLifetimeSeconds", tokenLifetime, TOKEN_LIFETIMES.access, "seconds");
     requireInteger("refreshTokenLifetimeSeconds", refreshLifetime, { min: tokenLifetime + 1, max: TOKEN_LIFETIMES.refresh.max }, "seconds (more than tokenLifetimeSeconds)");
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyVersion)) {
-      throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
+    if (!KEY_VERSION.test(keyVersion)) {
+      throw new Error(`McpOAuth: keyVersion ${JSON.stringify(keyVersion)} is invalid; expected ${KEY_VERSION_RULE}`);
     }
     if (!/^https:\/\/[A-Za-z0-9.-]+$/.test(authority)) {
       throw new Error(`McpOAuth: entraAuthorityHost ${JSON.stringify(authority)} is invalid; expected an https origin without a path, e.g. "https://login.microsoftonline.com"`);
@@ -137,8 +145,7 @@ export class McpOAuth extends Construct {
       ["apim-identity-client-id", gateway.identity.clientId, false],
       ["oauth-access-token-ttl", String(tokenLifetime), false],
       ["oauth-refresh-token-ttl", String(refreshLifetime), false],
-      // Both follow the servers added (addServer updates them).
-      ["mcp-scopes", "none", false],
+      // Follows the servers added (addServer updates it).
       ["mcp-path-longest", "none", false],
     ];
     for (const [name, value, secret] of values) this.addNamedValue(name, value, secret);
@@ -152,6 +159,14 @@ export class McpOAuth extends Construct {
         ...(fragment.name === CLIENT_POLICY_FRAGMENT ? { transform: (template: string) => clientPolicyFragmentXml(template, clients) } : {}),
       });
     }
+
+    // Confidential static clients: a generated secret each, and the fragment that reads them.
+    this.staticClientSecrets = new StaticClientSecrets(this, "client_secrets", {
+      gateway,
+      addNamedValue: (name, value) => this.addNamedValue(name, value, true),
+      clients: clients.static ?? [],
+      keyVersion,
+    }).secrets;
 
     // OAuth API at the gateway root: the authorization server's endpoints, answered by policies.
     this.oauthApi = gateway.addApi("oauth_api", { name: OAUTH_API.name, path: OAUTH_API.path, displayName: OAUTH_API.displayName });
@@ -185,16 +200,16 @@ export class McpOAuth extends Construct {
       naming,
       gateway: this.gateway,
       oauthApi: this.oauthApi,
-      addNamedValue: (valueName, value) => this.addNamedValue(valueName, value),
+      addNamedValue: (valueName, value, maxLength) => this.addNamedValue(valueName, value, false, maxLength),
       first: this.servers.length === 0,
     });
     this.servers.push(server);
     // The query budget of a static client shrinks with the longest server path.
     this.checkClients(this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path);
-    this.values["mcp-scopes"]!.value = [...new Set(this.servers.flatMap((s) => s.scopes))].join(" ");
     const longest = this.servers.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     this.values["mcp-path-longest"]!.value = longest.path;
     this.gateway.setGeneratedFragment(fragmentConstructId(SERVERS_FRAGMENT.name), { ...SERVERS_FRAGMENT, xml: oauthServersFragmentXml(this.servers) });
+    this.gateway.setGeneratedFragment(fragmentConstructId(SCOPES_FRAGMENT.name), { ...SCOPES_FRAGMENT, xml: oauthScopesFragmentXml(this.servers) });
     return server;
   }
 
@@ -205,10 +220,10 @@ export class McpOAuth extends Construct {
   }
 
   /** Adds a named value once: a second server with the same names would overwrite the first's. */
-  private addNamedValue(name: string, value: string, secret = false): ApiManagementNamedValue {
+  private addNamedValue(name: string, value: string, secret = false, maxLength?: number): ApiManagementNamedValue {
     const existing = this.values[name];
     if (existing) throw new Error(`McpOAuth: named value ${JSON.stringify(name)} is defined twice`);
-    const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret });
+    const nv = this.gateway.addNamedValue(`nv_${name.replace(/-/g, "_")}`, { name, value, secret, ...(maxLength !== undefined ? { maxLength } : {}) });
     this.values[name] = nv;
     return nv;
   }

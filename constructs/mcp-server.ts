@@ -12,11 +12,12 @@ import { operationConstructId, type GatewayApi } from "./gateway-api.js";
 import { MCP_API, ROOT_METADATA_OPERATIONS, SERVER_METADATA_OPERATIONS, serverUrlTemplate, type ApiOperationSpec } from "../vocabulary/oauth-api.js";
 import type { EntraAppRegistration } from "./entra-app-registration.js";
 import { BASE_SCOPE_TEXTS, GRAPH_SIGN_IN_SCOPES } from "./entra-app-registration.js";
-import { resolveToolScopes, type ToolAccess } from "../vocabulary/tool-access.js";
+import { resolveToolScopes, toolScopeTableText, type ResolvedToolScope, type ToolAccess } from "../vocabulary/tool-access.js";
 import type { McpOAuthRateLimit } from "./mcp-oauth.js";
 import { isLiteral } from "./literal.js";
 import type { ServerNaming } from "./server-naming.js";
-import { SERVER_LIMITS, wholeNumberProblem } from "../vocabulary/limits.js";
+import { APIM_LIMITS, SERVER_LIMITS, wholeNumberProblem } from "../vocabulary/limits.js";
+import { serverRecordValue } from "./oauth-servers-fragment.js";
 import { isApiPath } from "../vocabulary/mcp-names.js";
 
 /** The named values each server's policies read, under the server's own names (`<name>-<server>`). */
@@ -25,6 +26,7 @@ export const SERVER_NAMED_VALUES = [
   "mcp-path",
   "mcp-title",
   "mcp-scope",
+  "mcp-oauth-server",
   "entra-client-id",
   "entra-upstream-scope",
   "mcp-rate-limit-calls",
@@ -95,8 +97,8 @@ export interface McpServerProps extends McpServerOptions {
   readonly gateway: ApimGateway;
   /** The OAuth API, which serves its protected-resource metadata. */
   readonly oauthApi: GatewayApi;
-  /** Creates one of its named values (once per name, among all of the authorization server's). */
-  readonly addNamedValue: (name: string, value: string) => ApiManagementNamedValue;
+  /** Creates one of its named values (once per name, among all of the authorization server's), with the most characters it can resolve to. */
+  readonly addNamedValue: (name: string, value: string, maxLength: number) => ApiManagementNamedValue;
   /** The first server also answers the root protected-resource metadata URL. */
   readonly first: boolean;
 }
@@ -146,33 +148,45 @@ export class McpServer extends Construct {
     this.endpointUrl = `${gateway.gatewayUrl}/${props.path}`;
     this.protectedResourceMetadataUrl = `${gateway.gatewayUrl}/.well-known/oauth-protected-resource/${props.path}`;
     this.scopes = [props.entra.fullScope, ...props.entra.additionalScopes.map((s) => `${props.entra.identifierUri}/${s}`)];
-    this.toolScopes = toolScopesOf(this.name, props.entra, props.tools ?? []);
+    const resolvedTools = resolveTools(this.name, props.entra, props.tools ?? []);
+    this.toolScopes = resolvedTools
+      .filter((t) => t.requiredScopes.length > 1)
+      .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${props.entra.identifierUri}/${s}`) }));
     this.toolRoles = (props.tools ?? []).flatMap((t) => (t.appRole === undefined ? [] : [{ tool: t.tool, appRole: t.appRole }]));
     this.scopeDisplayNames = Object.fromEntries([
       [props.entra.fullScope, BASE_SCOPE_TEXTS.userConsentDisplayName],
       ...props.entra.additionalScopeTexts.map((t): [string, string] => [`${props.entra.identifierUri}/${t.value}`, t.userConsentDisplayName]),
     ]);
 
+    const upstreamScope = [...this.scopes, ...GRAPH_SIGN_IN_SCOPES].join(" ");
     const values: Record<ServerNamedValue, string> = {
       "mcp-server-name": this.name,
       "mcp-path": props.path,
       "mcp-title": props.title ?? this.name,
       "mcp-scope": props.entra.fullScope,
+      // What the OAuth endpoints need of the server, in one named value (oauth-servers reads it).
+      "mcp-oauth-server": serverRecordValue({ name: this.name, scope: props.entra.fullScope, entraClientId: props.entra.clientId, upstreamScope, scopes: this.scopes, scopeDisplayNames: this.scopeDisplayNames }),
       "entra-client-id": props.entra.clientId,
-      "entra-upstream-scope": [...this.scopes, ...GRAPH_SIGN_IN_SCOPES].join(" "),
+      "entra-upstream-scope": upstreamScope,
       "mcp-rate-limit-calls": String(rateLimit.calls),
       "mcp-rate-limit-period": String(rateLimit.renewalPeriod),
       "mcp-backend-auth": props.backendAuth ?? "entra-user",
       "mcp-backend-path": backendPath,
       "mcp-backend-timeout": String(timeout),
       "mcp-server-scopes": this.scopes.join(" "),
-      // tool=scope,scope ... (quote-free, so the policy reads it as a literal); "none" for an empty table (a named value is never empty).
-      "mcp-tool-scopes": this.toolScopes.map((t) => `${t.tool}=${t.requiredScopes.join(",")}`).join(" ") || "none",
+      // tool=scope ... by scope value (vocabulary/tool-access.ts); "none" for an empty table.
+      "mcp-tool-scopes": toolScopeTableText(resolvedTools),
       // tool=role ... (the same quote-free form); "none" when no tool needs an app role.
       "mcp-tool-roles": this.toolRoles.map((t) => `${t.tool}=${t.appRole}`).join(" ") || "none",
     };
     const namedValues = {} as Record<ServerNamedValue, ApiManagementNamedValue>;
-    for (const name of SERVER_NAMED_VALUES) namedValues[name] = props.addNamedValue(this.valueName(name), values[name]);
+    for (const name of SERVER_NAMED_VALUES) {
+      const maxLength = longestValue(values[name], props.entra.clientId);
+      if (maxLength > APIM_LIMITS.namedValueCharacters) {
+        throw new Error(`McpServer ${JSON.stringify(this.name)}: its named value ${this.valueName(name)} would be ${maxLength} characters; API Management's limit is ${APIM_LIMITS.namedValueCharacters}: ${SHORTEN[name] ?? "shorten it"}`);
+      }
+      namedValues[name] = props.addNamedValue(this.valueName(name), values[name], maxLength);
+    }
     this.namedValues = namedValues;
     const renames = this.renames();
 
@@ -183,7 +197,7 @@ export class McpServer extends Construct {
       serviceUrl: backendOrigin,
       streaming: true,
     });
-    this.api.setPolicy(MCP_API.policyFile, { namedValueRenames: omit(renames, ["mcp-title"]) });
+    this.api.setPolicy(MCP_API.policyFile, { namedValueRenames: omit(renames, ["mcp-title", "mcp-oauth-server"]) });
     for (const op of MCP_API.operations) this.api.addOperation(operationConstructId(op.operationId), op);
 
     // Protected resource metadata (RFC 9728): path-suffixed for this server, and at the root for the first.
@@ -210,23 +224,41 @@ export class McpServer extends Construct {
 }
 
 /**
- * The tools of `tools` that need more than the base scope, with every scope a call needs as full scope URIs
- * (`resolveToolScopes` of vocabulary/tool-access.ts checks the table against the application's scopes).
+ * The tool table `tools` with the base scope resolved (`resolveToolScopes` of vocabulary/tool-access.ts
+ * checks it against the application's scopes).
  * @throws Error naming the server and every problem of the table.
  */
-function toolScopesOf(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): { tool: string; requiredScopes: string[] }[] {
+function resolveTools(server: string, entra: EntraAppRegistration, tools: readonly ToolAccess[]): readonly ResolvedToolScope[] {
   const roles = entra.appRoles;
   // The base scope written as a tool's scope means the base scope alone.
   const table = tools.map((t) => (t.scope === entra.scopeName ? { tool: t.tool, ...(t.appRole !== undefined ? { appRole: t.appRole } : {}) } : t));
-  let resolved;
   try {
-    resolved = resolveToolScopes(entra.scopeName, table, entra.additionalScopeTexts, roles);
+    return resolveToolScopes(entra.scopeName, table, entra.additionalScopeTexts, roles);
   } catch (e) {
     throw new Error(`McpServer ${JSON.stringify(server)}: tools: ${(e as Error).message}`);
   }
-  return resolved
-    .filter((t) => t.requiredScopes.length > 1)
-    .map((t) => ({ tool: t.tool, requiredScopes: t.requiredScopes.map((s) => `${entra.identifierUri}/${s}`) }));
+}
+
+/** What to shorten when one of a server's named values would not fit API Management's 4,096 characters. */
+const SHORTEN: Partial<Record<ServerNamedValue, string>> = {
+  "mcp-tool-scopes": "list fewer tools that need a scope, or shorten their names or their scopes' names",
+  "mcp-tool-roles": "list fewer tools that need an app role, or shorten their names or their roles' names",
+  "mcp-oauth-server": "give it fewer scopes, or shorter scope names or consent display names",
+  "mcp-server-scopes": "give it fewer scopes, or shorter scope names",
+  "entra-upstream-scope": "give it fewer scopes, or shorter scope names",
+  "mcp-title": "shorten its title",
+};
+
+/** A GUID's length: what an Entra application's client id resolves to. */
+const GUID_LENGTH = 36;
+
+/**
+ * The most characters `value` can have once Terraform resolves it: its text, with the application's
+ * client id (a Terraform reference until apply) counted as the GUID it becomes.
+ */
+function longestValue(value: string, clientId: string): number {
+  if (isLiteral(clientId)) return value.length;
+  return value.split(clientId).reduce((sum, part) => sum + part.length, 0) + (value.split(clientId).length - 1) * GUID_LENGTH;
 }
 
 function requireInteger(name: string, value: number, range: { readonly min: number; readonly max: number }, unit: string): void {

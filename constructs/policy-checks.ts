@@ -1,17 +1,21 @@
 /**
- * Runs the static policy rules (constructs/policy-rules/) at synth time, as a cdktf Aspect:
+ * Runs the static policy rules (apim-policy/rules/) with this product's policy contract
+ * (policies/contract.ts) at synth time, as a cdktf Aspect:
  *
  *   Aspects.of(stack).add(new PolicyChecks(() => gateway.policySet()));
  *
  * Every violation becomes an error annotation on the node the aspect visits first (the scope it
  * was added to), so `cdktf synth` / `app.synth()` stop before writing cdk.tf.json and print each
- * violation as `[rule] document: message`. Findings of a rule built not to enforce
- * (policy-rules/enforcement.ts) become warning annotations: reported, synth goes on.
+ * violation as `[rule] document: message`.
  */
 import { Annotations, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
-import { policyFindings, policyRules, type PolicyRule } from "./policy-rules/index.js";
+import { POLICY_CONTRACT } from "../policies/contract.js";
+import { policyRules as rulesFor, runPolicyRules, type PolicyRule } from "../apim-policy/rules/index.js";
 import type { PolicySet, PolicyViolation } from "./policy-set.js";
+
+/** Every rule, with this product's policy contract (policies/contract.ts), in report order. */
+export const policyRules: readonly PolicyRule[] = rulesFor(POLICY_CONTRACT);
 
 export interface PolicyChecksOptions {
   /**
@@ -37,8 +41,6 @@ export class PolicyChecks implements IAspect {
   private visited = false;
   /** The violations found on the visit, which fail synth (empty before it). */
   public violations: readonly PolicyViolation[] = [];
-  /** The warnings found on the visit (findings of rules built not to enforce). */
-  public warnings: readonly PolicyViolation[] = [];
 
   /**
    * @param policySet called once, at the first visit (after the constructs are built), for the
@@ -56,15 +58,13 @@ export class PolicyChecks implements IAspect {
     this.visited = true;
     let violations: PolicyViolation[];
     try {
-      violations = policyFindings(this.policySet(), this.rules);
+      violations = runPolicyRules(this.policySet(), this.rules);
     } catch (e) {
       // A failing policySet() (e.g. an unreadable policy file) is reported the same way, not thrown mid-synth.
       const message = e instanceof Error ? e.message : String(e);
       violations = [{ rule: "policy-set", document: "*", message: `could not collect the policy set: ${message}` }];
     }
-    this.violations = violations.filter((v) => v.severity !== "warning");
-    this.warnings = violations.filter((v) => v.severity === "warning");
-    for (const v of this.violations) Annotations.of(node).addError(formatViolation(v));
-    for (const v of this.warnings) Annotations.of(node).addWarning(formatViolation(v));
+    this.violations = violations;
+    for (const v of violations) Annotations.of(node).addError(formatViolation(v));
   }
 }

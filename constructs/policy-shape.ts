@@ -24,17 +24,12 @@
  * Nothing else changes: the result parses to the same elements, attributes (modulo that
  * whitespace), texts and C# tokens as the file (tested for every policy and fragment).
  */
-import { markupEnd } from "../apim-policy/parse.js";
+import { CSharpLexError, expressionEnd as lexedExpressionEnd } from "../apim-policy/csharp-lexer.js";
+import { lineColumn, markupEnd } from "../apim-policy/parse.js";
 
 /** A policy file that cannot be put in the shape, with the file and line. */
 export class PolicyShapeError extends Error {
   override readonly name = "PolicyShapeError";
-}
-
-function lineOf(xml: string, offset: number): number {
-  let line = 1;
-  for (let i = xml.indexOf("\n"); i !== -1 && i < offset; i = xml.indexOf("\n", i + 1)) line++;
-  return line;
 }
 
 /**
@@ -154,67 +149,16 @@ export function joinCSharpLines(expression: string, where: string | (() => strin
 }
 
 /**
- * Offset just past the C# expression whose `@` is at `at` (`@(...)` or `@{...}`): brackets
- * balanced, string, char and interpolated literals and comments skipped. Same grammar as the static
- * checks' lexer (apim-policy/csharp-lexer.ts), without building tokens: the shaping runs on
- * every synth. Throws PolicyShapeError when the expression does not end.
+ * Offset just past the C# expression whose `@` is at `at` (apim-policy/csharp-lexer.ts,
+ * expressionEnd). `where` names the place for the PolicyShapeError thrown when it does not end.
  */
-export function expressionEnd(src: string, at: number, where: () => string): number {
-  const n = src.length;
-  const unterminated = (what: string): never => {
-    throw new PolicyShapeError(`${where()}: the policy expression does not end (${what})`);
-  };
-  /** From i (at an opening bracket) past its closing bracket. */
-  const code = (start: number): number => {
-    let depth = 0;
-    let i = start;
-    while (i < n) {
-      const c = src.charCodeAt(i);
-      if (c === 0x22 /* " */) i = string(i, false, false);
-      else if ((c === 0x40 /* @ */ || c === 0x24) /* $ */ && (src[i + 1] === '"' || ((src[i + 1] === "@" || src[i + 1] === "$") && src[i + 2] === '"'))) {
-        const q = src[i + 1] === '"' ? i + 1 : i + 2;
-        const prefix = src.slice(i, q);
-        i = string(q, prefix.includes("@"), prefix.includes("$"));
-      } else if (c === 0x27 /* ' */) {
-        let j = i + 1;
-        while (j < n && src[j] !== "'") j += src[j] === "\\" ? 2 : 1;
-        if (j >= n) unterminated("a char literal");
-        i = j + 1;
-      } else if (c === 0x2f /* / */ && src[i + 1] === "/") {
-        const nl = src.indexOf("\n", i);
-        i = nl === -1 ? n : nl + 1;
-      } else if (c === 0x2f && src[i + 1] === "*") {
-        const e = src.indexOf("*/", i + 2);
-        if (e === -1) unterminated("a /* comment");
-        i = e + 2;
-      } else if (c === 0x28 || c === 0x5b || c === 0x7b /* ( [ { */) {
-        depth++;
-        i++;
-      } else if (c === 0x29 || c === 0x5d || c === 0x7d /* ) ] } */) {
-        depth--;
-        i++;
-        if (depth === 0) return i;
-      } else i++;
-    }
-    return unterminated("a bracket is never closed");
-  };
-  /** From i (at the opening quote) past the closing quote. */
-  const string = (start: number, verbatim: boolean, interpolated: boolean): number => {
-    let i = start + 1;
-    while (i < n) {
-      const c = src[i]!;
-      if (!verbatim && c === "\\") i += 2;
-      else if (c === '"') {
-        if (verbatim && src[i + 1] === '"') i += 2;
-        else return i + 1;
-      } else if (interpolated && c === "{") {
-        if (src[i + 1] === "{") i += 2;
-        else i = code(i);
-      } else i++;
-    }
-    return unterminated("a string literal");
-  };
-  return code(at + 1);
+function shapedExpressionEnd(src: string, at: number, where: () => string): number {
+  try {
+    return lexedExpressionEnd(src, at);
+  } catch (e) {
+    if (e instanceof CSharpLexError) throw new PolicyShapeError(`${where()}: the policy expression does not end (${e.message})`);
+    throw e;
+  }
 }
 
 /**
@@ -231,7 +175,7 @@ export function joinAttributeLines(xml: string, file: string): string {
     if (xml[i] === "@" && (xml[i + 1] === "(" || xml[i + 1] === "{")) {
       // A policy expression in text: raw C# whose `<` and quotes are not markup; left as it is.
       const at = i;
-      i = expressionEnd(xml, at, () => `${file} line ${lineOf(xml, at)}`);
+      i = shapedExpressionEnd(xml, at, () => `${file} line ${lineColumn(xml, at).line}`);
     } else if (xml[i] !== "<") {
       i++;
     } else if ((skipped = markupEnd(xml, i)) !== undefined) {
@@ -251,9 +195,9 @@ export function joinAttributeLines(xml: string, file: string): string {
         const valueStart = i + 1;
         let valueEnd: number;
         let joined: string | undefined;
-        const where = () => `${file} line ${lineOf(xml, valueStart)}`;
+        const where = () => `${file} line ${lineColumn(xml, valueStart).line}`;
         if (xml[valueStart] === "@" && (xml[valueStart + 1] === "(" || xml[valueStart + 1] === "{")) {
-          const end = expressionEnd(xml, valueStart, where);
+          const end = shapedExpressionEnd(xml, valueStart, where);
           valueEnd = xml.indexOf(quote, end);
           if (valueEnd === -1) throw new PolicyShapeError(`${where()}: the attribute value does not end`);
           const expression = xml.slice(valueStart, end);
@@ -288,13 +232,13 @@ function skipProlog(xml: string, at: number, file: string, where: "before" | "af
     while (i < xml.length && /\s/.test(xml[i]!)) i++;
     if (xml.startsWith("<!--", i)) {
       const end = xml.indexOf("-->", i + 4);
-      if (end === -1) throw new PolicyShapeError(`${file} line ${lineOf(xml, i)}: a comment does not end`);
+      if (end === -1) throw new PolicyShapeError(`${file} line ${lineColumn(xml, i).line}: a comment does not end`);
       comments.push(xml.slice(i, end + 3));
       i = end + 3;
     } else if (where === "before" && xml.startsWith("<?", i)) {
       // The XML declaration carries nothing API Management keeps.
       const end = xml.indexOf("?>", i + 2);
-      if (end === -1) throw new PolicyShapeError(`${file} line ${lineOf(xml, i)}: a processing instruction does not end`);
+      if (end === -1) throw new PolicyShapeError(`${file} line ${lineColumn(xml, i).line}: a processing instruction does not end`);
       i = end + 2;
     } else {
       return { comments, end: i };
@@ -311,13 +255,13 @@ export function shapeFragmentXml(source: string, file: string): string {
   const before = skipProlog(xml, 0, file, "before");
   const open = /^<fragment(\s[^>]*)?>/.exec(xml.slice(before.end));
   if (!open) {
-    throw new PolicyShapeError(`${file} line ${lineOf(xml, before.end)}: expected the root element <fragment> after the header comment, found ${JSON.stringify(xml.slice(before.end, before.end + 20))}`);
+    throw new PolicyShapeError(`${file} line ${lineColumn(xml, before.end).line}: expected the root element <fragment> after the header comment, found ${JSON.stringify(xml.slice(before.end, before.end + 20))}`);
   }
   const close = xml.lastIndexOf("</fragment>");
   if (close < before.end) throw new PolicyShapeError(`${file}: the root element <fragment> is never closed`);
   const after = skipProlog(xml, close + "</fragment>".length, file, "after");
   if (after.end !== xml.length) {
-    throw new PolicyShapeError(`${file} line ${lineOf(xml, after.end)}: found ${JSON.stringify(xml.slice(after.end, after.end + 20))} after </fragment>; expected only comments or whitespace`);
+    throw new PolicyShapeError(`${file} line ${lineColumn(xml, after.end).line}: found ${JSON.stringify(xml.slice(after.end, after.end + 20))} after </fragment>; expected only comments or whitespace`);
   }
   const openEnd = before.end + open[0].length;
   const leading = before.comments.map((c) => `\n\t${c}`).join("");

@@ -122,6 +122,9 @@ export type UserAssignedIdentity = InstanceType<typeof UserAssignedIdentity>;
 export const { Bytes } = load("@cdktf/provider-random/lib/bytes") as typeof import("@cdktf/provider-random/lib/bytes");
 export type Bytes = InstanceType<typeof Bytes>;
 
+export const { Password } = load("@cdktf/provider-random/lib/password") as typeof import("@cdktf/provider-random/lib/password");
+export type Password = InstanceType<typeof Password>;
+
 export const { RandomProvider } = load("@cdktf/provider-random/lib/provider") as typeof import("@cdktf/provider-random/lib/provider");
 export type RandomProvider = InstanceType<typeof RandomProvider>;
 

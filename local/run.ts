@@ -1,6 +1,7 @@
 /**
  * `npm run local`: the whole product on this machine, from the same synthesized Terraform JSON
- * that `cdktf deploy` applies. Synthesizes when cdk.tf.json is missing or older than the sources,
+ * that `cdktf deploy` applies. Synthesizes when cdk.tf.json is missing or was made from other
+ * inputs (configuration variables, the platform file's contents, sources: local/synth-inputs.ts),
  * writes local.values.json, starts the Entra stand-in (one app registration per MCP server), one
  * local MCP server per `sample` server of the configuration (checking tokens against the stand-in's
  * JWKS exactly as against Entra's, each for its own application), the C# expression host and the
@@ -24,13 +25,14 @@
  * tokens: a short one makes the gateway refresh upstream), LOCAL_ENTRA_USERS (a JSON array of the
  * stand-in's users with their app roles; with several, its sign-in page lets you pick one).
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { DEFAULT_TF_JSON, loadGatewayConfig, readTerraformJson, type LocalValues } from "./gateway/config.js";
 import { generateLocalValues, localEntraApps, localIdentities, localServers, type LocalIdentities, type LocalServer } from "./gateway/local-values.js";
 import { applyUrlRewrites } from "./gateway/config.js";
+import { recordSynthInputs, synthInputsFingerprint, synthNeeded } from "./synth-inputs.js";
 import { startGateway, type RunningGateway } from "./gateway/server.js";
 import type { ExpressionEvaluator } from "./gateway/expressions.js";
 import type { ValueCache } from "./gateway/runtime-services.js";
@@ -366,13 +368,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-const SOURCES = ["main.ts", "constructs", "policies", "config", "mcp-app"];
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+/**
+ * Synthesizes into cdktf.out when the synth inputs (configuration variables, platform file contents,
+ * sources) differ from those cdk.tf.json at `tfPath` was made from (local/synth-inputs.ts).
+ * @returns whether it synthesized.
+ */
+export async function synthesizeIfChanged(tfPath: string, env: Record<string, string | undefined>, outdir?: string): Promise<boolean> {
+  const fingerprint = synthInputsFingerprint(env);
+  const reason = synthNeeded(tfPath, fingerprint);
+  if (!reason) return false;
+  console.log(`${reason}; synthesizing...`);
+  const { synthesize } = await import("../main.js");
+  await synthesize({ env, outdir });
+  recordSynthInputs(tfPath, fingerprint);
+  return true;
 }
 
 async function main(): Promise<void> {
@@ -380,11 +389,7 @@ async function main(): Promise<void> {
   const tfPath = resolve(process.env.LOCAL_TF_JSON ?? DEFAULT_TF_JSON);
   const valuesPath = resolve(process.env.LOCAL_VALUES ?? "local.values.json");
 
-  if (!process.env.LOCAL_TF_JSON && (!existsSync(tfPath) || statSync(tfPath).mtimeMs < Math.max(...SOURCES.map((s) => newestMtime(s))))) {
-    console.log(existsSync(tfPath) ? "Sources changed since the last synth; synthesizing..." : "No synthesized config yet; synthesizing...");
-    const { synthesize } = await import("../main.js");
-    await synthesize();
-  }
+  if (!process.env.LOCAL_TF_JSON) await synthesizeIfChanged(tfPath, process.env);
   const tf = readTerraformJson(tfPath);
   let previous: LocalValues | undefined;
   if (existsSync(valuesPath)) {
@@ -422,7 +427,12 @@ async function main(): Promise<void> {
   }
   for (const server of stack.servers) if (server.unavailable) console.log(`Note: ${server.unavailable}`);
   console.log(`MCP endpoint: ${stack.mcpEndpoint}`);
-  console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), Streamable HTTP, the MCP endpoint above, Connect. Ctrl-C stops.");
+  const confidential = Object.keys(stack.values.clientSecrets ?? {});
+  if (confidential.length > 0) {
+    // Where the secrets are, never the secrets (in Azure: terraform output -json static_client_secrets).
+    console.log(`Confidential static clients ${confidential.join(", ")}: their secrets are in ${valuesPath} under clientSecrets.`);
+  }
+  console.log("Try it: npx @modelcontextprotocol/inspector (needs Node 22+), streamable-http, the MCP endpoint above, turn on the server card's toggle. Ctrl-C stops.");
 
   let stopping = false;
   const stop = () => {

@@ -233,6 +233,13 @@ export class McpPlatformStack extends TerraformStack {
       value: this.entra.clientId,
       description: "Application (client) id of the first MCP server's Entra registration.",
     });
+    if (Object.keys(this.oauth.staticClientSecrets).length > 0) {
+      new TerraformOutput(this, "static_client_secrets", {
+        value: this.oauth.staticClientSecrets,
+        sensitive: true,
+        description: "Client id to client secret of each confidential static client (clients.static[] with confidential true): enter it in the client (Microsoft 365 Copilot, Copilot Studio, Foundry). Read it with: terraform output -json static_client_secrets. Renewed when OAUTH_KEY_VERSION changes.",
+      });
+    }
     new TerraformOutput(this, "servers", {
       value: Object.fromEntries(
         servers.map((s) => [

@@ -75,6 +75,25 @@ export function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
 }
 
+/** A confidential client's secret and how it sends it (its registered token_endpoint_auth_method). */
+export interface ClientSecret {
+  readonly method: "client_secret_basic" | "client_secret_post";
+  readonly secret: string;
+}
+
+/** application/x-www-form-urlencoded encoding of one value (RFC 6749 appendix B). */
+const formEncode = (v: string): string => encodeURIComponent(v).replace(/%20/g, "+");
+
+/**
+ * What authenticates `clientId` at /token and /revoke (RFC 6749 §2.3.1): nothing but client_id for
+ * a public client; an HTTP Basic header of the form-url-encoded id and secret; or both in the body.
+ */
+export function clientAuthentication(clientId: string, secret?: ClientSecret): { fields: Record<string, string>; headers: Record<string, string> } {
+  if (!secret) return { fields: { client_id: clientId }, headers: {} };
+  if (secret.method === "client_secret_post") return { fields: { client_id: clientId, client_secret: secret.secret }, headers: {} };
+  return { fields: {}, headers: { Authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(secret.secret)}`).toString("base64")}` } };
+}
+
 export interface AuthorizeParams {
   readonly clientId: string;
   readonly challenge: string;
@@ -82,8 +101,8 @@ export interface AuthorizeParams {
   readonly redirectUri?: string;
   /** @default "client-state" */
   readonly state?: string;
-  /** @default the stack's MCP resource */
-  readonly resource?: string;
+  /** null leaves the parameter out (a client that sends none, e.g. Foundry). @default the stack's MCP resource */
+  readonly resource?: string | null;
   /** Extra or replacing query parameters (raw, appended after the others). */
   readonly extra?: Record<string, string>;
 }
@@ -124,12 +143,16 @@ export interface AttackEnv {
   follow(browser: Browser, from: URL, redirectUri: string, options?: { user?: string }): Promise<{ final?: URL; stopped?: Reply; hops: string[] }>;
   /**
    * The whole honest flow in one browser: register (unless clientId), consent, Entra (signed in as `user`, an oid
-   * of the stand-in's users), callback, token; for `resource` (another server's endpoint) and `scope` when given.
+   * of the stand-in's users), callback, token; for `resource` (another server's endpoint) and `scope` when given;
+   * a confidential client authenticates at /token with `secret`.
    */
-  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string; resource?: string; user?: string }): Promise<SignedIn & { consentPage: Reply }>;
-  token(fields: Record<string, string>): Promise<Reply>;
-  refresh(clientId: string, refreshToken: string): Promise<Reply>;
-  revoke(fields: Record<string, string>): Promise<Reply>;
+  signIn(options?: { browser?: Browser; clientId?: string; redirectUri?: string; state?: string; scope?: string; resource?: string; user?: string; secret?: ClientSecret }): Promise<SignedIn & { consentPage: Reply }>;
+  /** POST /token with these form fields (and headers, e.g. an HTTP Basic Authorization). */
+  token(fields: Record<string, string>, headers?: Record<string, string>): Promise<Reply>;
+  /** A refresh grant as `clientId` (a confidential client with its `secret`). */
+  refresh(clientId: string, refreshToken: string, secret?: ClientSecret): Promise<Reply>;
+  /** POST /revoke with these form fields (and headers). */
+  revoke(fields: Record<string, string>, headers?: Record<string, string>): Promise<Reply>;
   /**
    * Holds the gateway's next upstream refresh (POST /token grant_type=refresh_token at Entra) until
    * `release()`; `reached` resolves when the gateway has sent it. Needs `gateUpstream: true`.
@@ -230,7 +253,7 @@ export async function startAttackStack(
         state: p.state ?? "client-state",
         code_challenge: p.challenge,
         code_challenge_method: "S256",
-        resource: p.resource ?? resource,
+        ...(p.resource === null ? {} : { resource: p.resource ?? resource }),
       };
       for (const [k, v] of Object.entries(q)) if (!(p.extra && k in p.extra)) url.searchParams.append(k, v);
       for (const [k, v] of Object.entries(p.extra ?? {})) url.searchParams.append(k, v);
@@ -275,18 +298,20 @@ export async function startAttackStack(
       if (!final) throw new Error(`sign-in stopped with ${stopped?.status}: ${stopped?.text.slice(0, 300)}`);
       const code = final.searchParams.get("code");
       if (!code) throw new Error(`no code in ${final.toString()}`);
-      const tokenReply = await env.token({ grant_type: "authorization_code", code, client_id: clientId, redirect_uri: redirectUri, code_verifier: verifier, resource: target });
+      const auth = clientAuthentication(clientId, opts.secret);
+      const tokenReply = await env.token({ grant_type: "authorization_code", code, ...auth.fields, redirect_uri: redirectUri, code_verifier: verifier, resource: target }, auth.headers);
       if (tokenReply.status !== 200) throw new Error(`token answered ${tokenReply.status}: ${tokenReply.text}`);
       return { clientId, redirectUri, verifier, code, tokens: json(tokenReply) as unknown as SignedIn["tokens"], consentPage: page };
     },
-    token(fields) {
-      return call("POST", `${base}/token`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    token(fields, headers = {}) {
+      return call("POST", `${base}/token`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers } });
     },
-    refresh(clientId, refreshToken) {
-      return env.token({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId });
+    refresh(clientId, refreshToken, secret) {
+      const auth = clientAuthentication(clientId, secret);
+      return env.token({ grant_type: "refresh_token", refresh_token: refreshToken, ...auth.fields }, auth.headers);
     },
-    revoke(fields) {
-      return call("POST", `${base}/revoke`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    revoke(fields, headers = {}) {
+      return call("POST", `${base}/revoke`, { body: new URLSearchParams(fields).toString(), headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers } });
     },
     get backendRequests() {
       if (!backendGate) throw new Error("startAttackStack({ countBackend: true }) is needed to see what reached the MCP server");

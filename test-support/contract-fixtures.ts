@@ -4,7 +4,7 @@
  * fragment-contracts, cache-records). `contractPolicySet()` passes all three; tests break one
  * thing at a time with `withXml` / `withDocument` (policy-fixtures.ts).
  */
-import type { CacheRecordLayout } from "../constructs/policy-rules/cache-records.js";
+import type { CacheRecordLayout } from "../apim-policy/rules/index.js";
 import type { PolicySet } from "../apim-policy/policy-set.js";
 import { EntraAppRegistration } from "../constructs/entra-app-registration.js";
 import { McpAppService } from "../constructs/mcp-app-service.js";

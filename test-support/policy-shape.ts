@@ -3,7 +3,7 @@
  * the azurerm provider's diff suppression tolerates after API Management re-serializes a document,
  * and that shaping changed nothing a policy does.
  */
-import { lexCSharp } from "../apim-policy/csharp-lexer.js";
+import { expressionEnd, lexCSharp } from "../apim-policy/csharp-lexer.js";
 import { parsePolicyXml, type PolicyElement, type PolicyNode } from "../apim-policy/parse.js";
 
 /**
@@ -15,11 +15,6 @@ import { parsePolicyXml, type PolicyElement, type PolicyNode } from "../apim-pol
  */
 export function normalizeLikeAzurerm(xml: string): string {
   return xml.replace(/[\n\r\t ]/g, "");
-}
-
-/** Offset just past a policy expression starting at `at` (an `@` followed by `(` or `{`). */
-function expressionEnd(xml: string, at: number): number {
-  return lexCSharp(xml, at + 1, true).end;
 }
 
 /**

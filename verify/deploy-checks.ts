@@ -19,13 +19,12 @@
  * states (the README gives a query to run), whether admin consent was granted (only a sign-in
  * shows it), whether the external cache is attached.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isLoopbackHost, VerifyUsageError } from "./target.js";
-import { CheckFailed, clientFor, type Check, type CheckContext } from "./checks.js";
-import { clip, request, type HttpAnswer } from "./http.js";
+import { answered, clientFor, fail, FORM, random, show, type Check, type CheckContext } from "./check.js";
+import { clip, request } from "./http.js";
 
 const CLIENT_STATE = "mcp-verify-deploy-state";
-const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 
 /** Entra error codes an administrator can act on, with what they mean here. */
 const AADSTS_HINTS: Readonly<Record<string, string>> = {
@@ -37,24 +36,6 @@ const AADSTS_HINTS: Readonly<Record<string, string>> = {
   "50194": "the application is not multi-tenant but the request used a common endpoint",
   "65001": "nobody consented to the application (ENTRA_ADMIN_CONSENT)",
 };
-
-function fail(message: string): never {
-  throw new CheckFailed(message);
-}
-
-function show(v: unknown): string {
-  return v === undefined || v === null ? "nothing" : clip(JSON.stringify(v), 120);
-}
-
-function answered(a: HttpAnswer): string {
-  const type = a.headers.get("content-type");
-  const body = clip(a.text, 100);
-  return `HTTP ${a.status}${type ? ` ${clip(type, 40)}` : ""}${body ? ` "${body}"` : ""}`;
-}
-
-function random(): string {
-  return randomBytes(32).toString("base64url");
-}
 
 function decodeHtml(s: string): string {
   return s.replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
@@ -183,7 +164,7 @@ const callbackForgedState = (ctx: CheckContext) => {
 const callbackErrorWithoutSignIn = (ctx: CheckContext) =>
   callbackRefused(ctx, { error: "access_denied", error_description: "mcp-verify", state: random() }, "an Entra error for a state the gateway never issued");
 
-/** The checks every run includes (after the gateway checks of checks.ts). A function declaration, so checks.ts can call it while the two modules load each other. */
+/** The checks every run includes (after the gateway checks of checks.ts). */
 export function deployChecks(): readonly Check[] {
   return [
     { name: "Consent approval redirects to Entra", run: consentReachesEntra },

@@ -95,6 +95,22 @@ export const SERVERS_FRAGMENT: FragmentSpec = {
   description: "Selects the MCP server a resource names (generated from the platform's servers).",
 };
 
+/** The fragment generated at synth from the confidential static clients: the digest of the secret of the one a request names. */
+export const STATIC_SECRETS_FRAGMENT: FragmentSpec = {
+  name: "oauth-static-secrets",
+  description: "SHA-256 of the secret of the confidential static client a request names (generated from the platform's static clients).",
+};
+
+/**
+ * The fragment generated at synth from the platform's MCP servers for the authorization server
+ * metadata: every server's scopes (no file in `policies/fragments/`; one named value per server, so
+ * the list is not bound by one named value's 4,096 characters).
+ */
+export const SCOPES_FRAGMENT: FragmentSpec = {
+  name: "oauth-scopes",
+  description: "The scopes of every MCP server, for the authorization server metadata (generated from the platform's servers).",
+};
+
 /** The fragment generated at synth from the client policy (its file holds the defaults). */
 export const CLIENT_POLICY_FRAGMENT = "oauth-client-policy";
 
@@ -112,6 +128,7 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-redirect-uris-check", description: "Redirect URIs: 1-10, normalised ASCII; https, loopback http, private-use (native) by application_type." },
   { name: "oauth-register-issue", description: "Issues the compact HMAC-protected client_id (201) if it fits the query budget." },
   { name: "oauth-client-id", description: "Refuses repeated parameters; classifies client_id (static, document, registration) by the client policy." },
+  { name: "oauth-client-registration", description: "What the gateway knows of a client_id: static entry, verified registration (HMAC) or document; its auth method." },
   { name: "oauth-client-metadata-fetch", description: "Fetches a client ID metadata document (5 s, 5 KiB, client_id must equal the URL)." },
   { name: "oauth-client-resolve", description: "Resolves a static client, the registration HMAC or the document; redirect URIs, type, safe name, trust." },
   { name: "oauth-authorize-request", description: "Exact redirect URI (loopback port may vary), PKCE S256 only, resource, state and scope budget." },
@@ -122,6 +139,8 @@ export const OAUTH_FRAGMENTS: readonly FragmentSpec[] = [
   { name: "oauth-callback", description: "Restores the pending request; maps Entra errors; prepares the code redemption." },
   { name: "oauth-upstream-token", description: "Entra token endpoint call with the managed identity's client assertion." },
   { name: "oauth-code-issue", description: "One-time authorization code for the MCP client; redirect with code, state, iss." },
+  { name: "oauth-client-credentials", description: "Reads a token or revocation request's client and credentials (HTTP Basic, form body or none)." },
+  { name: "oauth-client-authenticate", description: "Confidential clients authenticate by their registered method (constant time); 401 invalid_client; failures rate limited per client." },
   { name: "oauth-token-request", description: "Token request checks and the cache key of the code or grant." },
   { name: "oauth-token-code-grant", description: "authorization_code grant: bindings and PKCE S256 verification." },
   { name: "oauth-token-refresh-grant", description: "refresh_token grant with rotation." },

@@ -14,7 +14,12 @@
  */
 import type { KeyPathProblem } from "./key-path.js";
 
-/** A pre-registered public client (RFC 6749 §2: registered by the administrator, not by itself). */
+/**
+ * A pre-registered client (RFC 6749 §2: registered by the administrator, not by itself): public
+ * (PKCE only), or confidential with a secret the stack generates (`confidential: true`). Later
+ * keys of the same entry (issue 20: `grants`, `roles` for client-credentials agents) extend it
+ * without changing these.
+ */
 export interface McpStaticClient {
   /** The client_id it sends: 1-64 letters, digits, '.', '_', '~' or '-' (`STATIC_CLIENT_ID`). */
   readonly client_id: string;
@@ -28,6 +33,27 @@ export interface McpStaticClient {
    * @default "native"
    */
   readonly application_type?: "native" | "web";
+  /**
+   * A confidential client (RFC 6749 §2.1): it authenticates at /token and /revoke with a secret the
+   * stack generates (Terraform `random_password`, renewed when OAUTH_KEY_VERSION changes), held in a
+   * secret named value and handed to the administrator only through the sensitive output
+   * `static_client_secrets` (`npm run local`: `clientSecrets` in the local values file). PKCE stays
+   * required. What Microsoft 365 Copilot's, Copilot Studio's and Foundry's static OAuth settings need.
+   * @default false (a public client: client_id and PKCE, no secret)
+   */
+  readonly confidential?: boolean;
+  /**
+   * How a confidential client sends its secret: in an HTTP Basic Authorization header
+   * (`client_secret_basic`, RFC 6749 §2.3.1) or as `client_secret` in the form body
+   * (`client_secret_post`). Only with `confidential: true`; the other method is refused.
+   * @default "client_secret_basic" (RFC 7591's default method)
+   */
+  readonly token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post";
+}
+
+/** The token endpoint authentication method of a static client: none, or its confidential method. */
+export function staticClientAuthMethod(client: McpStaticClient): "none" | "client_secret_basic" | "client_secret_post" {
+  return client.confidential === true ? (client.token_endpoint_auth_method ?? "client_secret_basic") : "none";
 }
 
 /** The `clients` block of the platform configuration file. */
@@ -49,7 +75,7 @@ export interface McpClientPolicy {
     readonly allow?: readonly string[];
   };
   /**
-   * Pre-registered public clients, usable with registration off.
+   * Pre-registered clients (public, or confidential with a generated secret), usable with registration off.
    * @default none
    */
   readonly static?: readonly McpStaticClient[];
@@ -281,6 +307,9 @@ export function clientPolicyProblems(policy: McpClientPolicy, clientBudgetBytes:
     ids.add(client.client_id);
     if (client.client_name.trim().length === 0 || client.client_name.length > 100 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(client.client_name)) {
       clientAt(["client_name"], `${q(client.client_name)} is not a usable client name; expected 1-100 characters without control, formatting or separator characters`);
+    }
+    if (client.token_endpoint_auth_method !== undefined && client.confidential !== true) {
+      clientAt(["token_endpoint_auth_method"], `${q(client.token_endpoint_auth_method)} is set on a public client; add "confidential": true (the client then gets a secret), or remove it`);
     }
     if (client.redirect_uris.length < 1 || client.redirect_uris.length > 10) clientAt(["redirect_uris"], `lists ${client.redirect_uris.length} URIs; expected 1 to 10`);
     const type = client.application_type ?? "native";

@@ -127,3 +127,14 @@ export function resolveToolScopes(
     });
   });
 }
+
+/**
+ * The gateway's step-up table of a server, as its named value holds it (`mcp-tool-scopes`): one
+ * `tool=scope` entry per tool that needs a scope besides the base scope, space-separated, each
+ * scope by its value (the policy `mcp-tool-scope` finds its full URI among the server's scopes);
+ * `none` when no tool needs more (a named value is never empty). Quote-free, so the policy reads
+ * it as a literal. The base scope is left out: every call needs it anyway.
+ */
+export function toolScopeTableText(tools: readonly Pick<ResolvedToolScope, "tool" | "requiredScopes">[]): string {
+  return tools.filter((t) => t.requiredScopes.length > 1).map((t) => `${t.tool}=${t.requiredScopes.slice(1).join(",")}`).join(" ") || "none";
+}

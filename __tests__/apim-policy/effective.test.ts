@@ -69,6 +69,18 @@ describe("assemblePipeline", () => {
     ]);
     expect(names(pipeline, "inbound")).toEqual(["choose@api/api", "include-fragment@api/api", "include-fragment@fragment loop/api", "base@fragment based/api"]);
   });
+  it("keeps the include-fragment elements when told not to inline, still combining the scopes and reporting a nested <base/>", () => {
+    const fragments = new Map([["f", root(fragmentXml(setVar("f1")), "fragment f")]]);
+    const docs = {
+      api: root(policiesXml({ inbound: `${setVar("a")}<base />` }), "api"),
+      operation: root(policiesXml({ inbound: `<base /><include-fragment fragment-id="f" /><choose><when condition="@(true)"><base /><include-fragment fragment-id="nope" /></when></choose>` }), "op"),
+      fragments,
+    };
+    const kept = assemblePipeline(docs, { inlineFragments: false });
+    expect(names(kept, "inbound")).toEqual(["a@api/api", "include-fragment@op/operation", "choose@op/operation"]);
+    expect(kept.problems.map((p) => p.kind)).toEqual(["base-not-in-section"]);
+    expect(names(assemblePipeline(docs), "inbound")).toEqual(["a@api/api", "f1@fragment f/operation", "choose@op/operation"]);
+  });
 });
 
 describe("setPipelines", () => {

@@ -95,6 +95,12 @@ describe("registration off", () => {
     }
   });
 
+  it("lists only none as the authentication method when no client of the policy has a secret", async () => {
+    const meta = json(await call("GET", `${env.base}/.well-known/oauth-authorization-server`));
+    expect(meta.token_endpoint_auth_methods_supported).toEqual(["none"]);
+    expect(meta.revocation_endpoint_auth_methods_supported).toEqual(["none"]);
+  });
+
   it("refuses a client_id that is neither static nor a document, without echoing it", async () => {
     const reply = await authorize("corp-cli.AAAAAAAAAAAAAAAAAAAAAA", CLI_REDIRECT);
     expect(reply.status).toBe(400);

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJwt } from "jose";
-import { ATTACK_REDIRECT, Browser, CIMD_ORIGIN, call, json, pkce, startAttackStack, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
+import { ATTACK_REDIRECT, Browser, CIMD_ORIGIN, call, clientAuthentication, json, pkce, startAttackStack, type ClientSecret, type AttackEnv, type Reply } from "../../test-support/attack-client.js";
 import { post2025, postModernCall, rpcOf, toolCall } from "../../test-support/mcp-posts.js";
 import { startBackend } from "../../test-support/local-gateway.js";
 import { startTicketsServer, type TicketsServer } from "../../test-support/tickets-server.js";
@@ -22,6 +22,8 @@ import type { LocalStackServer } from "../../local/run.js";
 const TICKETS_ORIGIN = "https://tickets.declared.example";
 const REPORTS_ORIGIN = "https://reports.declared.example";
 const STATIC_CLIENT = "declared-cli";
+const PORTAL = "declared-portal";
+const PORTAL_REDIRECT = "https://portal.declared.example/oauth/callback";
 const ALLOWED_DOCS = `${CIMD_ORIGIN}/allowed/`;
 const WEATHER_CALLS = 3;
 
@@ -56,7 +58,10 @@ const PLATFORM = {
   clients: {
     registration: false,
     metadataDocuments: { allow: [`${ALLOWED_DOCS}*`] },
-    static: [{ client_id: STATIC_CLIENT, client_name: "Declared CLI", redirect_uris: ["http://127.0.0.1/callback"] }],
+    static: [
+      { client_id: STATIC_CLIENT, client_name: "Declared CLI", redirect_uris: ["http://127.0.0.1/callback"] },
+      { client_id: PORTAL, client_name: "Declared portal", redirect_uris: [PORTAL_REDIRECT], application_type: "web", confidential: true },
+    ],
   },
 };
 
@@ -344,5 +349,29 @@ describe("clients.static", () => {
     }
     const signed = await signIn(bob, server.weather, { redirectUri: "http://127.0.0.1:50999/callback" });
     expect((await env.mcp(signed.token, LIST, server.weather.endpoint)).status).toBe(200);
+  });
+});
+
+describe("clients.static[].confidential", () => {
+  it("clients.static[].confidential: a confidential static client's code is refused without its secret and with a wrong one, and redeemed with its own", async () => {
+    const browser = new Browser();
+    const { verifier, challenge } = pkce();
+    const { reply } = await env.consent(browser, env.authorizeUrl({ clientId: PORTAL, challenge, redirectUri: PORTAL_REDIRECT, resource: server.weather.endpoint }));
+    const { final } = await env.follow(browser, reply.location!, PORTAL_REDIRECT, { user: bob.oid });
+    const code = final!.searchParams.get("code")!;
+    const redeem = (secret?: ClientSecret): Promise<Reply> => {
+      const auth = clientAuthentication(PORTAL, secret);
+      return env.token({ grant_type: "authorization_code", code, ...auth.fields, redirect_uri: PORTAL_REDIRECT, code_verifier: verifier, resource: server.weather.endpoint }, auth.headers);
+    };
+    for (const secret of [undefined, { method: "client_secret_basic", secret: "A".repeat(48) } as const]) {
+      const refused = await redeem(secret);
+      expect(refused.status, refused.text).toBe(401);
+      expect(json(refused).error).toBe("invalid_client");
+    }
+    const own = env.stack.values.clientSecrets?.[PORTAL];
+    expect(own).toMatch(/^[A-Za-z0-9]{32,}$/);
+    const redeemed = await redeem({ method: "client_secret_basic", secret: own! });
+    expect(redeemed.status, redeemed.text).toBe(200);
+    expect((await env.mcp(json(redeemed).access_token as string, LIST, server.weather.endpoint)).status).toBe(200);
   });
 });

@@ -65,3 +65,20 @@ describe("the oauth-client-policy fragment", () => {
     expect(() => clientPolicyFragmentXml(TEMPLATE.replace(/<set-variable name="clients-static"[^\n]*\n/, ""), {})).toThrow(/expected one <set-variable name="clients-static" value="\.\.\." \/> on one line, found 0/);
   });
 });
+
+describe("confidential static clients in the fragment", () => {
+  it("writes the method of a confidential client into clients-static, and nothing for a public one", async () => {
+    const values = clientPolicyValues({
+      static: [
+        { client_id: "portal", client_name: "Portal", redirect_uris: ["https://portal.example/cb"], application_type: "web", confidential: true },
+        { client_id: "agents", client_name: "Agents", redirect_uris: ["https://agents.example/cb"], confidential: true, token_endpoint_auth_method: "client_secret_post" },
+        { client_id: "cli", client_name: "CLI", redirect_uris: ["http://127.0.0.1/cb"] },
+      ],
+    });
+    expect(JSON.parse((await evaluateWith(host, values["clients-static"]!, {})) as string)).toEqual({
+      portal: { n: "Portal", r: ["https://portal.example/cb"], a: "web", m: "client_secret_basic" },
+      agents: { n: "Agents", r: ["https://agents.example/cb"], a: "native", m: "client_secret_post" },
+      cli: { n: "CLI", r: ["http://127.0.0.1/cb"], a: "native" },
+    });
+  });
+});

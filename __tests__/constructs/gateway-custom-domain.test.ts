@@ -33,10 +33,12 @@ describe("ApimGateway", () => {
       const assignment = unhashed(onlyResource(synthJson(gatewayStack({ customDomain: { hostName: "mcp.contoso.com", keyVaultCertificateId: `${certificate}/0123456789abcdef0123456789abcdef`, keyVaultId } }).stack), "azurerm_role_assignment"));
       expect(assignment).toMatchObject({
         scope: `${keyVaultId}/secrets/mcp-cert`,
-        role_definition_name: KEY_VAULT_SECRET_READER_ROLE,
+        // By id in the vault's subscription, not looked up by name at the secret's scope.
+        role_definition_id: `/subscriptions/${keyVaultId.split("/")[2]}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
         principal_id: "${azurerm_user_assigned_identity.gateway_identity.principal_id}",
         principal_type: "ServicePrincipal",
       });
+      expect(assignment).not.toHaveProperty("role_definition_name");
       expect(KEY_VAULT_SECRET_READER_ROLE).toBe("Key Vault Secrets User");
     });
 

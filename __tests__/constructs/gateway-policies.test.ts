@@ -28,10 +28,11 @@ describe("ApimGateway policy registry", () => {
       ["operation", "mcp/get-item", "policies/operation.xml", true],
       ["fragment", "shared-cors", "policies/fragments/cors.xml", false],
     ]);
+    // maxLength: the longest each value can be once Terraform fills it in (the size-limits rule checks it against 4,096).
     expect(set.namedValues).toEqual([
-      { name: "env-name", secret: false },
-      { name: "signing-key", secret: true },
-      { name: "allowed-origin", secret: false },
+      { name: "env-name", secret: false, maxLength: "test".length },
+      { name: "signing-key", secret: true, maxLength: "${random_password.k.result}".length },
+      { name: "allowed-origin", secret: false, maxLength: "*".length },
     ]);
   });
 });

@@ -6,35 +6,16 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { EntraAppRegistration } from "../../constructs/entra-app-registration.js";
-import { McpAppService } from "../../constructs/mcp-app-service.js";
-import { McpOAuth, type McpOAuthProps, type McpOAuthRateLimit } from "../../constructs/mcp-oauth.js";
+import { McpOAuth } from "../../constructs/mcp-oauth.js";
 import { serverNaming } from "../../constructs/server-naming.js";
 import { OAUTH_FRAGMENTS } from "../../vocabulary/oauth-api.js";
 import { fragmentReferences } from "../../constructs/policy-files.js";
-import { runPolicyRules } from "../../constructs/policy-rules/index.js";
+import { policyRules } from "../../constructs/policy-checks.js";
+import { runPolicyRules } from "../../apim-policy/rules/index.js";
 import { gatewayStack } from "../../test-support/gateway.js";
-import { fixturePackage, resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+import { resourcesOf, synthJson, unhashed, type SynthJson } from "../../test-support/synth.js";
+import { oauthStack, POLICIES_DIR as POLICIES } from "../../test-support/oauth-stack.js";
 
-const PACKAGE = fixturePackage();
-const POLICIES = join(import.meta.dirname, "..", "..", "policies");
-
-/** McpOAuth's props, and the path and rate limit of the sample server `weather` added to it. */
-type OAuthStackProps = Partial<Omit<McpOAuthProps, "gateway">> & { readonly mcpPath?: string; readonly rateLimit?: McpOAuthRateLimit };
-
-/** The lead's constructs in a bare stack (real policies/ folder), plus McpOAuth with the given props and the sample server at `mcpPath`. */
-function oauthStack({ mcpPath = "mcp", rateLimit, ...props }: OAuthStackProps = {}, stackIn?: { stack: TerraformStack; resourceGroup: ResourceGroup }) {
-  const { stack, resourceGroup, observability, gateway } = gatewayStack({ policiesDir: POLICIES }, stackIn);
-  const entra = new EntraAppRegistration(stack, "entra", {
-    displayName: "test MCP",
-    tenantId: "11111111-2222-3333-4444-555555555555",
-    redirectUris: ["https://test-apim.azure-api.net/oauth-callback"],
-    trustedIdentity: gateway.identity,
-  });
-  const app = new McpAppService(stack, "mcp_app", { resourceGroup, name: "test-app", packageFile: PACKAGE, entra, observability });
-  const oauth = new McpOAuth(stack, "oauth", { gateway, tenantId: entra.tenantId, ...props });
-  const server = oauth.addServer("weather", { path: mcpPath, title: "Weather", entra, backendUrl: app.url, rateLimit, naming: serverNaming("weather", { sample: true }) });
-  return { stack, gateway, entra, app, oauth, server };
-}
 
 function namedValues(json: SynthJson): Record<string, { value: unknown; secret: unknown }> {
   return Object.fromEntries(resourcesOf(json, "azurerm_api_management_named_value").map((v) => [v.name as string, { value: v.value, secret: v.secret }]));
@@ -62,12 +43,12 @@ describe("McpOAuth", () => {
       "mcp-backend-auth",
       "mcp-backend-path",
       "mcp-backend-timeout",
+      "mcp-oauth-server",
       "mcp-path",
       "mcp-path-longest",
       "mcp-rate-limit-calls",
       "mcp-rate-limit-period",
       "mcp-scope",
-      "mcp-scopes",
       "mcp-server-name",
       "mcp-server-scopes",
       "mcp-title",
@@ -177,15 +158,23 @@ describe("McpOAuth", () => {
     const value = (name: string) => unhashed(namedValues(json)[name]!.value);
     const app = "api://${azuread_application_registration.entra_tickets_application.client_id}";
     expect(server.toolScopes.map((t) => t.tool)).toEqual(["read_ticket", "close_ticket"]);
-    expect(value("mcp-tool-scopes-tickets")).toBe(`read_ticket=${app}/user_impersonate,${app}/tickets.read close_ticket=${app}/user_impersonate,${app}/tickets.write`);
+    // By scope value: the policy finds each one's full URI among the server's scopes, so 20 tools fit one named value.
+    expect(value("mcp-tool-scopes-tickets")).toBe("read_ticket=tickets.read close_ticket=tickets.write");
     expect(value("mcp-server-scopes-tickets")).toBe(`${app}/user_impersonate ${app}/tickets.write ${app}/tickets.read`);
     expect(server.toolRoles).toEqual([{ tool: "close_ticket", appRole: "Tickets.Admin" }]);
     expect(value("mcp-tool-roles-tickets")).toBe("close_ticket=Tickets.Admin");
     // The default server's tools need no role: its table is "none" (a named value is never empty).
     expect(value("mcp-tool-roles")).toBe("none");
+    // The OAuth endpoints' record of the server: name, base scope, client id, upstream scopes, scopes, and the consent page's names (percent-encoded JSON).
+    const names = { user_impersonate: "Use the MCP server as you", "tickets.write": "MCP server permission tickets.write", "tickets.read": "Read your tickets" };
+    const clientId = "${azuread_application_registration.entra_tickets_application.client_id}";
+    const scopes = `${app}/user_impersonate ${app}/tickets.write ${app}/tickets.read`;
+    expect(value("mcp-oauth-server-tickets")).toBe(["tickets", `${app}/user_impersonate`, clientId, `${scopes} openid profile offline_access`, scopes, encodeURIComponent(JSON.stringify(names))].join("|"));
     const servers = resourcesOf(json, "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-servers")!.value as string;
-    expect(servers).toContain('<set-variable name="server-scopes" value="{{mcp-server-scopes-tickets}}" />');
-    expect(servers).toContain('<set-variable name="server-scope-names" value="{&quot;user_impersonate&quot;:&quot;Use the MCP server as you&quot;,&quot;tickets.write&quot;:&quot;MCP server permission tickets.write&quot;,&quot;tickets.read&quot;:&quot;Read your tickets&quot;}" />');
+    expect(servers).toContain('<set-variable name="server-record" value="{{mcp-oauth-server-tickets}}" />');
+    expect(servers).toContain("{{mcp-path-tickets}}");
+    const scopeList = resourcesOf(json, "azurerm_api_management_policy_fragment").find((f) => f.name === "oauth-scopes")!.value as string;
+    expect(scopeList).toContain('<set-variable name="scopes-supported" value="{{mcp-server-scopes}} {{mcp-server-scopes-tickets}}" />');
     const permissions = resourcesOf(json, "azuread_application_permission_scope").filter((p) => p.value === "tickets.read");
     expect(permissions).toEqual([expect.objectContaining({ user_consent_display_name: "Read your tickets", admin_consent_display_name: "Read tickets" })]);
   });
@@ -245,8 +234,8 @@ describe("McpOAuth", () => {
     expect(fragments.every((f) => f.format === "rawxml")).toBe(true);
     const names = fragments.map((f) => f.name as string).sort();
     const files = readdirSync(join(POLICIES, "fragments")).map((f) => f.replace(/\.xml$/, "")).sort();
-    // Every file, plus the table of servers generated from the platform (oauth-servers).
-    expect(names).toEqual([...files, "oauth-servers"].sort());
+    // Every file, plus what is generated from the platform: the servers (oauth-servers, oauth-scopes) and the static clients' secrets (oauth-static-secrets).
+    expect(names).toEqual([...files, "oauth-scopes", "oauth-servers", "oauth-static-secrets"].sort());
     expect(OAUTH_FRAGMENTS.map((f) => f.name).sort()).toEqual(files);
     const policies = [...resourcesOf(json, "azurerm_api_management_api_policy"), ...resourcesOf(json, "azurerm_api_management_api_operation_policy")];
     const included = new Set(policies.flatMap((p) => fragmentReferences(p.xml_content as string)));
@@ -275,7 +264,7 @@ describe("McpOAuth", () => {
     expect(value).toContain('<set-variable name="clients-documents-allow" value="@("[\\"https://vscode.dev/oauth/client-metadata.json\\",\\"https://claude.ai/*\\"]")" />');
     expect(value).toContain('<set-variable name="clients-documents-reviewed" value="@(true)" />');
     expect(value).toContain('<set-variable name="clients-static" value="@("{\\"corp-cli\\":{\\"n\\":\\"Corp CLI\\",\\"r\\":[\\"http://127.0.0.1/callback\\"],\\"a\\":\\"native\\"\\u007D}")" />');
-    expect(runPolicyRules(oauthStack({ clients }).gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(oauthStack({ clients }).gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it("creates the OAuth API at the root and the streaming MCP API in front of the App Service", () => {
@@ -357,12 +346,12 @@ describe("McpOAuth", () => {
 
   it("passes every static policy rule", () => {
     const { gateway } = oauthStack();
-    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it("passes every static policy rule with a nested MCP path", () => {
     const { gateway } = oauthStack({ mcpPath: "a/b" });
-    expect(runPolicyRules(gateway.policySet())).toEqual([]);
+    expect(runPolicyRules(gateway.policySet(), policyRules)).toEqual([]);
   });
 
   it.each(["", "/mcp", "mcp/", "a//b", ".well-known/x", "m cp"])("fails on mcpPath %j", (mcpPath) => {
@@ -392,8 +381,8 @@ describe("McpOAuth", () => {
     expect(() => oauthStack({ refreshTokenLifetimeSeconds: 7776001 })).toThrow("refreshTokenLifetimeSeconds 7776001 is invalid");
   });
 
-  it.each(["", "has space", "x".repeat(65)])("fails on keyVersion %j", (keyVersion) => {
-    expect(() => oauthStack({ keyVersion })).toThrow(`keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-64 letters, digits, '.', '_' or '-'`);
+  it.each(["", "has space", "x".repeat(33)])("fails on keyVersion %j", (keyVersion) => {
+    expect(() => oauthStack({ keyVersion })).toThrow(`keyVersion ${JSON.stringify(keyVersion)} is invalid; expected 1-32 letters, digits, '.', '_' or '-'`);
   });
 
   it("fails on a rate limit period API Management does not accept", () => {

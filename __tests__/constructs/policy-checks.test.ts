@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AnnotationMetadataEntryType, Aspects, TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatViolation, formatViolations, PolicyChecks } from "../../constructs/policy-checks.js";
-import { fragmentContractsRule, namedValuesUsed } from "../../constructs/policy-rules/index.js";
+import { fragmentContracts, namedValuesUsed } from "../../apim-policy/rules/index.js";
 import type { PolicySet } from "../../constructs/policy-set.js";
 import { cleanPolicySet, fragmentXml, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
 
@@ -65,24 +65,20 @@ describe("PolicyChecks", () => {
     expect(existsSync(tfJson)).toBe(false);
   });
 
-  it("fails synth on a cache key that no record layout of cache-records.ts declares", () => {
+  it("fails synth on a cache key that no record layout of policies/contract.ts declares", () => {
     const lookup = `<base />\n<cache-lookup-value key="oauth:grants:1" default-value="none" variable-name="seen" />\n<set-header name="X-Seen" exists-action="override"><value>@((string)context.Variables["seen"])</value></set-header>`;
     const { app, checks, tfJson } = stackWith(() => withXml(cleanPolicySet(), "global", policiesXml({ inbound: lookup })));
-    expect(() => app.synth()).toThrow(/\[cache-records\] global: the cache key at policies\/global\.xml line 4 \(<cache-lookup-value>\) starts with "oauth:grants:1", which no record layout of cache-records\.ts declares/);
+    expect(() => app.synth()).toThrow(/\[cache-records\] global: the cache key at policies\/global\.xml line 4 \(<cache-lookup-value>\) starts with "oauth:grants:1", which no record layout of policies\/contract\.ts declares/);
     expect(checks.violations.map((v) => v.rule)).toEqual(["cache-records"]);
     expect(existsSync(tfJson)).toBe(false);
   });
 
-  it("reports findings of a rule built not to enforce as warning annotations, and still writes cdk.tf.json", () => {
+  it("fails synth on a fragment whose header does not say what it reads, sets and answers", () => {
     const set = () => withXml(cleanPolicySet(), "oauth-cors", fragmentXml(`  <set-header name="X-A" exists-action="override"><value>a</value></set-header>`));
-    const { app, stack, checks, tfJson } = stackWith(set, { rules: [fragmentContractsRule({ enforced: false })] });
-    app.synth();
-    expect(existsSync(tfJson)).toBe(true);
-    expect(checks.violations).toEqual([]);
-    expect(checks.warnings.length).toBeGreaterThan(0);
-    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data);
-    expect(warnings).toEqual(checks.warnings.map(formatViolation));
-    expect(warnings[0]).toMatch(/^\[fragment-contracts\] oauth-cors: policies\/fragments\/oauth-cors\.xml: the header has no "Reads:" line/);
+    const { app, checks, tfJson } = stackWith(set, { rules: [fragmentContracts] });
+    expect(() => app.synth()).toThrow(/\[fragment-contracts\] oauth-cors: policies\/fragments\/oauth-cors\.xml: the header has no "Reads:" line/);
+    expect(checks.violations.map((v) => v.rule)).toEqual(["fragment-contracts", "fragment-contracts", "fragment-contracts"]);
+    expect(existsSync(tfJson)).toBe(false);
   });
 
   it("collects the policy set once, at the first visit, however many constructs it visits", () => {

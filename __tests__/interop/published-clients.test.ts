@@ -87,7 +87,8 @@ describe("claude.ai and Claude Desktop", () => {
   it("finds what it needs to use its document: client_id_metadata_document_supported and none", async () => {
     const { asMetadata } = await discover(env);
     expect(asMetadata.client_id_metadata_document_supported).toBe(true);
-    expect(asMetadata.token_endpoint_auth_methods_supported).toEqual(["none"]);
+    // none first: the confidential methods (for Microsoft's clients) are listed after it and change nothing for a public client.
+    expect(asMetadata.token_endpoint_auth_methods_supported).toEqual(["none", "client_secret_basic", "client_secret_post"]);
   });
 
   it.each(["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"])("signs in to its callback %s", async (callback) => {
@@ -156,7 +157,7 @@ describe("MCP Inspector 2.x", () => {
     expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
     const run = await signInAs(env, MCP_INSPECTOR);
     expect(run.identifiedBy).toBe("registration");
-    expect(run.callback.origin).toBe("http://localhost:6274");
+    expect(run.callback.origin).toBe("http://127.0.0.1:6274");
     expect(run.tokenReply.headers.get("access-control-allow-origin")).toBe("*");
     expectWorking(run);
   });

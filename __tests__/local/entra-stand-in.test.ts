@@ -515,3 +515,67 @@ describe("Entra stand-in: several users (LOCAL_ENTRA_USERS)", () => {
     await expect(startEntraStandIn({ users: [ADA, ADA] })).rejects.toThrow(/repeat an oid/);
   });
 });
+
+describe("Entra stand-in: workload identities (agents without a user)", () => {
+  const APP = "11111111-0000-4000-8000-0000000000a1";
+  const OTHER_APP = "22222222-0000-4000-8000-0000000000a2";
+  const AGENT = "33333333-0000-4000-8000-0000000000a3";
+  const UNLISTED = "44444444-0000-4000-8000-0000000000a4";
+  let stand: EntraStandIn;
+  beforeAll(async () => {
+    stand = await startEntraStandIn({
+      tenantId: TENANT,
+      managedIdentity: MI,
+      apps: [
+        { clientId: APP, redirectUris: [REDIRECT], appRoles: ["Tickets.Read", "Tickets.Admin"], agents: [{ clientId: AGENT, roles: ["Tickets.Read", "Not.Defined"] }] },
+        { clientId: OTHER_APP, redirectUris: [REDIRECT], appRoles: ["Tickets.Read"] },
+      ],
+    });
+  });
+  afterAll(() => stand.close());
+
+  const msi = (resource: string, clientId: string, headers: Record<string, string> = { Metadata: "true" }) => {
+    const u = new URL(stand.managedIdentityTokenUrl);
+    u.searchParams.set("resource", resource);
+    u.searchParams.set("client_id", clientId);
+    return fetch(u, { headers });
+  };
+
+  it("issues a listed workload an app-only token for the application with the roles assigned to it there, signed by the published keys", async () => {
+    const res = await msi(`api://${APP}`, AGENT);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string; client_id: string; token_type: string; expires_on: string };
+    expect(body).toMatchObject({ client_id: AGENT, token_type: "Bearer" });
+    const { payload } = await jwtVerify(body.access_token, createRemoteJWKSet(new URL(stand.jwksUri)), { issuer: stand.issuer, audience: APP });
+    expect(payload).toMatchObject({ aud: APP, azp: AGENT, appid: AGENT, idtyp: "app", tid: TENANT, ver: "2.0", roles: ["Tickets.Read"] });
+    expect(payload.scp).toBeUndefined();
+    expect(payload.oid).toBe(payload.sub);
+  });
+
+  it("accepts the application's client id as the resource too, and gives the same workload the same object id every time", async () => {
+    const a = decodeJwt(((await (await msi(APP, AGENT)).json()) as { access_token: string }).access_token);
+    const b = decodeJwt(((await (await msi(`api://${APP}/.default`, AGENT)).json()) as { access_token: string }).access_token);
+    expect(a.aud).toBe(APP);
+    expect(b.aud).toBe(APP);
+    expect(a.oid).toBe(b.oid);
+  });
+
+  it("issues an unlisted workload a token without roles, as Entra does when assignment is not required", async () => {
+    const token = decodeJwt(((await (await msi(`api://${APP}`, UNLISTED)).json()) as { access_token: string }).access_token);
+    expect(token).toMatchObject({ aud: APP, azp: UNLISTED, idtyp: "app" });
+    expect(token.roles).toBeUndefined();
+  });
+
+  it("gives a workload no roles in an application that assigned it none", async () => {
+    const token = decodeJwt(((await (await msi(`api://${OTHER_APP}`, AGENT)).json()) as { access_token: string }).access_token);
+    expect(token).toMatchObject({ aud: OTHER_APP, azp: AGENT });
+    expect(token.roles).toBeUndefined();
+  });
+
+  it("fails a workload's request for a resource that names no registered application, and one without the Metadata header", async () => {
+    const unknown = await msi("api://99999999-0000-4000-8000-000000000099", AGENT);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: "invalid_resource" });
+    expect((await msi(`api://${APP}`, AGENT, {})).status).toBe(400);
+  });
+});

@@ -126,6 +126,47 @@ describe("local values for npm run local", () => {
     const apps = localEntraApps(t, values);
     expect(apps.find((a) => a.clientId === ticketsId)).toMatchObject({ scopeName: "user_impersonate", extraScopeNames: ["tickets.write"], redirectUris: [expect.stringMatching(/^https:\/\/apim-[0-9a-f]{6}\.azure-api\.net\/oauth-callback$/)] });
   });
+
+  describe("confidential static clients' secrets", () => {
+    /** The fixture with two confidential static clients: their random_password, secret named value and the sensitive output. */
+    function withSecrets() {
+      const t = tf() as ReturnType<typeof tf> & { output?: Record<string, unknown> };
+      Object.assign(t.resource, { random_password: { portal: { length: 48, special: false }, agents: { length: 48, special: false } } });
+      Object.assign(t.resource.azurerm_api_management_named_value, {
+        portal: { name: "oauth-client-secret-portal", value: "${random_password.portal.result}", secret: true },
+        agents: { name: "oauth-client-secret-agents", value: "${random_password.agents.result}", secret: true },
+      });
+      t.output = { static_client_secrets: { sensitive: true, value: { portal: "${random_password.portal.result}", agents: "${random_password.agents.result}" } } };
+      return t;
+    }
+
+    it("makes one per client, as Terraform's random_password would (48 letters and digits), kept under clientSecrets.<client_id>, and the gateway's named values hold them", () => {
+      const t = withSecrets();
+      const values = generateLocalValues(t, endpoints);
+      expect(Object.keys(values.clientSecrets ?? {}).sort()).toEqual(["agents", "portal"]);
+      for (const secret of Object.values(values.clientSecrets!)) expect(secret).toMatch(/^[A-Za-z0-9]{48}$/);
+      expect(values.clientSecrets!.portal).not.toBe(values.clientSecrets!.agents);
+      // Not also kept as a reference: the one place is clientSecrets, as the output names them.
+      expect(JSON.stringify(values.references)).not.toContain(values.clientSecrets!.portal);
+      const nv = loadGatewayConfig(t, values).namedValues;
+      expect(nv.get("oauth-client-secret-portal")!.value).toBe(values.clientSecrets!.portal);
+      expect(nv.get("oauth-client-secret-agents")!.value).toBe(values.clientSecrets!.agents);
+    });
+
+    it("keeps them across restarts, and makes a new one for a client whose secret was removed (how an administrator renews one locally)", () => {
+      const t = withSecrets();
+      const first = generateLocalValues(t, endpoints);
+      expect(generateLocalValues(t, endpoints, first).clientSecrets).toEqual(first.clientSecrets);
+      const renewed = generateLocalValues(t, endpoints, { ...first, clientSecrets: { agents: first.clientSecrets!.agents! } });
+      expect(renewed.clientSecrets!.agents).toBe(first.clientSecrets!.agents);
+      expect(renewed.clientSecrets!.portal).toMatch(/^[A-Za-z0-9]{48}$/);
+      expect(renewed.clientSecrets!.portal).not.toBe(first.clientSecrets!.portal);
+    });
+
+    it("has none without the output (no confidential static client)", () => {
+      expect(generateLocalValues(tf(), endpoints)).not.toHaveProperty("clientSecrets");
+    });
+  });
 });
 
 /** The 6-character suffix the fixture's names carry, as generated. */

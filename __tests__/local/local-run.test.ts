@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localSettings, parseUrlRewrites, startLocalStack, type LocalStack } from "../../local/run.js";
+import { localSettings, parseUrlRewrites, startLocalStack, synthesizeIfChanged, type LocalStack } from "../../local/run.js";
 import { synthesize } from "../../main.js";
 import { startBackend } from "../../test-support/local-gateway.js";
 import { browserAuthorize, pkcePair, postForm } from "../../test-support/local-oauth-client.js";
@@ -141,6 +141,29 @@ describe("the knobs on a running stack", () => {
       /URL rewrite for https:\/\/login\.microsoftonline\.com \(LOCAL_URL_REWRITES\) collides with one npm run local makes itself/,
     );
   });
+});
+
+describe("synthesizeIfChanged", () => {
+  it("after a plain synth of the default configuration, MCP_PLATFORM_CONFIG=examples/two-servers.json synthesizes both servers, then not again", async () => {
+    const outdir = mkdtempSync(join(tmpdir(), "local-run-resynth-"));
+    const tfPath = join(outdir, "stacks", "mcp", "cdk.tf.json");
+    const platformFile = join(import.meta.dirname, "..", "..", "examples", "two-servers.json");
+    const servers = () => {
+      const tf = JSON.parse(readFileSync(tfPath, "utf8")) as Record<string, unknown>;
+      return Object.keys(((tf.output as Record<string, { value: Record<string, unknown> }>).servers).value).sort();
+    };
+    try {
+      await synthesize({ env: {}, outdir, buildDir: join(outdir, "build") });
+      expect(servers()).toHaveLength(1);
+      expect(await synthesizeIfChanged(tfPath, { MCP_PLATFORM_CONFIG: platformFile }, outdir)).toBe(true);
+      expect(servers()).toEqual(loadPlatformConfig(platformFile, { baseScope: "user_impersonate" }).servers.map((s) => s.name).sort());
+      expect(await synthesizeIfChanged(tfPath, { MCP_PLATFORM_CONFIG: platformFile }, outdir)).toBe(false);
+      expect(await synthesizeIfChanged(tfPath, {}, outdir)).toBe(true);
+      expect(servers()).toHaveLength(1);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe("npm run local with every examples/*.json configuration", () => {

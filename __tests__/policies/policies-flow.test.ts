@@ -187,7 +187,7 @@ describe("discovery", () => {
     const prm = json(await call("GET", metadataUrl));
     expect(prm).toMatchObject({ resource: `${base}/mcp`, authorization_servers: [base], bearer_methods_supported: ["header"] });
     const as = json(await call("GET", "/.well-known/oauth-authorization-server"));
-    expect(as).toMatchObject({ issuer: base, code_challenge_methods_supported: ["S256"], token_endpoint_auth_methods_supported: ["none"], registration_endpoint: `${base}/register`, revocation_endpoint: `${base}/revoke` });
+    expect(as).toMatchObject({ issuer: base, code_challenge_methods_supported: ["S256"], token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"], revocation_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"], registration_endpoint: `${base}/register`, revocation_endpoint: `${base}/revoke` });
     expect(json(await call("GET", "/.well-known/openid-configuration"))).toEqual(as);
     expect(json(await call("GET", "/.well-known/oauth-protected-resource"))).toEqual(prm);
   });
@@ -405,12 +405,13 @@ describe("hostile input", () => {
     }
   });
 
-  it("validates registrations: redirect URIs https or loopback, no fragment, public clients only", async () => {
+  it("validates registrations: redirect URIs https or loopback, no fragment, public or client-secret clients only", async () => {
     const cases: [unknown, string][] = [
       [{ redirect_uris: ["http://example.com/cb"] }, "invalid_redirect_uri"],
       [{ redirect_uris: ["https://example.com/cb#frag"] }, "invalid_redirect_uri"],
       [{ redirect_uris: [] }, "invalid_redirect_uri"],
-      [{ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "client_secret_basic" }, "invalid_client_metadata"],
+      [{ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "private_key_jwt" }, "invalid_client_metadata"],
+      [{ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "tls_client_auth" }, "invalid_client_metadata"],
       [{ redirect_uris: ["https://example.com/cb"], client_name: "n".repeat(101) }, "invalid_client_metadata"],
     ];
     for (const [body, error] of cases) {

@@ -159,7 +159,7 @@ describe("GET /authorize", () => {
   });
 
   it("verifies a registration's HMAC in constant time and fetches metadata documents with time and size limits", () => {
-    const resolve = definition("client-registration")[0];
+    const resolve = definition("client-registered")[0];
     expect(resolve).toContain('new System.Security.Cryptography.HMACSHA256(Convert.FromBase64String("{{oauth-hmac-key}}"))');
     expect(resolve).toContain("diff |= expected[i] ^ parts[1][i]");
     expect(resolve).toContain('ComputeHash(Encoding.UTF8.GetBytes("client-registration." + parts[0]))');
@@ -276,7 +276,12 @@ describe("POST /token", () => {
 
   it("answers every RFC 6749 error it can produce as JSON", () => {
     const errors = new Set(elements(inbound, "set-variable").filter((s) => s.attributes.name === "oauth-error").map((s) => s.attributes.value));
-    expect([...errors].sort()).toEqual(["invalid_client", "invalid_grant", "invalid_request", "invalid_target", "unsupported_grant_type"]);
+    // Client authentication sets its error from client-auth-result: invalid_client or invalid_request.
+    const authentication = '@((string)JObject.Parse((string)context.Variables["client-auth-result"])["error"])';
+    expect([...errors].sort()).toEqual([authentication, "invalid_client", "invalid_grant", "invalid_request", "invalid_target", "unsupported_grant_type"].sort());
+    const result = definition("client-auth-result")[0]!;
+    expect(new Set([...result.matchAll(/error = "([a-z_]*)";/g)].map((m) => m[1]))).toEqual(new Set(["", "invalid_client", "invalid_request"]));
+    expect(definition("client-credentials")[0]).not.toMatch(/result\["error"\] = "(?!invalid_client"|invalid_request")/);
   });
 
   it("issues tokens stored only as hashes, with no-store headers", () => {
@@ -301,9 +306,9 @@ describe("POST /token", () => {
 });
 
 describe("POST /register and POST /revoke", () => {
-  it("registers public clients only and answers 201 with a client_id sealed by HMAC", () => {
+  it("registers public clients and client-secret clients, no other method, and answers 201 with a client_id sealed by HMAC", () => {
     const problem = definition("register-problem")[0];
-    expect(problem).toContain('(string)method != "none"');
+    expect(problem).toContain('(string)method != "none" && (string)method != "client_secret_basic" && (string)method != "client_secret_post"');
     expect(definition("register-client-id")[0]).toContain('HMACSHA256(Convert.FromBase64String("{{oauth-hmac-key}}"))');
     expect(definition("resp-status")).toContain("@(201)");
     const uris = definition("redirect-uris-problem")[0];
@@ -328,9 +333,12 @@ describe("POST /register and POST /revoke", () => {
 describe("metadata documents", () => {
   const asBody = definition("resp-body").find((d) => d.includes('"issuer"'))!;
 
-  it("advertise only S256, public clients, and the endpoints that exist", () => {
+  it("advertise only S256, the client authentication methods some client may use, and the endpoints that exist", () => {
     expect(asBody).toContain('new JProperty("code_challenge_methods_supported", new JArray("S256"))');
-    expect(asBody).toContain('new JProperty("token_endpoint_auth_methods_supported", new JArray("none"))');
+    expect(asBody).toContain('new JProperty("token_endpoint_auth_methods_supported", methods)');
+    expect(asBody).toContain('new JProperty("revocation_endpoint_auth_methods_supported", new JArray(methods))');
+    for (const method of ["none", "client_secret_basic", "client_secret_post"]) expect(asBody).toContain(`methods.Add("${method}")`);
+    expect(asBody).not.toMatch(/private_key_jwt|tls_client_auth|client_secret_jwt/);
     expect(asBody).toContain('new JProperty("client_id_metadata_document_supported", true)');
     expect(asBody).toContain('new JProperty("authorization_response_iss_parameter_supported", true)');
     expect(asBody).not.toMatch(/jwks_uri|userinfo|id_token|plain/);

@@ -1,28 +1,26 @@
 import { describe, expect, it } from "vitest";
+import { policyRules } from "../../constructs/policy-checks.js";
 import {
-  CACHE_RECORDS,
-  cacheRecords,
   cacheRecordsRule,
-  CONTRACT_RULES_ENFORCED,
   fragmentContracts,
-  fragmentContractsRule,
-  policyFindings,
   runPolicyRules,
   variableFlow,
-  variableFlowRule,
   type PolicyRule,
-} from "../../constructs/policy-rules/index.js";
+} from "../../apim-policy/rules/index.js";
+import { CACHE_RECORDS, POLICY_CONTRACT } from "../../policies/contract.js";
 import { CHECK_FRAGMENT, contractFragment, contractPolicySet, OPERATION, productPolicySet, TEST_RECORDS } from "../../test-support/contract-fixtures.js";
 import { policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
-const flow = variableFlowRule({ enforced: true });
-const contracts = fragmentContractsRule({ enforced: true });
-const records = cacheRecordsRule({ enforced: true, layouts: TEST_RECORDS });
+const flow = variableFlow;
+const contracts = fragmentContracts;
+const records = cacheRecordsRule({ layouts: TEST_RECORDS, definedIn: "test-support/contract-fixtures.ts" });
+/** The product's cache-records rule, as PolicyChecks runs it. */
+const cacheRecords = cacheRecordsRule({ layouts: CACHE_RECORDS, definedIn: POLICY_CONTRACT.definedIn });
 const messages = (rule: PolicyRule, set = contractPolicySet()) => rule.check(set).map((v) => `${v.document}: ${v.message}`);
 
 describe("the contract fixture", () => {
   it("passes the three contract rules", () => {
-    expect(policyFindings(contractPolicySet(), [flow, contracts, records])).toEqual([]);
+    expect(runPolicyRules(contractPolicySet(), [flow, contracts, records])).toEqual([]);
   });
 });
 
@@ -135,24 +133,24 @@ describe("rule cache-records", () => {
   it("fails a key with a prefix no layout declares", () => {
     const set = withXml(contractPolicySet(), "parse", contractPolicySet().documents[3]!.xml.replace(`"test:grant:"`, `"test:grants:"`));
     expect(messages(records, set)[0]).toBe(
-      `api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grants:", which no record layout of cache-records.ts declares`,
+      `api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grants:", which no record layout of test-support/contract-fixtures.ts declares`,
     );
   });
 
   it("fails a field that is not in the layout, and a declared field never read", () => {
     const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace(`["cid"]`, `["client_id"]`));
     expect(messages(records, set)).toEqual([
-      `check: field "client_id" of variable "grant-json" at policies/fragments/check.xml line 13 (<set-variable>) is not a field of the test grant record (cache-records.ts: cid, exp)`,
-      `*: field "cid" of the test grant record (cache-records.ts) is written but never read by a policy`,
+      `check: field "client_id" of variable "grant-json" at policies/fragments/check.xml line 13 (<set-variable>) is not a field of the test grant record (test-support/contract-fixtures.ts: cid, exp)`,
+      `*: field "cid" of the test grant record (test-support/contract-fixtures.ts) is written but never read by a policy`,
     ]);
   });
 
   it("fails a value stored or looked up through a variable the layout does not list", () => {
     const layouts = [{ ...TEST_RECORDS[0]!, variables: ["grant-json"] }];
-    expect(messages(cacheRecordsRule({ enforced: true, layouts }))).toEqual([
-      `store: policies/fragments/store.xml line 7 (<cache-store-value>) stores the test grant record through variable "grant-record", which cache-records.ts does not list among its variables`,
-      `*: field "cid" of the test grant record (cache-records.ts) is never written by a policy`,
-      `*: field "exp" of the test grant record (cache-records.ts) is never written by a policy`,
+    expect(messages(cacheRecordsRule({ layouts, definedIn: "test-support/contract-fixtures.ts" }))).toEqual([
+      `store: policies/fragments/store.xml line 7 (<cache-store-value>) stores the test grant record through variable "grant-record", which test-support/contract-fixtures.ts does not list among its variables`,
+      `*: field "cid" of the test grant record (test-support/contract-fixtures.ts) is never written by a policy`,
+      `*: field "exp" of the test grant record (test-support/contract-fixtures.ts) is never written by a policy`,
     ]);
   });
 
@@ -173,14 +171,14 @@ describe("rule cache-records", () => {
 describe("the product's policies", () => {
   const product = productPolicySet();
 
-  it("pass every rule, the contract rules included: no finding at all, not even a warning", () => {
-    expect(policyFindings(product)).toEqual([]);
+  it("pass every rule, the contract rules included: no finding at all", () => {
+    expect(runPolicyRules(product, policyRules)).toEqual([]);
   });
 
   it("fail when a real fragment reads a variable no step of its pipelines set, naming the variable and the file", () => {
     const prepare = product.documents.find((d) => d.name === "mcp-forward-prepare")!;
     const typo = withXml(product, prepare.name, prepare.xml.replace(`context.Variables["server-backend-auth"]`, `context.Variables["server-backend-auht"]`));
-    const findings = runPolicyRules(typo);
+    const findings = runPolicyRules(typo, policyRules);
     expect(findings.filter((v) => v.rule === "variable-flow").map((v) => v.message)).toEqual([
       expect.stringMatching(/^variable "server-backend-auht" is read at policies\/fragments\/mcp-forward-prepare\.xml line \d+ \(<when>\) before anything in the pipelines? of mcp[^ ]* sets it; set it earlier or guard the read with ContainsKey$/),
     ]);
@@ -193,43 +191,32 @@ describe("the product's policies", () => {
   it("fail when a real fragment's header no longer says what it sets", () => {
     const revoke = product.documents.find((d) => d.name === "oauth-revoke")!;
     const stale = withXml(product, revoke.name, revoke.xml.replace("revoke-upstream-key, resp-kind=empty,", "resp-kind=empty,"));
-    expect(runPolicyRules(stale).map((v) => `${v.rule} ${v.document}: ${v.message}`)).toEqual([
+    expect(runPolicyRules(stale, policyRules).map((v) => `${v.rule} ${v.document}: ${v.message}`)).toEqual([
       `fragment-contracts oauth-revoke: policies/fragments/oauth-revoke.xml: sets variable "revoke-upstream-key", which the header's Sets: line does not list`,
     ]);
   });
 
-  it("use exactly the cache records of cache-records.ts, which the rule traces through their variables", () => {
-    const enforced = cacheRecordsRule({ enforced: true });
-    expect(enforced.check(product)).toEqual([]);
+  it("use exactly the cache records of policies/contract.ts, which the rule traces through their variables", () => {
+    expect(cacheRecords.check(product)).toEqual([]);
     const issue = product.documents.find((d) => d.name === "oauth-token-issue")!;
     const typo = withXml(product, issue.name, issue.xml.replace(`record["aexp"]`, `record["aexpp"]`));
-    expect(enforced.check(typo).map((v) => v.message)).toEqual([
-      expect.stringMatching(/^field "aexpp" of variable "grant-record" at policies\/fragments\/oauth-token-issue\.xml line \d+ \(<set-variable>\) is not a field of the grant record \(cache-records\.ts: [a-z, ]*\baexp\b[a-z, ]*\)$/),
-      `field "aexp" of the grant record (cache-records.ts) is never written by a policy`,
+    expect(cacheRecords.check(typo).map((v) => v.message)).toEqual([
+      expect.stringMatching(/^field "aexpp" of variable "grant-record" at policies\/fragments\/oauth-token-issue\.xml line \d+ \(<set-variable>\) is not a field of the grant record \(policies\/contract\.ts: [a-z, ]*\baexp\b[a-z, ]*\)$/),
+      `field "aexp" of the grant record (policies/contract.ts) is never written by a policy`,
     ]);
   });
 });
 
-describe("enforcement", () => {
-  it("makes the registered contract rules' findings errors that fail synth", () => {
-    expect(CONTRACT_RULES_ENFORCED).toBe(true);
+describe("the registered contract rules", () => {
+  it("report their findings on any policy set, against the product's record layouts", () => {
     const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
     const findings = runPolicyRules(set, [variableFlow, fragmentContracts, cacheRecords]);
     // The registered cache-records rule knows the product's layouts only, not the fixture's test:grant: record.
     expect(findings.map((v) => `${v.rule} ${v.document}: ${v.message}`)).toEqual([
       `fragment-contracts check: policies/fragments/check.xml: sets variable "client", which the header's Sets: line does not list`,
-      `cache-records api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
-      `cache-records store: the cache key at policies/fragments/store.xml line 7 (<cache-store-value>) starts with "test:grant:", which no record layout of cache-records.ts declares`,
+      `cache-records api/op: the cache key at policies/api-op.xml line 5 (<cache-lookup-value>) starts with "test:grant:", which no record layout of policies/contract.ts declares`,
+      `cache-records store: the cache key at policies/fragments/store.xml line 7 (<cache-store-value>) starts with "test:grant:", which no record layout of policies/contract.ts declares`,
     ]);
-    expect(findings.every((v) => v.severity === undefined)).toBe(true);
-  });
-
-  it("reports the same findings as warnings, which do not fail synth, from a rule built with enforced: false", () => {
-    const set = withXml(contractPolicySet(), "check", CHECK_FRAGMENT.replace("Sets: client", "Sets: none"));
-    const rules = [variableFlowRule({ enforced: false }), fragmentContractsRule({ enforced: false }), cacheRecordsRule({ enforced: false, layouts: TEST_RECORDS })];
-    const findings = policyFindings(set, rules);
-    expect(findings.map((v) => [v.rule, v.severity])).toEqual([["fragment-contracts", "warning"]]);
-    expect(runPolicyRules(set, rules)).toEqual([]);
   });
 });
 

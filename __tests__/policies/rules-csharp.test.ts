@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { csharpAllowedTypes } from "../../constructs/policy-rules/index.js";
+import { csharpAllowedTypes } from "../../apim-policy/rules/index.js";
 import { ALLOWED_FULL_NAMES, ALLOWED_SHORT_NAMES } from "../../apim-policy/allowlist.js";
-import { CSharpLexError, lexCSharp } from "../../apim-policy/csharp-lexer.js";
+import { CSharpLexError, expressionEnd, lexCSharp } from "../../apim-policy/csharp-lexer.js";
 import { declaredNames, typeReferences } from "../../apim-policy/csharp-types.js";
 import { cleanPolicySet, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 
@@ -32,6 +32,30 @@ describe("lexCSharp", () => {
   it("fails on unbalanced brackets", () => {
     expect(() => lexCSharp(`(a]`, 0, true)).toThrow(/unbalanced "\]"/);
     expect(() => lexCSharp(`(a(b)`, 0, true)).toThrow(/"\(" is never closed/);
+  });
+});
+
+describe("expressionEnd", () => {
+  it("finds the end of a policy expression in raw XML, past brackets in literals and comments", () => {
+    const xml = `<set-variable name="x" value="@(a(")") + ')' + @"x "" (" + $"{(b ? "(" : "}")}" /* ) */ + c)" />`;
+    const at = xml.indexOf("@(");
+    expect(xml.slice(expressionEnd(xml, at))).toBe(`" />`);
+    const block = `<value>@{ var s = "}"; return s; }</value>`;
+    expect(block.slice(expressionEnd(block, block.indexOf("@{")))).toBe("</value>");
+  });
+
+  it("fails on an expression that does not end, with the offset where the problem starts", () => {
+    const xml = `<value>@(a + "b)</value>`;
+    const thrown = (() => {
+      try {
+        return expressionEnd(xml, 7);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(CSharpLexError);
+    expect((thrown as CSharpLexError).message).toBe("unterminated string literal");
+    expect((thrown as CSharpLexError).offset).toBe(xml.indexOf('"b'));
   });
 });
 

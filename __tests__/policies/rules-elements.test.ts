@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { knownPolicyElements, policyAttributes, policySections, policyTiers } from "../../constructs/policy-rules/index.js";
+import { knownPolicyElements, policyAttributes, policySections, policyTiers } from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("rule known-policy-elements", () => {

@@ -5,7 +5,7 @@ import {
   POLICY_FRAGMENT_LIMIT_BYTES,
   sizeLimits,
   sizeLimitsRule,
-} from "../../constructs/policy-rules/index.js";
+} from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, fragmentXml, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 
 /** A comment of n bytes, to grow a document without changing what it does. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { cacheValues, mcpStreaming, noSecretTrace } from "../../constructs/policy-rules/index.js";
-import { sensitiveReason } from "../../constructs/policy-rules/rules/no-secret-trace.js";
+import { cacheValues, noSecretTraceRule, streamingRule } from "../../apim-policy/rules/index.js";
+import { LOGGABLE_VARIABLES, STREAMING } from "../../policies/contract.js";
+import { sensitiveReason } from "../../apim-policy/rules/no-secret-trace.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
+
+// The rules as PolicyChecks runs them, with this product's contract.
+const mcpStreaming = streamingRule(STREAMING);
+const noSecretTrace = noSecretTraceRule({ loggableVariables: LOGGABLE_VARIABLES });
 
 const mcp = (sections: Parameters<typeof policiesXml>[0]) =>
   policyDoc("api", "mcp", policiesXml({ backend: `<forward-request buffer-response="false" />`, ...sections }), { apiName: "mcp", streaming: true });

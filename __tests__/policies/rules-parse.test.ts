@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runPolicyRules, xmlWellFormed } from "../../constructs/policy-rules/index.js";
+import { policyRules } from "../../constructs/policy-checks.js";
+import { runPolicyRules, xmlWellFormed } from "../../apim-policy/rules/index.js";
 import { parsePolicyXml, type PolicyElement } from "../../apim-policy/parse.js";
 import { cleanPolicySet, policiesXml, policyDoc, singleDocumentSet, withXml } from "../../test-support/policy-fixtures.js";
 
@@ -91,6 +92,6 @@ describe("rule xml-well-formed", () => {
 
   it("is the only rule to report a broken document (tree rules skip it)", () => {
     const set = withXml(cleanPolicySet(), "global", `<policies><inbound>`);
-    expect(runPolicyRules(set).map((x) => x.rule)).toEqual(["xml-well-formed"]);
+    expect(runPolicyRules(set, policyRules).map((x) => x.rule)).toEqual(["xml-well-formed"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rawxmlExpressionEntities } from "../../constructs/policy-rules/index.js";
+import { rawxmlExpressionEntities } from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("rule rawxml-expression-entities", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { includeFragmentDefined, namedValuesDefined, namedValuesUsed } from "../../constructs/policy-rules/index.js";
+import { includeFragmentDefined, namedValuesDefined, namedValuesUsed } from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, fragmentXml, policiesXml, withNamedValues, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("rule named-values-defined", () => {

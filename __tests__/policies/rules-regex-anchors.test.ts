@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { regexAnchors } from "../../constructs/policy-rules/index.js";
-import { hasDollarAnchor, literalValue } from "../../constructs/policy-rules/rules/regex-anchors.js";
+import { regexAnchors } from "../../apim-policy/rules/index.js";
+import { hasDollarAnchor, literalValue } from "../../apim-policy/rules/regex-anchors.js";
 import { cleanPolicySet, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 
 /** The clean set with one set-variable holding `expression` in the global policy. */

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   includeFragmentDefined,
   namedValuesDefined,
-  policyRules,
   runPolicyRules,
   uniqueDocumentNames,
-} from "../../constructs/policy-rules/index.js";
+} from "../../apim-policy/rules/index.js";
+import { policyRules } from "../../constructs/policy-checks.js";
 import { cleanPolicySet, fragmentXml, policiesXml, policyDoc, withDocument, withXml } from "../../test-support/policy-fixtures.js";
 
 describe("policyRules", () => {
@@ -40,23 +40,24 @@ describe("policyRules", () => {
       "variable-flow",
       "fragment-contracts",
       "cache-records",
+      "record-field-lists",
     ]);
   });
 });
 
 describe("runPolicyRules", () => {
   it("finds nothing in the clean set", () => {
-    expect(runPolicyRules(cleanPolicySet())).toEqual([]);
+    expect(runPolicyRules(cleanPolicySet(), policyRules)).toEqual([]);
   });
 
   it("finds nothing in an empty set", () => {
-    expect(runPolicyRules({ documents: [], namedValues: [] })).toEqual([]);
+    expect(runPolicyRules({ documents: [], namedValues: [] }, policyRules)).toEqual([]);
   });
 
   it("reports every rule's findings, in rule order", () => {
     let set = withXml(cleanPolicySet(), "global", policiesXml({ inbound: `<include-fragment fragment-id="nope" />\n<set-variable name="x" value="{{undefined-nv}}" />` }));
     set = withDocument(set, policyDoc("fragment", "extra", fragmentXml("<base />")));
-    expect(runPolicyRules(set).map((v) => `${v.rule} ${v.document}`)).toEqual([
+    expect(runPolicyRules(set, policyRules).map((v) => `${v.rule} ${v.document}`)).toEqual([
       "fragment-structure extra",
       "named-values-defined global",
       "include-fragment-defined global",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fragmentStructure, policyStructure } from "../../constructs/policy-rules/index.js";
+import { fragmentStructure, policyStructure } from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, fragmentXml, withXml } from "../../test-support/policy-fixtures.js";
 
 const sectionsXml = (...sections: string[]) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { whenNotEmpty } from "../../constructs/policy-rules/index.js";
+import { whenNotEmpty } from "../../apim-policy/rules/index.js";
 import { cleanPolicySet, fragmentXml, policiesXml, withXml } from "../../test-support/policy-fixtures.js";
 import { productPolicySet } from "../../test-support/contract-fixtures.js";
 

@@ -232,6 +232,29 @@ describe("McpPlatformStack", () => {
     expect(secretAttributes).toEqual([]);
   });
 
+  it("hands a confidential static client's secret out only as the sensitive output static_client_secrets, a Terraform reference (snapshot of the change)", () => {
+    const confidential = { client_id: "copilot-studio", client_name: "Copilot Studio", redirect_uris: ["https://global.consent.azure-apim.net/redirect/cr6b1-5fweather"], application_type: "web" as const, confidential: true, token_endpoint_auth_method: "client_secret_post" as const };
+    const platform = { ...defaultPlatform("mcp"), clients: { static: [confidential, { client_id: "corp-cli", client_name: "Corp CLI", redirect_uris: ["http://127.0.0.1/callback"] }] } };
+    const json = synthJson(new McpPlatformStack(Testing.app() as Construct, "mcp", { config: loadConfig({}), platform, mcpPackageFile: fixturePackage() }));
+    const output = json.output!.static_client_secrets!;
+    expect(output.sensitive).toBe(true);
+    expect(Object.keys(output.value as Record<string, string>)).toEqual(["copilot-studio"]);
+    const [password] = Object.keys(json.resource.random_password ?? {}).filter((name) => name.includes("client_secrets"));
+    expect(output.value).toEqual({ "copilot-studio": `\${random_password.${password}.result}` });
+    // Every other output stays as it was: nothing secret, no reference to the password.
+    for (const [name, other] of Object.entries(json.output!)) {
+      if (name !== "static_client_secrets") expect(JSON.stringify(other.value), name).not.toMatch(/random_password|secret/);
+    }
+    const namedValue = resourcesOf(json, "azurerm_api_management_named_value").find((v) => v.name === "oauth-client-secret-copilot-studio")!;
+    expect(namedValue).toMatchObject({ secret: true, value: `\${random_password.${password}.result}` });
+    // No random_password result is ever a value: every occurrence of one is a reference.
+    const text = JSON.stringify(json);
+    const mentions = text.match(/random_password\.[A-Za-z0-9_-]+\.result/g) ?? [];
+    expect(mentions.length).toBeGreaterThanOrEqual(2);
+    expect((text.match(/\$\{random_password\.[A-Za-z0-9_-]+\.result\}/g) ?? []).length).toBe(mentions.length);
+    expect(unhashed({ random_password: json.resource.random_password, named_value: namedValue, output })).toMatchSnapshot();
+  });
+
   it("changes the deployed package path when the code changes", () => {
     const a = onlyResource(synthJson(platformStack({}, fixturePackage("export const a = 1;\n")).stack), "azurerm_linux_web_app");
     const b = onlyResource(synthJson(platformStack({}, fixturePackage("export const a = 2;\n")).stack), "azurerm_linux_web_app");

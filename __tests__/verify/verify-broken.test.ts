@@ -43,7 +43,7 @@ describe("post-deploy check against a gateway answering like the lab it replaces
     for (const part of [
       `revocation_endpoint: expected "${gw.url}/revoke", got nothing`,
       'code_challenge_methods_supported: expected ["S256"], got ["plain","S256"]',
-      'token_endpoint_auth_methods_supported: expected ["none"], got ["client_secret_post"]',
+      'token_endpoint_auth_methods_supported: expected ["none","client_secret_basic","client_secret_post"], got ["client_secret_post"]',
       "client_id_metadata_document_supported: expected true, got nothing",
       "authorization_response_iss_parameter_supported: expected true, got nothing",
     ]) {

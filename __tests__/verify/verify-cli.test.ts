@@ -2,9 +2,33 @@ import { describe, expect, it } from "vitest";
 import { runVerifyCli } from "../../test-support/verify-broken-gateway.js";
 import { main, parseCliArgs, USAGE } from "../../verify/cli.js";
 import { runVerification, type VerifyReport } from "../../verify/checks.js";
+import { metadataProblems } from "../../verify/discovery-checks.js";
 import { clip, describeError, RequestFailure, timedFetch } from "../../verify/http.js";
 import { formatReport } from "../../verify/report.js";
 import { resolveTarget, VerifyUsageError } from "../../verify/target.js";
+
+describe("metadataProblems: client authentication methods", () => {
+  const gw = "https://gw.example";
+  const base = { issuer: gw, authorization_endpoint: `${gw}/authorize`, token_endpoint: `${gw}/token`, revocation_endpoint: `${gw}/revoke`, response_types_supported: ["code"], grant_types_supported: ["authorization_code", "refresh_token"], code_challenge_methods_supported: ["S256"], client_id_metadata_document_supported: true, authorization_response_iss_parameter_supported: true };
+  const all = ["none", "client_secret_basic", "client_secret_post"];
+
+  it("expects all three methods, for tokens and revocation, when registration is on", () => {
+    expect(metadataProblems({ ...base, registration_endpoint: `${gw}/register`, token_endpoint_auth_methods_supported: all, revocation_endpoint_auth_methods_supported: all }, gw)).toEqual([]);
+    expect(metadataProblems({ ...base, registration_endpoint: `${gw}/register`, token_endpoint_auth_methods_supported: ["none"], revocation_endpoint_auth_methods_supported: ["none"] }, gw)).toEqual([
+      'token_endpoint_auth_methods_supported: expected ["none","client_secret_basic","client_secret_post"], got ["none"]',
+    ]);
+  });
+
+  it("takes the methods in use when registration is off, refusing others, another order and a revocation list that differs", () => {
+    expect(metadataProblems({ ...base, token_endpoint_auth_methods_supported: ["none"], revocation_endpoint_auth_methods_supported: ["none"] }, gw)).toEqual([]);
+    expect(metadataProblems({ ...base, token_endpoint_auth_methods_supported: ["client_secret_basic"], revocation_endpoint_auth_methods_supported: ["client_secret_basic"] }, gw)).toEqual([]);
+    expect(metadataProblems({ ...base, token_endpoint_auth_methods_supported: ["private_key_jwt"], revocation_endpoint_auth_methods_supported: ["private_key_jwt"] }, gw)[0]).toMatch(/^token_endpoint_auth_methods_supported: expected some of/);
+    expect(metadataProblems({ ...base, token_endpoint_auth_methods_supported: ["client_secret_post", "none"], revocation_endpoint_auth_methods_supported: ["client_secret_post", "none"] }, gw)[0]).toContain("in that order");
+    expect(metadataProblems({ ...base, token_endpoint_auth_methods_supported: ["none"], revocation_endpoint_auth_methods_supported: all }, gw)).toEqual([
+      'revocation_endpoint_auth_methods_supported: expected ["none"], got ["none","client_secret_basic","client_secret_post"]',
+    ]);
+  });
+});
 
 describe("resolveTarget", () => {
   it("defaults the MCP path to mcp and drops a trailing slash", () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../local/run.js";
 import { synthesizeForLocal } from "../../test-support/local-oauth-client.js";
@@ -44,9 +46,12 @@ describe("post-deploy check against the local stack", () => {
   it("fails the MCP and resource metadata checks, naming the URLs, when --mcp-path is not the deployed one", async () => {
     const report = await runVerification(stack.gateway.url, { mcpPath: "not-mcp" });
     const failed = Object.fromEntries(report.results.filter((r) => !r.ok).map((r) => [r.name, r.detail]));
-    expect(Object.keys(failed)).toEqual(expect.arrayContaining(["MCP 401 without token", "Resource metadata (path)", "Resource metadata (root)", "SDK client reaches sign-in"]));
+    expect(Object.keys(failed)).toEqual(expect.arrayContaining(["MCP 401 without token", "Resource metadata (path)", "SDK client reaches sign-in"]));
     expect(failed["MCP 401 without token"]).toContain(`expected HTTP 401 from POST ${stack.gateway.url}/not-mcp, got HTTP 404`);
-    expect(failed["Resource metadata (root)"]).toContain(`resource: expected "${stack.gateway.url}/not-mcp", got "${stack.mcpEndpoint}"`);
+    // The root document describes the gateway's one server, not the path asked for: not this check's to fail.
+    expect(report.results.find((r) => r.name === "Resource metadata (root)")?.detail).toBe(
+      `not applicable to ${stack.gateway.url}/not-mcp: the root document describes one server, ${stack.mcpEndpoint} (this gateway's first), and names this gateway as its authorization server`,
+    );
     expect(report.results.find((r) => r.name === "Token: bogus code")?.ok).toBe(true);
     expect(report.ok).toBe(false);
   });
@@ -81,5 +86,43 @@ describe("post-deploy check against the local stack with one planted defect", ()
     expect(failed.map((r) => r.name)).toEqual(expectedFailures);
     for (const r of failed) expect(r.detail).toContain(typeof detail === "string" ? detail : detail[r.name]);
     expect(report.ok).toBe(false);
+  });
+});
+
+describe("post-deploy check against a local gateway of two servers (examples/two-servers.json)", () => {
+  let two: LocalStack;
+  beforeAll(async () => {
+    const platform = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "two-servers.json"), "utf8")) as unknown;
+    two = await startLocalStack({ tf: await synthesizeForLocal({ platform }), logLevel: "silent" });
+  }, 180_000);
+  afterAll(async () => {
+    await two?.close();
+  });
+  const lookAlike = (gw: string) => gw.replace("//127.0.0.1:", "//127.0.0.10:");
+  const root = (report: Awaited<ReturnType<typeof runVerification>>) => report.results.find((r) => r.name === "Resource metadata (root)")!;
+
+  it("passes every check at the server that is not at the root, the root document's check saying it describes the first server", async () => {
+    const report = await runVerification(two.gateway.url, { mcpPath: "tickets/mcp" });
+    expect(report.results.filter((r) => !r.ok)).toEqual([]);
+    expect(root(report).detail).toBe(
+      `not applicable to ${two.gateway.url}/tickets/mcp: the root document describes one server, ${two.gateway.url}/mcp (this gateway's first), and names this gateway as its authorization server`,
+    );
+  });
+
+  it("checks the root document in full at the first server", async () => {
+    const report = await runVerification(two.gateway.url, { mcpPath: "mcp" });
+    expect(report.results.filter((r) => !r.ok)).toEqual([]);
+    expect(root(report).detail).toBe(`resource ${two.gateway.url}/mcp, authorization_servers ["${two.gateway.url}"]`);
+  });
+
+  it.each([
+    ["a look-alike host (127.0.0.10 for 127.0.0.1)", (gw: string) => ({ resource: `${lookAlike(gw)}/mcp` }), (gw: string) => `resource: expected "${gw}/tickets/mcp", got "${lookAlike(gw)}/mcp"`],
+    ["another authorization server", (gw: string) => ({ resource: `${gw}/mcp`, authorization_servers: ["https://login.example"] }), (gw: string) => `authorization_servers: expected ["${gw}"], got ["https://login.example"]`],
+  ])("fails the root check at any server when the root document names %s", async (_what, change, message) => {
+    const gw = two.gateway.url;
+    const planted = withDefect((req, a) => (req.method === "GET" && req.url.pathname === "/.well-known/oauth-protected-resource" ? { ...a, body: JSON.stringify({ ...(JSON.parse(a.body) as object), ...change(gw) }) } : a));
+    const report = await runVerification(gw, { mcpPath: "tickets/mcp", fetch: planted });
+    expect(report.results.filter((r) => !r.ok).map((r) => r.name)).toEqual(["Resource metadata (root)"]);
+    expect(root(report).detail).toContain(message(gw));
   });
 });

@@ -11,6 +11,7 @@ import {
   redirectUriKinds,
   redirectUriProblem,
   STATIC_CLIENT_ID,
+  staticClientAuthMethod,
   type McpClientPolicy,
 } from "../../vocabulary/oauth-clients.js";
 import { formatKeyPathProblem, keyPath } from "../../vocabulary/key-path.js";
@@ -186,10 +187,26 @@ describe("clientPolicyProblems", () => {
     ["a static client_name with a bidi control", { static: [{ client_id: "x", client_name: "Corp\u202eILC", redirect_uris: ["http://127.0.0.1/cb"] }] }, /clients\.static\[0\]\.client_name: "Corp\\u202eILC" is not a usable client name; expected 1-100 characters without control/],
     ["a static client without redirect URIs", { static: [{ client_id: "x", client_name: "X", redirect_uris: [] }] }, /clients\.static\[0\]\.redirect_uris: lists 0 URIs; expected 1 to 10/],
     ["a policy that lets no client sign in", { registration: false, metadataDocuments: { allow: [] } }, /no MCP client could sign in/],
+    ["a token_endpoint_auth_method on a public static client", { static: [{ client_id: "p", client_name: "P", redirect_uris: ["https://p.example/cb"], token_endpoint_auth_method: "client_secret_post" }] }, /^clients\.static\[0\]\.token_endpoint_auth_method: "client_secret_post" is set on a public client; add "confidential": true \(the client then gets a secret\), or remove it$/],
   ];
   it.each(fails)("fails on %s, naming the key path and value", (_what, policy, message) => {
     const problems = clientPolicyProblems(policy, BUDGET);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.map(formatKeyPathProblem).join("\n")).toMatch(message);
+  });
+});
+
+describe("confidential static clients", () => {
+  it("authenticate with client_secret_basic by default, the configured method otherwise, none when public", () => {
+    const base = { client_id: "c", client_name: "C", redirect_uris: ["https://c.example/cb"] };
+    expect(staticClientAuthMethod(base)).toBe("none");
+    expect(staticClientAuthMethod({ ...base, confidential: false })).toBe("none");
+    expect(staticClientAuthMethod({ ...base, confidential: true })).toBe("client_secret_basic");
+    expect(staticClientAuthMethod({ ...base, confidential: true, token_endpoint_auth_method: "client_secret_post" })).toBe("client_secret_post");
+  });
+
+  it("pass the client policy checks with either method", () => {
+    const client = { client_id: "portal", client_name: "Portal", redirect_uris: ["https://portal.example/cb"], application_type: "web" as const, confidential: true };
+    expect(clientPolicyProblems({ static: [client, { ...client, client_id: "agents", token_endpoint_auth_method: "client_secret_post" }] }, BUDGET)).toEqual([]);
   });
 });

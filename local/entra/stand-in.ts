@@ -20,7 +20,7 @@
  *   `scp`, `oid`, `tid`, `name`, `preferred_username`, `ver` "2.0", signed by the JWKS at
  *   `<base>/<tenant>/discovery/v2.0/keys`.
  * - `/msi/token`: the managed-identity endpoint (IMDS-shaped) the local gateway's
- *   authentication-managed-identity calls.
+ *   authentication-managed-identity calls; with a workload's `client_id`, app-only tokens (workloads.ts).
  *
  * Tests of an MCP server use the same stand-in as a token issuer: `mint()` signs access tokens with
  * any claims (valid ones by default, expired, foreign-keyed or unsigned ones on request), and the
@@ -38,6 +38,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { aadError, PKCE_VERIFIER, readForm, safeEqual } from "./http.js";
 import { newSigningKey, SigningKeys, type SigningKey, type SignOptions } from "./keys.js";
 import { signInPage, userDirectory, type EntraUser } from "./users.js";
+import { resourceApp, workloadTokenClaims, type EntraAgentAssignment } from "./workloads.js";
 
 export type { SigningKey } from "./keys.js";
 export { DEFAULT_TEST_USER, defaultUser, parseEntraUsers, type EntraUser } from "./users.js";
@@ -54,6 +55,8 @@ export interface EntraAppOptions {
   readonly appRoles?: readonly string[];
   /** Only users holding one of its roles may sign in (app_role_assignment_required; else AADSTS50105). @default false */
   readonly assignmentRequired?: boolean;
+  /** Workload identities (agents) and the app roles assigned to them in this app: `/msi/token` issues their app-only tokens. @default none */
+  readonly agents?: readonly EntraAgentAssignment[];
 }
 
 export interface EntraStandInOptions {
@@ -150,7 +153,6 @@ interface RefreshGrant {
   readonly user: EntraUser;
 }
 
-
 /** Starts the stand-in on 127.0.0.1. */
 export async function startEntraStandIn(options: EntraStandInOptions = {}): Promise<EntraStandIn> {
   const tenant = options.tenantId ?? randomUUID();
@@ -165,7 +167,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
   const user = users[0]!;
   const lifetime = options.accessTokenLifetimeSeconds ?? 3600;
   /** Per app (by client id): its redirect URIs, base scope and requested scope (both Entra forms) -> its name in `scp`. */
-  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string>; readonly appRoles: readonly string[]; readonly assignmentRequired: boolean }>();
+  const apps = new Map<string, { readonly redirectUris: readonly string[]; readonly scopeName: string; readonly scopes: ReadonlyMap<string, string>; readonly appRoles: readonly string[]; readonly assignmentRequired: boolean; readonly agents: readonly EntraAgentAssignment[] }>();
   /** Requested scope (both forms, any app) -> the client id of the app that exposes it. */
   const scopeOwner = new Map<string, string>();
   for (const a of appList) {
@@ -173,7 +175,7 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const base = a.scopeName ?? "user_impersonate";
     const scopes = new Map<string, string>([base, ...(a.extraScopeNames ?? [])].flatMap((name) => [[`api://${a.clientId}/${name}`, name], [`${a.clientId}/${name}`, name]]));
     for (const s of scopes.keys()) scopeOwner.set(s, a.clientId);
-    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes, appRoles: a.appRoles ?? [], assignmentRequired: a.assignmentRequired ?? false });
+    apps.set(a.clientId, { redirectUris: a.redirectUris, scopeName: base, scopes, appRoles: a.appRoles ?? [], assignmentRequired: a.assignmentRequired ?? false, agents: a.agents ?? [] });
   }
   /** The requested scopes that name another registered app than `clientId` (Entra: one resource per request). */
   const foreignScopes = (clientId: string, requested: readonly string[]) => requested.filter((s) => scopeOwner.has(s) && scopeOwner.get(s) !== clientId);
@@ -379,15 +381,17 @@ export async function startEntraStandIn(options: EntraStandInOptions = {}): Prom
     const resource = url.searchParams.get("resource");
     const cid = url.searchParams.get("client_id");
     if (!resource) return aadError(res, 400, "invalid_request", 0, "Required query variable 'resource' is missing.");
-    if (cid && cid !== managedIdentity.clientId) return aadError(res, 400, "invalid_request", 0, `Identity with client_id '${cid}' not found.`);
-    const accessToken = await managedIdentityToken(resource);
+    const workload = cid !== null && cid !== "" && cid !== managedIdentity.clientId;
+    const target = workload ? resourceApp(resource, apps) : undefined;
+    if (workload && target === undefined) return aadError(res, 400, "invalid_resource", 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}.`);
+    const accessToken = workload ? await buildToken(workloadTokenClaims(tenant, target!, apps.get(target!)!, cid)) : await managedIdentityToken(resource);
     grants.managed_identity++;
     const now = Math.floor(Date.now() / 1000);
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(
       JSON.stringify({
         access_token: accessToken,
-        client_id: managedIdentity.clientId,
+        client_id: workload ? cid : managedIdentity.clientId,
         expires_in: String(lifetime),
         expires_on: String(now + lifetime),
         not_before: String(now),

@@ -23,6 +23,26 @@ export interface LocalValues {
    * `{"https://login.microsoftonline.com": "http://127.0.0.1:4010"}`: the local stand-ins for Azure hosts.
    */
   readonly urlRewrites?: Readonly<Record<string, string>>;
+  /**
+   * The confidential static clients' secrets, by client id: what `terraform output -json
+   * static_client_secrets` gives after a deployment (the `random_password` results that output
+   * names). Generated once and kept; remove one to renew it.
+   */
+  readonly clientSecrets?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The Terraform references of the `static_client_secrets` output, by client id
+ * (`random_password.<id>.result`, as resolver keys); empty without the output.
+ */
+export function clientSecretReferences(tf: Json): Record<string, string> {
+  const value = ((tf.output ?? {}) as Record<string, { value?: unknown }>).static_client_secrets?.value;
+  const out: Record<string, string> = {};
+  for (const [clientId, reference] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+    const m = /^\$\{([^}]+)\}$/.exec(String(reference));
+    if (m) out[clientId] = m[1]!;
+  }
+  return out;
 }
 
 export interface TemplateParameter {
@@ -144,7 +164,12 @@ function resources(tf: Json, type: string): [string, Json][] {
  */
 export function terraformResolver(tf: Json, values: LocalValues, options: LoadOptions = {}): (v: unknown) => unknown {
   const baseDir = options.source ? dirname(options.source) : process.cwd();
-  const refs = values.references ?? {};
+  const refs: Record<string, unknown> = { ...values.references };
+  // A confidential static client's secret is kept under its client id (clientSecrets), like the output names it.
+  for (const [clientId, key] of Object.entries(clientSecretReferences(tf))) {
+    const secret = values.clientSecrets?.[clientId];
+    if (secret !== undefined) refs[key] = secret;
+  }
   const inProgress = new Set<string>();
 
   const resolver: ReferenceResolver = (path) => {

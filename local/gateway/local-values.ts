@@ -5,7 +5,7 @@
  * registered clients) survive restarts; rewrites are written anew on every run.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { loadGatewayConfig, ConfigError, terraformResolver, type LocalValues } from "./config.js";
+import { clientSecretReferences, loadGatewayConfig, ConfigError, terraformResolver, type LocalValues } from "./config.js";
 
 export interface LocalEndpoints {
   /** The local gateway, e.g. `http://127.0.0.1:8080`: the gateway's host (default or custom domain) is rewritten to it. */
@@ -107,11 +107,24 @@ function gatewayOrigin(tf: Json, resolve: (v: unknown) => unknown): string | und
   }
 }
 
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A secret like Terraform's random_password with length 48 and special false (constructs/static-client-secrets.ts). */
+function clientSecret(): string {
+  let out = "";
+  while (out.length < 48) {
+    for (const b of randomBytes(64)) if (b < 248 && out.length < 48) out += ALPHANUMERIC[b % 62];
+  }
+  return out;
+}
+
 /**
  * Builds local values for a synthesized config. Fails naming any computed reference it does not
- * know how to make up locally.
+ * know how to make up locally. Confidential static clients' secrets are kept under
+ * `clientSecrets.<client_id>` (what the `static_client_secrets` output gives in Azure).
  */
 export function generateLocalValues(tf: Json, endpoints: LocalEndpoints, previous: LocalValues = {}): LocalValues {
+  const clientSecrets = Object.fromEntries(Object.keys(clientSecretReferences(tf)).map((id) => [id, previous.clientSecrets?.[id] ?? clientSecret()]));
   const references: Record<string, unknown> = {};
   const prev = previous.references ?? {};
   // The tenant id must be shared by data sources and identities; keep the first one made.
@@ -135,8 +148,8 @@ export function generateLocalValues(tf: Json, endpoints: LocalEndpoints, previou
     return (references[key] = gen[1](key));
   };
   // Discover what the gateway needs, and what the stand-ins need (identities, app settings).
-  const resolve = terraformResolver(tf, { references }, { onUnresolved: make });
-  loadGatewayConfig(tf, { references }, { onUnresolved: make });
+  const resolve = terraformResolver(tf, { references, clientSecrets }, { onUnresolved: make });
+  loadGatewayConfig(tf, { references, clientSecrets }, { onUnresolved: make });
   for (const address of identityAddresses(tf)) {
     make(`${address}.client_id`);
     make(`${address}.principal_id`);
@@ -164,7 +177,7 @@ export function generateLocalValues(tf: Json, endpoints: LocalEndpoints, previou
     for (const [, r] of resources(tf, "azurerm_linux_web_app")) rewrites[`https://${String(resolve(r.name))}.azurewebsites.net`] = endpoints.mcpAppUrl;
   }
   rewrites["https://login.microsoftonline.com"] = endpoints.entraUrl;
-  return { namedValues: previous.namedValues ?? {}, references, urlRewrites: rewrites };
+  return { namedValues: previous.namedValues ?? {}, references, urlRewrites: rewrites, ...(Object.keys(clientSecrets).length > 0 ? { clientSecrets } : {}) };
 }
 
 /** The MCP server's settings the local run reads from its app_settings. */
