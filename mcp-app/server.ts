@@ -24,7 +24,7 @@ import type { AppEnv } from "./app-env.js";
 import { entraAuth, insufficientScopeResponse, type AuthOptions } from "./auth.js";
 import type { McpAppConfig } from "./config.js";
 import { isLegacyEra } from "./era.js";
-import { readMcpRequest } from "./node-request.js";
+import { readMcpBody } from "./node-request.js";
 import { createLegacyLeg } from "./legacy-leg.js";
 import { invalidParamsResponse, jsonRpcErrorBody, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from "./jsonrpc.js";
 import { loopbackCors, loopbackGuard } from "./local-guard.js";
@@ -122,11 +122,10 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
     // Bounded read (a declared Content-Length over the limit first, then counted bytes), straight from Node's request
     // under @hono/node-server (node-request.ts). Hono's bodyLimit middleware is not used: for bodies without
     // Content-Length it re-creates the Request, which leaked ~1.8 KB per request here.
+    const request = c.req.raw;
     let text: string;
-    let request: Request;
     try {
-      let read;
-      ({ read, request } = await readMcpRequest(c.req.raw, c.env, config.bodyLimitBytes));
+      const read = await readMcpBody(request, c.env, config.bodyLimitBytes);
       if (read.tooLarge) {
         return c.json(jsonRpcErrorBody(JSONRPC_SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.bodyLimitBytes} bytes`), 413);
       }
@@ -178,11 +177,8 @@ export function createApp(config: McpAppConfig, options: CreateAppOptions = {}):
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
     }
-    // A JSON answer is complete: hand it on as text, which @hono/node-server writes in one go (a stream body it
-    // reads chunk by chunk). Event streams stay streams.
-    if (response.body !== null && (response.headers.get("content-type") ?? "").startsWith("application/json")) {
-      return new Response(await response.text(), { status: response.status, headers: response.headers });
-    }
+    // Under @hono/node-server the SDK's JSON answers (`Response.json`) are the adapter's lightweight responses, which it
+    // writes in one go; event streams stay streams.
     return response;
   });
 

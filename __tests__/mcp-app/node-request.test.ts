@@ -1,12 +1,16 @@
-/** mcp-app/node-request.ts: the body read from Node's request, and the body-less Request (with abort) for the SDK. */
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+/**
+ * mcp-app/node-request.ts: the body read from Node's request under @hono/node-server, bounded; the adapter's own
+ * Request (what the SDK gets) keeps its method, URL, headers and an abort signal for a client that goes away.
+ */
+import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
 import { describe, expect, it } from "vitest";
-import { readMcpRequest } from "../../mcp-app/node-request.js";
+import { readMcpBody } from "../../mcp-app/node-request.js";
 
-/** Serves one request with `handle` (given Node's request and response), on 127.0.0.1. */
-async function withServer(handle: (incoming: IncomingMessage, outgoing: ServerResponse) => Promise<void>, client: (port: number) => Promise<void>) {
-  const server = createServer((incoming, outgoing) => void handle(incoming, outgoing));
+/** Serves with `handle` behind @hono/node-server's listener (as `serve` does), on 127.0.0.1. */
+async function withServer(handle: (request: Request, env: unknown) => Promise<Response>, client: (port: number) => Promise<void>) {
+  const server = createServer(getRequestListener(handle));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
     await client((server.address() as AddressInfo).port);
@@ -16,17 +20,18 @@ async function withServer(handle: (incoming: IncomingMessage, outgoing: ServerRe
   }
 }
 
-const webRequest = (incoming: IncomingMessage) =>
-  new Request(`http://127.0.0.1${incoming.url}`, { method: incoming.method, headers: incoming.headers as Record<string, string> });
-
-describe("readMcpRequest", () => {
-  it("reads the body from Node's request (multi-byte text across chunks) and gives a body-less Request with the same method, URL and headers", async () => {
-    let seen: { text?: string; method?: string; url?: string; header?: string | null; body?: unknown } = {};
+describe("readMcpBody", () => {
+  it("reads the body from Node's request (multi-byte text across chunks); the Request keeps method, URL and headers, and its body cannot be read twice", async () => {
+    let seen: Record<string, unknown> = {};
     await withServer(
-      async (incoming, outgoing) => {
-        const { read, request } = await readMcpRequest(webRequest(incoming), { incoming, outgoing }, 1024);
-        seen = { text: read.tooLarge ? undefined : read.text, method: request.method, url: request.url, header: request.headers.get("x-test"), body: request.body };
-        outgoing.end("ok");
+      async (request, env) => {
+        const read = await readMcpBody(request, env, 1024);
+        const again = await request.text().then(
+          () => "read again",
+          (error: Error) => error.name,
+        );
+        seen = { text: read.tooLarge ? undefined : read.text, method: request.method, path: `${new URL(request.url).pathname}${new URL(request.url).search}`, header: request.headers.get("x-test"), again };
+        return new Response("ok");
       },
       async (port) => {
         const chunks = [Buffer.from("{\"city\":\"Z"), Buffer.from("ürich ☀\"}")];
@@ -39,7 +44,7 @@ describe("readMcpRequest", () => {
         await response.text();
       },
     );
-    expect(seen).toEqual({ text: '{"city":"Zürich ☀"}', method: "POST", url: "http://127.0.0.1/mcp?x=1", header: "yes", body: null });
+    expect(seen).toEqual({ text: '{"city":"Zürich ☀"}', method: "POST", path: "/mcp?x=1", header: "yes", again: "TypeError" });
   });
 
   it.each([
@@ -48,9 +53,9 @@ describe("readMcpRequest", () => {
   ])("refuses a %s body over the limit", async (_name, declared) => {
     let tooLarge: boolean | undefined;
     await withServer(
-      async (incoming, outgoing) => {
-        tooLarge = (await readMcpRequest(webRequest(incoming), { incoming, outgoing }, 1024)).read.tooLarge;
-        outgoing.end();
+      async (request, env) => {
+        tooLarge = (await readMcpBody(request, env, 1024)).tooLarge;
+        return new Response(null, { status: 413 });
       },
       async (port) => {
         const body = "x".repeat(2000);
@@ -65,19 +70,22 @@ describe("readMcpRequest", () => {
     expect(tooLarge).toBe(true);
   });
 
-  it("aborts the Request's signal when the client goes away before the answer, not after a finished answer", async () => {
+  it("the Request's signal aborts when the client goes away before the answer, not after a finished answer", async () => {
     const signals: AbortSignal[] = [];
     let release!: () => void;
     const gone = new Promise<void>((resolve) => (release = resolve));
     let listening!: () => void;
     const waiting = new Promise<void>((resolve) => (listening = resolve));
     await withServer(
-      async (incoming, outgoing) => {
-        const { request } = await readMcpRequest(webRequest(incoming), { incoming, outgoing }, 1024);
+      async (request, env) => {
+        await readMcpBody(request, env, 1024);
         signals.push(request.signal);
-        if (incoming.url === "/finished") return void outgoing.end("done");
-        request.signal.addEventListener("abort", () => release());
+        if (new URL(request.url).pathname === "/finished") return new Response("done");
+        const aborted = new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve()));
         listening();
+        await aborted;
+        release();
+        return new Response(null, { status: 499 });
       },
       async (port) => {
         const finished = await fetch(`http://127.0.0.1:${port}/finished`, { method: "POST", body: "{}" });
@@ -94,10 +102,33 @@ describe("readMcpRequest", () => {
     expect(signals.map((s) => s.aborted)).toEqual([false, true]);
   });
 
+  it("fails the read, instead of waiting forever, when the client goes away in the middle of the body", async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let settled!: (outcome: string) => void;
+    const outcome = new Promise<string>((resolve) => (settled = resolve));
+    await withServer(
+      async (request, env) => {
+        entered();
+        settled(await readMcpBody(request, env, 1024).then(() => "read", () => "failed"));
+        return new Response(null, { status: 400 });
+      },
+      async (port) => {
+        const partial = httpRequest({ host: "127.0.0.1", port, path: "/mcp", method: "POST", headers: { "content-length": "100" } });
+        partial.on("error", () => undefined);
+        partial.write("{\"jsonrpc\":");
+        await inHandler;
+        partial.destroy();
+        await outcome;
+      },
+    );
+    expect(await outcome).toBe("failed");
+  });
+
   it("outside Node (no bindings) reads the web Request with the SDK's bounded reader", async () => {
     const request = new Request("http://127.0.0.1/mcp", { method: "POST", body: "{\"a\":1}" });
-    const { read, request: passed } = await readMcpRequest(request, undefined, 1024);
-    expect(read).toEqual({ tooLarge: false, text: '{"a":1}' });
-    expect(passed).toBe(request);
+    expect(await readMcpBody(request, undefined, 1024)).toEqual({ tooLarge: false, text: '{"a":1}' });
+    const large = new Request("http://127.0.0.1/mcp", { method: "POST", body: "x".repeat(2000) });
+    expect(await readMcpBody(large, undefined, 1024)).toEqual({ tooLarge: true });
   });
 });
